@@ -1,0 +1,5 @@
+"""Errors that end a command with one line on stderr and exit code 2 (the user's input is at fault)."""
+
+
+class UserError(Exception):
+    """Bad input from the user: a missing file, an unknown format, a bad profile, conflicting flags."""

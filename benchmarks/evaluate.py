@@ -1,0 +1,49 @@
+"""Run a model file over a data set in its runtime, in a child process: the load test and the accuracy outputs.
+
+`python -m benchmarks.evaluate --runtime R --model M --inputs IN.npz --outputs OUT.npz` runs every sample at batch 1
+and prints one JSON line (input/output specs, mean seconds per inference). With --describe it only loads the model.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runtime", required=True)
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--settings", default="{}")
+    ap.add_argument("--inputs")
+    ap.add_argument("--outputs")
+    ap.add_argument("--describe", action="store_true")
+    args = ap.parse_args()
+
+    from benchmarks.runtimes import open_runtime
+
+    session = open_runtime(args.runtime, args.model, 1, json.loads(args.settings))
+    info = {"inputs": session.input_specs(), "outputs": session.output_specs()}
+    if not args.describe:
+        with np.load(args.inputs, allow_pickle=False) as data:
+            inputs = [data[f"arr_{i}"] for i in range(len(data.files))]
+        n = len(inputs[0])
+        collected: list[list[np.ndarray]] = []
+        elapsed = 0.0
+        for i in range(n):
+            session.prepare([x[i:i + 1] for x in inputs])
+            t0 = time.perf_counter()
+            session.invoke()
+            elapsed += time.perf_counter() - t0
+            collected.append(session.outputs())
+        outs = {f"out_{k}": np.concatenate([c[k] for c in collected]) for k in range(len(collected[0]))}
+        np.savez(args.outputs, **outs)
+        info["seconds_per_inference"] = elapsed / max(n, 1)
+        info["samples"] = n
+    print("EDGEBENCH-RESULT " + json.dumps(info))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,314 @@
+"""`bench run`: source -> variants -> load test and accuracy -> pyperf measurements -> results on disk.
+
+Every record is written to results.json and pyperf.json as soon as it exists, so nothing measured is lost.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from benchmarks import __version__
+from benchmarks.accuracy import budget_violations, compare_outputs
+from benchmarks.data import RANDOM_WARNING, DataSet, batch_of, embedded_data, load_user_data, random_data
+from benchmarks.environment import busy_warning, describe_host
+from benchmarks.errors import UserError
+from benchmarks.measure import MeasureError, describe, evaluate, run_pyperf
+from benchmarks.reference import align
+from benchmarks.sources import ModelSource, detect_source
+from benchmarks.variants import VARIANTS, BuildContext, NotApplicable
+from hardware_profiles import Profile
+from optimizers.artifacts import Artifact, size_bytes
+from reports.results import PYPERF_FILE, RESULTS_FILE, SCHEMA_VERSION
+
+
+class Reporter(Protocol):
+    def stage(self, text: str, total: int | None = None) -> None: ...
+    def advance(self, text: str | None = None) -> None: ...
+    def note(self, text: str) -> None: ...
+
+
+class SilentReporter:
+    def stage(self, text: str, total: int | None = None) -> None: ...
+    def advance(self, text: str | None = None) -> None: ...
+    def note(self, text: str) -> None: ...
+
+
+@dataclass
+class RunOptions:
+    profile: Profile
+    out: Path
+    model: str | None = None
+    threads: list[int] | None = None
+    batches: list[int] | None = None
+    variants: list[str] | None = None
+    data: str | None = None
+    mode: str = "default"
+    timeout: float = 600.0
+
+
+@dataclass
+class BuiltVariant:
+    name: str
+    runtime: str
+    artifact: Artifact | None = None
+    error: str | None = None
+    accuracy: dict[str, Any] = field(default_factory=dict)
+    seconds_per_inference: float = 1e-3
+    input_order: list[int] = field(default_factory=list)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:400]
+
+
+def _runtime_settings(profile: Profile, runtime: str) -> dict[str, Any]:
+    return dict(profile.litert if runtime == "litert" else profile.onnxruntime)
+
+
+class RunWriter:
+    """Owns the run directory: results.json and pyperf.json rewritten atomically after every record."""
+
+    def __init__(self, out: Path, doc: dict[str, Any]) -> None:
+        self.out = out
+        self.work = out / "work"
+        self.work.mkdir(parents=True, exist_ok=True)
+        self.doc = doc
+        self.pyperf_files: list[Path] = []
+
+    def add(self, record: dict[str, Any], pyperf_json: Path | None = None) -> None:
+        self.doc["results"].append(record)
+        if pyperf_json is not None:
+            self.pyperf_files.append(pyperf_json)
+        self.flush()
+
+    def flush(self) -> None:
+        _atomic_write(self.out / RESULTS_FILE, json.dumps(self.doc, indent=1, default=_json_default))
+        if self.pyperf_files:
+            import pyperf
+            suite = pyperf.BenchmarkSuite([pyperf.Benchmark.load(str(p)) for p in self.pyperf_files])
+            tmp = self.out / (PYPERF_FILE + ".tmp")
+            suite.dump(str(tmp), replace=True)
+            tmp.replace(self.out / PYPERF_FILE)
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, (np.floating, np.integer)):
+        return o.item()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serializable: {type(o).__name__}")
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def resolve_source(model: str | None, reporter: Reporter) -> tuple[ModelSource, str]:
+    if model is None:
+        from benchmarks.default_model import NAME, ensure_default_model, model_path
+        if not model_path().is_file():
+            reporter.stage("training the embedded default model (first use only, about a minute)")
+        path = ensure_default_model()
+        src = detect_source(path)
+        return ModelSource(src.path, src.format, NAME, src.sha256, src.size_bytes), "default"
+    return detect_source(model), "user"
+
+
+def _io_specs(source: ModelSource, timeout: float):
+    """(reference handle or None, input specs in reference order)."""
+    if source.format == "keras":
+        from benchmarks.reference import keras_io
+        return keras_io(source)
+    if source.format == "savedmodel":
+        from benchmarks.reference import savedmodel_io
+        return savedmodel_io(source)
+    runtime = "litert" if source.format == "tflite" else "onnxruntime"
+    try:
+        info = describe(runtime, str(source.path), {}, timeout)
+    except MeasureError as exc:
+        raise UserError(f"{source.path} cannot be loaded by {runtime}: {exc}") from None
+    return None, info["inputs"]
+
+
+def _dataset(opts: RunOptions, kind: str, specs: list[dict[str, Any]]) -> DataSet:
+    if opts.data:
+        return load_user_data(opts.data, specs)
+    if kind == "default":
+        return embedded_data()
+    return random_data(specs)
+
+
+def plan_variants(opts: RunOptions) -> list[str]:
+    names = opts.variants or list(opts.profile.variants)
+    unknown = [n for n in names if n not in VARIANTS]
+    if unknown:
+        raise UserError(f"unknown variant(s) {', '.join(unknown)}; known: {', '.join(VARIANTS)}")
+    return names
+
+
+def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[str, Any]:
+    reporter = reporter or SilentReporter()
+    if opts.mode not in ("fast", "default", "rigorous"):
+        raise UserError(f"unknown mode {opts.mode!r}")
+    variant_names = plan_variants(opts)
+    host = describe_host()
+    threads = opts.threads or opts.profile.thread_counts(host["usable_cores"])
+    batches = opts.batches or list(opts.profile.batch)
+    source, kind = resolve_source(opts.model, reporter)
+    reporter.stage(f"reading {source.name} ({source.format})")
+    handle, specs = _io_specs(source, opts.timeout)
+    data = _dataset(opts, kind, specs)
+
+    host_is_target = host["arch"] == opts.profile.target_arch
+    warnings: list[str] = []
+    notes: list[str] = []
+    if not host_is_target:
+        warnings.append(f"host is {host['arch']} but profile {opts.profile.name} targets {opts.profile.target_arch}: "
+                        f"every timing is a HOST timing, not the target's; accuracy figures still hold for the model files")
+    busy = busy_warning(host, host.get("cpu_busy_at_start"))
+    if busy:
+        warnings.append(busy)
+    if data.kind == "random":
+        warnings.append(RANDOM_WARNING)
+    if source.format == "onnx":
+        notes.append("ONNX source: measured on ONNX Runtime only; no TFLite variant is made from ONNX yet")
+
+    doc: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "tool": {"name": "edgebench", "version": __version__},
+        "mode": opts.mode,
+        "host": host,
+        "profile": opts.profile.to_dict(),
+        "model": dict(source.to_dict(), kind=kind, inputs=specs),
+        "data": data.to_dict(),
+        "notes": notes,
+        "warnings": warnings,
+        "results": [],
+    }
+    if kind == "default":
+        from benchmarks.default_model import DESCRIPTION
+        doc["model"]["description"] = DESCRIPTION
+    writer = RunWriter(opts.out, doc)
+
+    # 1. build the variants
+    reporter.stage("converting", total=len(variant_names))
+    ctx = BuildContext(source=source, profile=opts.profile)
+    built: list[BuiltVariant] = []
+    for name in variant_names:
+        spec = VARIANTS[name]
+        reporter.advance(f"building {name}")
+        bv = BuiltVariant(name=name, runtime=spec.runtime)
+        try:
+            bv.artifact = spec.build(ctx)
+        except NotApplicable as exc:
+            notes.append(f"{name} skipped: {exc}")
+            continue
+        except Exception as exc:  # a failing pass costs its own variant only
+            bv.error = f"conversion failed: {_one_line(exc)}"
+        built.append(bv)
+
+    # 2. reference outputs, then load-test + accuracy of every variant in a child process
+    reference, reference_desc = None, None
+    if handle is not None:
+        reporter.stage(f"reference outputs ({source.format}) on {len(data.inputs[0])} samples")
+        from benchmarks.reference import reference_outputs
+        reference = reference_outputs(source, handle, specs, data.inputs)
+        reference_desc = f"source model in {'Keras' if source.format == 'keras' else 'TensorFlow'}"
+    ref_names = [s["name"] for s in specs]
+    reporter.stage("load test and accuracy", total=len(built))
+    for bv in built:
+        reporter.advance(f"accuracy {bv.name}")
+        if bv.error:
+            continue
+        try:
+            settings = _runtime_settings(opts.profile, bv.runtime)
+            info = describe(bv.runtime, bv.artifact.path, settings, opts.timeout)
+            bv.input_order = align(ref_names, [s["name"] for s in info["inputs"]])
+            inputs_npz = writer.work / f"{bv.name}.eval-inputs.npz"
+            np.savez(inputs_npz, *[data.inputs[i] for i in bv.input_order])
+            ev = evaluate(bv.runtime, bv.artifact.path, settings, inputs_npz,
+                          writer.work / f"{bv.name}.eval-outputs.npz", opts.timeout)
+            inputs_npz.unlink(missing_ok=True)
+            bv.seconds_per_inference = ev.seconds_per_inference
+            if reference is None and bv.artifact.pass_name == "source":
+                reference = ev.outputs
+                reference_desc = f"source .{source.format} file on {'LiteRT' if bv.runtime == 'litert' else 'ONNX Runtime'}"
+            bv.accuracy = ev.outputs  # compared below once the reference is known
+        except MeasureError as exc:
+            bv.error = f"load test failed: {exc}"
+    doc["model"]["reference"] = reference_desc or "none (the source model could not be run)"
+    for bv in built:
+        if bv.error or not isinstance(bv.accuracy, list):
+            continue
+        outputs = bv.accuracy
+        try:
+            bv.accuracy = compare_outputs(reference, outputs, data.labels) if reference is not None else {}
+        except ValueError as exc:
+            bv.accuracy = {"error": _one_line(exc)}
+        bv.accuracy["data"] = data.kind
+
+    # 3. measure every (variant, threads, batch) in fresh pyperf worker processes
+    combos = [(bv, t, b) for bv in built for t in threads for b in batches]
+    reporter.stage(f"measuring ({opts.mode} mode)", total=len(combos))
+    for bv, t, b in combos:
+        reporter.advance(f"{bv.runtime} {bv.name} t{t} b{b}")
+        record, pyperf_json = _measure_one(opts, source, bv, t, b, data, writer, host, host_is_target)
+        writer.add(record, pyperf_json)
+    writer.flush()
+    return doc
+
+
+def bench_name(model: str, runtime: str, variant: str, threads: int, batch: int) -> str:
+    name = f"{model}/{runtime}/{variant}/t{threads}"
+    return name if batch == 1 else f"{name}/b{batch}"
+
+
+def _measure_one(opts: RunOptions, source: ModelSource, bv: BuiltVariant, threads: int, batch: int, data: DataSet,
+                 writer: RunWriter, host: dict[str, Any], host_is_target: bool) -> tuple[dict[str, Any], Path | None]:
+    name = bench_name(source.name, bv.runtime, bv.name, threads, batch)
+    settings = _runtime_settings(opts.profile, bv.runtime)
+    record: dict[str, Any] = {
+        "benchmark": name, "model": source.name, "runtime": bv.runtime, "variant": bv.name, "threads": threads,
+        "batch": batch, "status": "failed", "error": bv.error, "latency_ms": None, "throughput_ips": None,
+        "cold_start_ms": None, "cold_start": None, "peak_rss_mb": None, "memory": None,
+        "model_bytes": size_bytes(bv.artifact.path) if bv.artifact else None,
+        "accuracy": bv.accuracy if isinstance(bv.accuracy, dict) else {},
+        "accuracy_budget": None, "artifact": bv.artifact.to_dict() if bv.artifact else None,
+        "runtime_settings": settings, "mode": opts.mode,
+        "measured_on": {"host_id": host["host_id"], "hostname": host["hostname"], "arch": host["arch"],
+                        "cpu_model": host["cpu_model"], "target_arch": opts.profile.target_arch,
+                        "host_is_target": host_is_target},
+        "timing_scope": "target" if host_is_target else "host",
+        "warnings": [],
+    }
+    acc = record["accuracy"]
+    if acc and "error" not in acc:
+        violations = budget_violations(acc, opts.profile.min_top1_agreement, opts.profile.min_cosine)
+        record["accuracy_budget"] = {"ok": not violations, "violations": violations}
+    if bv.error:
+        return record, None
+    inputs_npz = writer.work / f"{bv.name}.b{batch}.inputs.npz"
+    if not inputs_npz.exists():
+        np.savez(inputs_npz, *batch_of([data.inputs[i] for i in bv.input_order], batch))
+    try:
+        figures, pyperf_json = run_pyperf(name, bv.runtime, bv.artifact.path, threads, settings, inputs_npz, writer.work,
+                                          opts.mode, bv.seconds_per_inference * batch, opts.timeout)
+    except MeasureError as exc:
+        record["error"] = _one_line(exc)
+        return record, None
+    record.update(figures)
+    record["status"] = "ok"
+    record["error"] = None
+    median = figures["latency_ms"]["median"]
+    record["throughput_ips"] = batch * 1000.0 / median if median else None
+    return record, pyperf_json

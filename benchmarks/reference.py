@@ -1,0 +1,71 @@
+"""Reference outputs: the source model run in its own framework (Keras / TensorFlow) on the evaluation inputs."""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from benchmarks.sources import ModelSource
+
+
+def normalize_name(name: str) -> str:
+    n = name.lower()
+    if n.startswith("serving_default_"):
+        n = n[len("serving_default_"):]
+    return n.split(":")[0]
+
+
+def align(reference_names: list[str], variant_names: list[str]) -> list[int]:
+    """For each variant input, the index of the reference input it matches (by name, else by position)."""
+    ref = [normalize_name(n) for n in reference_names]
+    var = [normalize_name(n) for n in variant_names]
+    if sorted(ref) == sorted(var) and len(set(ref)) == len(ref):
+        return [ref.index(v) for v in var]
+    return list(range(len(variant_names)))
+
+
+def _tf_specs(tensors) -> list[dict[str, Any]]:
+    return [{"name": t.name, "shape": [-1 if d is None else int(d) for d in t.shape], "dtype": str(t.dtype.name
+             if hasattr(t.dtype, "name") else t.dtype)} for t in tensors]
+
+
+def keras_io(source: ModelSource):
+    """(model, input specs) for a Keras source; loaded in safe mode."""
+    from optimizers.convert import load_keras
+    model = load_keras(source.path)
+    specs = [{"name": t.name, "shape": [-1 if d is None else int(d) for d in t.shape], "dtype": str(t.dtype)}
+             for t in model.inputs]
+    return model, specs
+
+
+def savedmodel_io(source: ModelSource):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import tensorflow as tf
+    loaded = tf.saved_model.load(str(source.path))
+    if "serving_default" not in loaded.signatures:
+        from benchmarks.errors import UserError
+        raise UserError(f"{source.path} has no serving_default signature; export it with one")
+    fn = loaded.signatures["serving_default"]
+    sig = fn.structured_input_signature[1]
+    names = sorted(sig)
+    specs = [{"name": n, "shape": [-1 if d is None else int(d) for d in sig[n].shape], "dtype": sig[n].dtype.name}
+             for n in names]
+    return (loaded, fn), specs
+
+
+def reference_outputs(source: ModelSource, handle, specs: list[dict[str, Any]], inputs: list[np.ndarray],
+                      batch: int = 32) -> list[np.ndarray]:
+    n = len(inputs[0])
+    chunks: list[list[np.ndarray]] = []
+    for start in range(0, n, batch):
+        xs = [x[start:start + batch] for x in inputs]
+        if source.format == "keras":
+            y = handle(xs if len(xs) > 1 else xs[0], training=False)
+            ys = [y] if not isinstance(y, (list, tuple, dict)) else (list(y.values()) if isinstance(y, dict) else list(y))
+        else:
+            _, fn = handle
+            out = fn(**{s["name"]: x for s, x in zip(specs, xs)})
+            ys = [out[k] for k in sorted(out)]
+        chunks.append([np.asarray(v) for v in ys])
+    return [np.concatenate([c[k] for c in chunks]) for k in range(len(chunks[0]))]

@@ -1,0 +1,50 @@
+"""One small interface per runtime. Importing this package imports no runtime: `open_runtime` imports the one asked for."""
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import numpy as np
+
+RUNTIMES = ("litert", "onnxruntime")
+FORMAT_RUNTIME = {".tflite": "litert", ".onnx": "onnxruntime", ".ort": "onnxruntime"}
+
+
+class Session(Protocol):
+    """A loaded model ready to run; inputs and outputs in the model's own order."""
+
+    input_names: list[str]
+    output_names: list[str]
+
+    def input_specs(self) -> list[dict[str, Any]]: ...
+
+    def run(self, inputs: list[np.ndarray]) -> list[np.ndarray]: ...
+
+
+def import_runtime(name: str) -> None:
+    """Import the runtime module only (so a worker can measure its RSS before a model is loaded)."""
+    if name == "litert":
+        import ai_edge_litert.interpreter  # noqa: F401
+    elif name == "onnxruntime":
+        import onnxruntime  # noqa: F401
+    else:
+        raise ValueError(f"unknown runtime {name!r}")
+
+
+def open_runtime(name: str, model_path: str, threads: int, settings: dict[str, Any] | None = None) -> Session:
+    settings = settings or {}
+    if name == "litert":
+        from benchmarks.runtimes.litert import LiteRTSession
+        return LiteRTSession(model_path, threads, settings)
+    if name == "onnxruntime":
+        from benchmarks.runtimes.ort import OrtSession
+        return OrtSession(model_path, threads, settings)
+    raise ValueError(f"unknown runtime {name!r}")
+
+
+def runtime_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    dist = {"litert": "ai-edge-litert", "onnxruntime": "onnxruntime"}[name]
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return "not installed"

@@ -1,0 +1,71 @@
+"""LiteRT (the TFLite runtime, package ai-edge-litert) behind the Session interface."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+class LiteRTSession:
+    def __init__(self, model_path: str, threads: int, settings: dict[str, Any]) -> None:
+        from ai_edge_litert import interpreter as litert
+
+        resolver = (litert.OpResolverType.AUTO if settings.get("xnnpack", True)
+                    else litert.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+        self._interp = litert.Interpreter(model_path=model_path, num_threads=threads,
+                                          experimental_op_resolver_type=resolver)
+        self._interp.allocate_tensors()
+        self._inputs = self._interp.get_input_details()
+        self._outputs = self._interp.get_output_details()
+        self.input_names = [d["name"] for d in self._inputs]
+        self.output_names = [d["name"] for d in self._outputs]
+
+    def input_specs(self) -> list[dict[str, Any]]:
+        return [{"name": d["name"], "shape": [int(s) for s in d["shape_signature"]],
+                 "dtype": np.dtype(d["dtype"]).name, "quantization": list(d.get("quantization", (0.0, 0)))}
+                for d in self._inputs]
+
+    def output_specs(self) -> list[dict[str, Any]]:
+        return [{"name": d["name"], "shape": [int(s) for s in d["shape_signature"]],
+                 "dtype": np.dtype(d["dtype"]).name} for d in self._outputs]
+
+    def prepare(self, inputs: list[np.ndarray]) -> None:
+        """Copy inputs into the interpreter (resizing for a new batch) outside any timed region."""
+        for d, x in zip(self._inputs, inputs):
+            if list(d["shape"]) != list(x.shape):
+                self._interp.resize_tensor_input(d["index"], list(x.shape))
+                self._interp.allocate_tensors()
+                self._inputs = self._interp.get_input_details()
+                self._outputs = self._interp.get_output_details()
+                break
+        for d, x in zip(self._inputs, inputs):
+            self._interp.set_tensor(d["index"], _to_input_dtype(x, d))
+
+    def invoke(self) -> None:
+        self._interp.invoke()
+
+    def outputs(self) -> list[np.ndarray]:
+        return [_from_output_dtype(self._interp.get_tensor(d["index"]), d) for d in self._outputs]
+
+    def run(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        self.prepare(inputs)
+        self.invoke()
+        return self.outputs()
+
+
+def _to_input_dtype(x: np.ndarray, detail: dict[str, Any]) -> np.ndarray:
+    """Float data into an integer-I/O model goes through the input's own scale and zero point."""
+    dtype = np.dtype(detail["dtype"])
+    if dtype.kind in "iu" and x.dtype.kind == "f":
+        scale, zero = detail.get("quantization", (0.0, 0))
+        if scale:
+            info = np.iinfo(dtype)
+            return np.clip(np.round(x / scale + zero), info.min, info.max).astype(dtype)
+    return x.astype(dtype, copy=False)
+
+
+def _from_output_dtype(y: np.ndarray, detail: dict[str, Any]) -> np.ndarray:
+    scale, zero = detail.get("quantization", (0.0, 0))
+    if np.dtype(detail["dtype"]).kind in "iu" and scale:
+        return (y.astype(np.float32) - zero) * scale
+    return y.copy()

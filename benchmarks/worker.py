@@ -1,0 +1,96 @@
+"""The pyperf program that measures one (model, runtime, threads, batch).
+
+Run as `python -m benchmarks.worker ...` by the main process; pyperf re-executes it as fresh worker processes.
+A worker imports numpy, pyperf and the one runtime it measures, nothing heavier, so its memory and start-up
+figures are the runtime's own. Each worker appends one JSON line (load time, first inference, memory) to --sidecar.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+import pyperf
+
+from benchmarks import procmem
+
+PASS_ON = ("model", "runtime", "threads", "inputs", "settings", "sidecar", "bench_name")
+
+
+def _add_worker_args(cmd: list[str], args) -> None:
+    for key in PASS_ON:
+        cmd.extend([f"--{key.replace('_', '-')}", str(getattr(args, key))])
+
+
+def _fault_hook(stage: str) -> None:
+    """Fault injection for the reliability tests: EDGEBENCH_FAULT=stage:kind (crash, hang, oom) in workers only."""
+    spec = os.environ.get("EDGEBENCH_FAULT", "")
+    if not spec or spec.split(":")[0] != stage:
+        return
+    kind = spec.split(":", 1)[1]
+    if kind == "crash":
+        os.abort()
+    if kind == "hang":
+        time.sleep(3600)
+    if kind == "oom":
+        hog = []
+        while True:
+            hog.append(bytearray(64 * 1024 * 1024))
+
+
+def main() -> None:
+    runner = pyperf.Runner(program_args=("-m", "benchmarks.worker"),
+                           add_cmdline_args=_add_worker_args)
+    ap = runner.argparser
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--runtime", required=True, choices=("litert", "onnxruntime"))
+    ap.add_argument("--threads", type=int, required=True)
+    ap.add_argument("--inputs", required=True, help=".npz with one batch of inputs, arrays arr_0..arr_N in model order")
+    ap.add_argument("--settings", default="{}", help="runtime settings as JSON")
+    ap.add_argument("--sidecar", required=True)
+    ap.add_argument("--bench-name", required=True)
+    args = runner.parse_args()
+
+    time_func = None
+    record: dict = {}
+    if args.worker:
+        import numpy as np
+
+        from benchmarks.runtimes import import_runtime, open_runtime
+
+        record["rss_start_kb"] = procmem.rss_kb()
+        import_runtime(args.runtime)
+        record["rss_after_import_kb"] = procmem.rss_kb()
+        with np.load(args.inputs, allow_pickle=False) as data:
+            inputs = [data[f"arr_{i}"] for i in range(len(data.files))]
+        _fault_hook("load")
+        t0 = time.perf_counter()
+        session = open_runtime(args.runtime, args.model, args.threads, json.loads(args.settings))
+        session.prepare(inputs)
+        record["load_ms"] = (time.perf_counter() - t0) * 1e3
+        t0 = time.perf_counter()
+        session.invoke()
+        record["first_inference_ms"] = (time.perf_counter() - t0) * 1e3
+        record["peak_rss_load_kb"] = procmem.peak_rss_kb()
+        record["peak_reset"] = procmem.reset_peak_rss()
+        _fault_hook("run")
+        invoke = session.invoke
+        perf_counter = time.perf_counter
+
+        def time_func(loops: int) -> float:
+            t0 = perf_counter()
+            for _ in range(loops):
+                invoke()
+            return perf_counter() - t0
+
+    result = runner.bench_time_func(args.bench_name, time_func or (lambda loops: 0.0))
+    if args.worker and result is not None:
+        record["peak_rss_kb"] = procmem.peak_rss_kb()
+        record["pid"] = os.getpid()
+        with open(args.sidecar, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+"""Hardware profiles: TOML files naming a *target* CPU class and the settings to benchmark it with.
+
+A profile describes where the model will be deployed, never the machine that happens to measure it:
+the measuring host is recorded separately in every result.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+PROFILE_DIR = Path(__file__).resolve().parent
+KNOWN_ARCHES = ("x86_64", "arm64")
+_KNOWN_SECTIONS = {"name", "description", "target_arch", "benchmark", "accuracy", "variants", "litert", "onnxruntime",
+                   "quantization", "memory"}
+
+
+class ProfileError(ValueError):
+    """A profile that does not exist or does not follow the schema; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    description: str
+    target_arch: str
+    threads: tuple[int | str, ...]
+    batch: tuple[int, ...]
+    variants: tuple[str, ...]
+    min_top1_agreement: float
+    min_cosine: float
+    litert: dict[str, Any] = field(default_factory=dict)
+    onnxruntime: dict[str, Any] = field(default_factory=dict)
+    quantization: dict[str, Any] = field(default_factory=dict)
+    source: str = ""
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    def thread_counts(self, cores: int | None = None) -> list[int]:
+        """Concrete thread counts on the measuring machine ("all" = its core count), de-duplicated, in order."""
+        cores = cores or os.cpu_count() or 1
+        out: list[int] = []
+        for t in self.threads:
+            n = cores if t == "all" else int(t)
+            if n not in out:
+                out.append(n)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.raw, name=self.name, source=self.source)
+
+
+def host_arch() -> str:
+    """The measuring host's architecture in profile vocabulary (x86_64 or arm64)."""
+    m = platform.machine().lower()
+    return {"amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}.get(m, m)
+
+
+def builtin_profiles() -> list[str]:
+    return sorted(p.stem for p in PROFILE_DIR.glob("*.toml"))
+
+
+def _positive_int_list(value: Any, key: str, allow_all: bool) -> tuple:
+    if not isinstance(value, list) or not value:
+        raise ProfileError(f"{key} must be a non-empty list")
+    for v in value:
+        ok = (isinstance(v, int) and not isinstance(v, bool) and v > 0) or (allow_all and v == "all")
+        if not ok:
+            allowed = 'positive integers or "all"' if allow_all else "positive integers"
+            raise ProfileError(f"{key} has invalid entry {v!r} ({allowed})")
+    return tuple(value)
+
+
+def parse_profile(data: dict[str, Any], source: str) -> Profile:
+    """Validate a decoded TOML document; raises ProfileError naming the first problem."""
+    unknown = set(data) - _KNOWN_SECTIONS
+    if unknown:
+        raise ProfileError(f"unknown key(s) {', '.join(sorted(unknown))} in profile {source}")
+    for key in ("name", "target_arch"):
+        if not isinstance(data.get(key), str) or not data[key]:
+            raise ProfileError(f"profile {source} lacks the string key '{key}'")
+    if data["target_arch"] not in KNOWN_ARCHES:
+        raise ProfileError(f"target_arch must be one of {', '.join(KNOWN_ARCHES)}, got {data['target_arch']!r}")
+    bench = data.get("benchmark", {})
+    acc = data.get("accuracy", {})
+    variants = data.get("variants", {}).get("build", ["tflite-fp32", "onnx-fp32"])
+    if not isinstance(variants, list) or not all(isinstance(v, str) for v in variants) or not variants:
+        raise ProfileError("variants.build must be a non-empty list of variant names")
+    for key in ("min_top1_agreement", "min_cosine"):
+        v = acc.get(key, 0.99)
+        if not isinstance(v, (int, float)) or not 0 <= v <= 1:
+            raise ProfileError(f"accuracy.{key} must be a number between 0 and 1")
+    for section in ("litert", "onnxruntime", "quantization"):
+        if not isinstance(data.get(section, {}), dict):
+            raise ProfileError(f"[{section}] must be a table")
+    return Profile(
+        name=data["name"],
+        description=str(data.get("description", "")),
+        target_arch=data["target_arch"],
+        threads=_positive_int_list(bench.get("threads", [1, "all"]), "benchmark.threads", True),
+        batch=_positive_int_list(bench.get("batch", [1]), "benchmark.batch", False),
+        variants=tuple(variants),
+        min_top1_agreement=float(acc.get("min_top1_agreement", 0.99)),
+        min_cosine=float(acc.get("min_cosine", 0.99)),
+        litert=dict(data.get("litert", {})),
+        onnxruntime=dict(data.get("onnxruntime", {})),
+        quantization=dict(data.get("quantization", {})),
+        source=source,
+        raw=data,
+    )
+
+
+def load_profile(name_or_path: str) -> Profile:
+    """A built-in profile by name, or the user's own TOML file by path."""
+    path = Path(name_or_path)
+    if name_or_path in builtin_profiles():
+        path = PROFILE_DIR / f"{name_or_path}.toml"
+    elif not (path.suffix == ".toml" or path.exists()):
+        raise ProfileError(f"unknown profile {name_or_path!r}; built-in profiles: {', '.join(builtin_profiles())} "
+                           "(or pass the path of a .toml file)")
+    if not path.is_file():
+        raise ProfileError(f"profile file not found: {path}")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ProfileError(f"profile {path} is not valid TOML: {str(exc).splitlines()[0]}") from None
+    return parse_profile(data, str(path))

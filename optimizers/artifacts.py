@@ -1,0 +1,100 @@
+"""Artifacts: deployable files with lineage, cached by content hash + pass + settings."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class Artifact:
+    """One model file and how it was made: which parent, which pass, which settings."""
+
+    path: str
+    sha256: str
+    parent: str | None
+    pass_name: str
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["pass"] = d.pop("pass_name")
+        return d
+
+
+def cache_root() -> Path:
+    """Where converted files and the default model live: $EDGEBENCH_CACHE, else $XDG_CACHE_HOME/edgebench."""
+    env = os.environ.get("EDGEBENCH_CACHE")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "edgebench"
+
+
+def sha256_path(path: str | Path) -> str:
+    """Content hash of a file, or of a directory tree (relative names and contents, in sorted order)."""
+    p = Path(path)
+    h = hashlib.sha256()
+    if p.is_dir():
+        for f in sorted(q for q in p.rglob("*") if q.is_file()):
+            h.update(str(f.relative_to(p)).encode())
+            h.update(b"\0")
+            _update_file(h, f)
+    else:
+        _update_file(h, p)
+    return h.hexdigest()
+
+
+def _update_file(h, path: Path) -> None:
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+
+
+def size_bytes(path: str | Path) -> int:
+    p = Path(path)
+    if p.is_dir():
+        return sum(q.stat().st_size for q in p.rglob("*") if q.is_file())
+    return p.stat().st_size
+
+
+def cache_dir_for(parent_sha: str, pass_name: str, settings: dict[str, Any]) -> Path:
+    """Deterministic cache folder for (input content, pass, settings)."""
+    key = hashlib.sha256(json.dumps([parent_sha, pass_name, settings], sort_keys=True, default=str).encode())
+    return cache_root() / "artifacts" / f"{pass_name}-{key.hexdigest()[:20]}"
+
+
+def load_cached(folder: Path) -> Artifact | None:
+    meta = folder / "artifact.json"
+    if not meta.is_file():
+        return None
+    try:
+        d = json.loads(meta.read_text())
+        art = Artifact(path=d["path"], sha256=d["sha256"], parent=d["parent"], pass_name=d["pass"],
+                       settings=d.get("settings", {}))
+    except (ValueError, KeyError):
+        return None
+    if not Path(art.path).exists() or sha256_path(art.path) != art.sha256:
+        return None
+    return art
+
+
+def store(folder: Path, produced: Path, parent_sha: str | None, pass_name: str, settings: dict[str, Any]) -> Artifact:
+    """Record a finished pass output (already inside `folder`); written last so a half-made entry never counts."""
+    art = Artifact(path=str(produced), sha256=sha256_path(produced), parent=parent_sha, pass_name=pass_name,
+                   settings=settings)
+    tmp = folder / "artifact.json.tmp"
+    tmp.write_text(json.dumps(art.to_dict(), indent=1))
+    tmp.replace(folder / "artifact.json")
+    return art
+
+
+def fresh_folder(folder: Path) -> Path:
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    return folder

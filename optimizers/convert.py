@@ -1,0 +1,131 @@
+"""Format conversions: Keras -> SavedModel -> TFLite / ONNX, and TFLite -> ONNX. Each returns a cached Artifact.
+
+TensorFlow is imported inside the functions that need it; tf2onnx runs as a subprocess so its logging and its
+failures stay out of our process.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from optimizers.artifacts import Artifact, cache_dir_for, fresh_folder, load_cached, sha256_path, store
+
+DEFAULT_OPSET = 17
+
+
+class ConversionError(RuntimeError):
+    """A conversion that failed; the message is one line naming the cause."""
+
+
+def _quiet_tf() -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+
+def _versions(*dists: str) -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+    out = {}
+    for d in dists:
+        try:
+            out[d] = version(d)
+        except PackageNotFoundError:
+            out[d] = "none"
+    return out
+
+
+def load_keras(path: str | Path):
+    """Load a .keras file in safe mode: a Lambda layer or other arbitrary code is refused, never executed."""
+    _quiet_tf()
+    import keras
+
+    try:
+        return keras.saving.load_model(str(path), compile=False, safe_mode=True)
+    except Exception as exc:  # keras raises ValueError/TypeError/OSError/zipfile errors for bad files
+        msg = " ".join(str(exc).split())
+        if "safe_mode" in msg or "Lambda" in msg:
+            raise ConversionError(f"{path}: refused by Keras safe mode (the model contains a Lambda layer or other "
+                                  "arbitrary Python code, which could run anything on load); rebuild it without "
+                                  "Lambda layers or export a SavedModel") from None
+        raise ConversionError(f"{path}: cannot load as a Keras model: {msg[:300]}") from None
+
+
+def keras_to_savedmodel(keras_path: str | Path) -> Artifact:
+    src_sha = sha256_path(keras_path)
+    settings = {"tool": _versions("keras", "tensorflow", "tensorflow-cpu")}
+    folder = cache_dir_for(src_sha, "keras-export", settings)
+    cached = load_cached(folder)
+    if cached:
+        return cached
+    model = load_keras(keras_path)
+    fresh_folder(folder)
+    out = folder / "saved_model"
+    try:
+        model.export(str(out), verbose=False)
+    except Exception as exc:
+        raise ConversionError(f"Keras export to SavedModel failed: {' '.join(str(exc).split())[:300]}") from None
+    return store(folder, out, src_sha, "keras-export", settings)
+
+
+def savedmodel_to_tflite(saved_model: str | Path, parent_sha: str, settings: dict[str, Any] | None = None) -> Artifact:
+    settings = dict(settings or {}, tool=_versions("tensorflow", "tensorflow-cpu"))
+    folder = cache_dir_for(parent_sha, "tflite-convert", settings)
+    cached = load_cached(folder)
+    if cached:
+        return cached
+    _quiet_tf()
+    import tensorflow as tf
+
+    try:
+        converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model))
+        blob = converter.convert()
+    except Exception as exc:
+        raise ConversionError(f"TFLite conversion failed: {' '.join(str(exc).split())[:300]}") from None
+    fresh_folder(folder)
+    out = folder / "model.tflite"
+    out.write_bytes(blob)
+    return store(folder, out, parent_sha, "tflite-convert", settings)
+
+
+def _tf2onnx(args: list[str], out: Path) -> None:
+    cmd = [sys.executable, "-m", "tf2onnx.convert", *args, "--output", str(out), "--opset", str(DEFAULT_OPSET)]
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", TF_ENABLE_ONEDNN_OPTS="0")
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1800)
+    except subprocess.TimeoutExpired:
+        raise ConversionError("tf2onnx did not finish within 30 minutes") from None
+    log = proc.stderr + proc.stdout
+    if proc.returncode != 0 or not out.is_file():
+        lines = [ln for ln in log.splitlines() if ln.strip()]
+        cause = next((ln for ln in reversed(lines) if "Error" in ln or "error" in ln), lines[-1] if lines else "")
+        raise ConversionError(f"tf2onnx failed: {cause.strip()[:300]}")
+    # tf2onnx may log unsupported ops and still exit 0: name them; the load test then decides.
+    unsupported = [ln.split("Unsupported ops:", 1)[1].strip() for ln in log.splitlines() if "Unsupported ops:" in ln]
+    if unsupported:
+        raise ConversionError(f"tf2onnx left operators ONNX lacks: {unsupported[0][:200]}")
+
+
+def savedmodel_to_onnx(saved_model: str | Path, parent_sha: str) -> Artifact:
+    settings = {"opset": DEFAULT_OPSET, "tool": _versions("tf2onnx", "onnx")}
+    folder = cache_dir_for(parent_sha, "tf2onnx-savedmodel", settings)
+    cached = load_cached(folder)
+    if cached:
+        return cached
+    fresh_folder(folder)
+    out = folder / "model.onnx"
+    _tf2onnx(["--saved-model", str(saved_model)], out)
+    return store(folder, out, parent_sha, "tf2onnx-savedmodel", settings)
+
+
+def tflite_to_onnx(tflite_path: str | Path, parent_sha: str) -> Artifact:
+    settings = {"opset": DEFAULT_OPSET, "tool": _versions("tf2onnx", "onnx")}
+    folder = cache_dir_for(parent_sha, "tf2onnx-tflite", settings)
+    cached = load_cached(folder)
+    if cached:
+        return cached
+    fresh_folder(folder)
+    out = folder / "model.onnx"
+    _tf2onnx(["--tflite", str(tflite_path)], out)
+    return store(folder, out, parent_sha, "tf2onnx-tflite", settings)
