@@ -1,0 +1,86 @@
+"""Shared fixtures: tiny real models built once per session, an isolated cache, and `bench` in a subprocess."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+# The installed console script, as a user runs it; `python -m benchmarks.cli` only when it is not installed.
+_SCRIPT = Path(sys.executable).with_name("bench")
+BENCH = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "benchmarks.cli"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_cache(tmp_path_factory):
+    """Converted files and the default model go to a per-session cache, never the user's."""
+    cache = tmp_path_factory.mktemp("edgebench-cache")
+    old = os.environ.get("EDGEBENCH_CACHE")
+    os.environ["EDGEBENCH_CACHE"] = str(cache)
+    yield cache
+    if old is None:
+        os.environ.pop("EDGEBENCH_CACHE", None)
+    else:
+        os.environ["EDGEBENCH_CACHE"] = old
+
+
+def build_tiny_classifier(seed: int = 0):
+    """A few layers, 16x16x3 in, 4 logits out, with random but fixed weights."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    inp = keras.Input((16, 16, 3), name="image")
+    x = keras.layers.Conv2D(8, 3, strides=2, padding="same", activation="relu")(inp)
+    x = keras.layers.DepthwiseConv2D(3, padding="same", activation="relu")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    out = keras.layers.Dense(4)(x)
+    return keras.Model(inp, out, name="tiny")
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory) -> dict[str, Path]:
+    """The same tiny classifier as .keras, SavedModel, .tflite and .onnx, plus an .npz of inputs with labels."""
+    import tensorflow as tf
+
+    root = tmp_path_factory.mktemp("tiny")
+    model = build_tiny_classifier()
+    keras_path = root / "tiny.keras"
+    model.save(keras_path)
+    sm = root / "tiny_savedmodel"
+    model.export(str(sm), verbose=False)
+    tflite = root / "tiny.tflite"
+    tflite.write_bytes(tf.lite.TFLiteConverter.from_saved_model(str(sm)).convert())
+    onnx_path = root / "tiny.onnx"
+    subprocess.run([sys.executable, "-m", "tf2onnx.convert", "--saved-model", str(sm), "--output", str(onnx_path),
+                    "--opset", "17"], check=True, capture_output=True)
+    rng = np.random.default_rng(1)
+    x = rng.uniform(-1, 1, size=(24, 16, 16, 3)).astype(np.float32)
+    y = np.asarray(model(x, training=False)).argmax(1)
+    data = root / "tiny-data.npz"
+    np.savez(data, image=x, y=y)
+    return {"keras": keras_path, "savedmodel": sm, "tflite": tflite, "onnx": onnx_path, "data": data}
+
+
+def run_bench(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+              timeout: float = 600) -> subprocess.CompletedProcess:
+    full_env = dict(os.environ, **(env or {}))
+    return subprocess.run([*BENCH, *args], capture_output=True, text=True, cwd=cwd, env=full_env, timeout=timeout)
+
+
+def load_results(run_dir: Path) -> dict:
+    return json.loads((Path(run_dir) / "results.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def keras_run(tiny_models, tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """One fast run of the tiny Keras model at 1 thread, shared by the tests that read its output."""
+    out = tmp_path_factory.mktemp("run") / "keras"
+    proc = run_bench("run", str(tiny_models["keras"]), "--profile", "x86_64", "--fast", "--threads", "1",
+                     "--data", str(tiny_models["data"]), "--out", str(out))
+    return out, proc

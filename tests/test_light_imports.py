@@ -1,0 +1,27 @@
+"""`import reports` and `bench --help` must stay fast: no TensorFlow, no runtime."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from conftest import BENCH
+
+HEAVY = ("tensorflow", "onnxruntime", "ai_edge_litert", "tf2onnx", "keras")
+
+
+def _imported_after(code: str) -> set[str]:
+    out = subprocess.run([sys.executable, "-c", code + "\nimport sys; print(' '.join(sys.modules))"],
+                         capture_output=True, text=True, check=True).stdout
+    return {m.split(".")[0] for m in out.split()}
+
+
+def test_import_reports_is_light():
+    assert not _imported_after("import reports, reports.table, reports.stats") & set(HEAVY)
+
+
+def test_bench_help_is_light():
+    code = ("import sys; sys.argv=['bench','--help']\nimport benchmarks.cli as c\ntry:\n    c.main()\n"
+            "except SystemExit:\n    pass")
+    assert not _imported_after(code) & set(HEAVY)
+    proc = subprocess.run([*BENCH, "run", "--help"], capture_output=True, text=True)
+    assert proc.returncode == 0 and "--profile" in proc.stdout and "exit codes" in proc.stdout

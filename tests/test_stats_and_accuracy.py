@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from benchmarks.accuracy import budget_violations, compare_outputs
+from reports.stats import latency_stats
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.floats(min_value=1e-6, max_value=1.0), min_size=1, max_size=200))
+def test_latency_stats_match_numpy(samples):
+    s = latency_stats(samples)
+    ms = np.asarray(samples) * 1e3
+    assert s["n"] == len(samples)
+    assert s["median"] == pytest.approx(np.median(ms))
+    assert s["p90"] == pytest.approx(np.percentile(ms, 90))
+    assert s["p99"] == pytest.approx(np.percentile(ms, 99))
+    assert s["min"] == pytest.approx(ms.min()) and s["max"] == pytest.approx(ms.max())
+
+
+def test_compare_outputs_detects_a_flipped_class():
+    ref = np.array([[1.0, 0.0], [0.0, 1.0], [2.0, 1.0], [0.2, 0.1]], dtype=np.float32)
+    got = ref.copy()
+    got[3] = [0.1, 0.2]
+    m = compare_outputs([ref], [got], labels=np.array([0, 1, 0, 0]))
+    assert m["top1_agreement"] == 0.75 and m["top1_accuracy"] == 0.75
+    assert m["max_abs_error"] == pytest.approx(0.1, abs=1e-6)
+    assert budget_violations(m, 0.99, 0.99)
+    same = compare_outputs([ref], [ref.copy()])
+    assert same["cosine"] == pytest.approx(1.0) and not budget_violations(same, 0.99, 0.99)
