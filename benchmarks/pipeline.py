@@ -202,7 +202,7 @@ def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[s
 
     # 1. build the variants
     reporter.stage("converting", total=len(variant_names))
-    ctx = BuildContext(source=source, profile=opts.profile)
+    ctx = BuildContext(source=source, profile=opts.profile, data=data)
     built: list[BuiltVariant] = []
     for name in variant_names:
         spec = VARIANTS[name]

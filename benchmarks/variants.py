@@ -20,6 +20,7 @@ class NotApplicable(Exception):
 class BuildContext:
     source: ModelSource
     profile: Any
+    data: Any = None  # benchmarks.data.DataSet: calibration samples (kind says embedded / user / random)
     cache: dict[str, Artifact] = field(default_factory=dict)
 
     def saved_model(self) -> Artifact:
