@@ -5,6 +5,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -39,6 +40,16 @@ def _int_list(text: str) -> list[int]:
     return values
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2, as for every user error
         self.exit(EXIT_USAGE, f"bench: error: {message} (see bench {self.prog.split()[-1]} --help)\n")
@@ -67,8 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     mode = run.add_mutually_exclusive_group()
     mode.add_argument("--fast", action="store_true", help="few processes: seconds per benchmark (development, CI)")
     mode.add_argument("--rigorous", action="store_true", help="more processes and values, for publication")
-    run.add_argument("--timeout", type=float, default=600.0, metavar="SECONDS",
+    run.add_argument("--timeout", type=_positive_float, metavar="SECONDS",
                      help="limit for each conversion check and each benchmark (default 600)")
+    run.add_argument("--resume", metavar="DIR", help="finish an interrupted run in DIR with its own options: "
+                     "measure only what is missing, re-try what failed, keep what was measured")
     run.add_argument("--json", action="store_true", help="print results.json on stdout (table and progress go to stderr)")
 
     prof = sub.add_parser("profiles", help="list hardware profiles, or show one",
@@ -129,15 +142,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     from hardware_profiles import load_profile
     from reports.table import plain_table, results_table, run_messages
 
-    profile = load_profile(args.profile or _default_profile())
-    out = Path(args.out) if args.out else Path("bench-results") / (
-        dt.datetime.now().strftime("%Y%m%d-%H%M%S") + f"-{profile.name}")
-    if out.exists() and any(out.iterdir()):
-        raise _user_error(f"output directory {out} is not empty; choose another --out")
-    mode = "fast" if args.fast else "rigorous" if args.rigorous else "default"
-    opts = RunOptions(profile=profile, out=out, model=args.model, threads=args.threads, batches=args.batch,
-                      variants=[v.strip() for v in args.variants.split(",") if v.strip()] if args.variants else None,
-                      data=args.data, mode=mode, timeout=args.timeout)
+    from benchmarks import resume
+
+    if args.resume:
+        resume.check_resume_flags(args)
+        opts = resume.options_from_run(args.resume, args.timeout)
+        out = opts.out
+    else:
+        profile = load_profile(args.profile or _default_profile())
+        out = Path(args.out) if args.out else Path("bench-results") / (
+            dt.datetime.now().strftime("%Y%m%d-%H%M%S") + f"-{profile.name}")
+        if out.exists() and (not out.is_dir() or any(p.name != ".lock" for p in out.iterdir())):
+            raise _user_error(f"output directory {out} is not empty; choose another --out (or --resume {out})")
+        mode = "fast" if args.fast else "rigorous" if args.rigorous else "default"
+        opts = RunOptions(profile=profile, out=out, model=args.model, threads=args.threads, batches=args.batch,
+                          variants=[v.strip() for v in args.variants.split(",") if v.strip()] if args.variants else None,
+                          data=args.data, mode=mode, timeout=args.timeout or 600.0)
+    lock = resume.lock_run_dir(out)  # noqa: F841  (held until this process ends)
+    if args.resume:
+        resume.stop_leftovers(opts.run_id)
     err_console = _console(True)
     out_console = err_console if args.json else _console(False)
     progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -148,7 +171,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         with progress:
             doc = run_benchmarks(opts, reporter)
     except KeyboardInterrupt:
-        err_console.print(f"interrupted: what was measured is in {out}")
+        err_console.print(f"interrupted: what was measured is in {out}; finish it with: bench run --resume {out}",
+                          markup=False, highlight=False, soft_wrap=True)
         return EXIT_INTERRUPTED
     if out_console.is_terminal and not os.environ.get("NO_COLOR"):
         out_console.print(results_table(doc))
@@ -195,9 +219,15 @@ def _user_error(msg: str) -> Exception:
     return UserError(msg)
 
 
+def _terminate(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     # TensorFlow's C++ logging is read at import time; quiet it before anything can import TF.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    # SIGTERM ends a run like Ctrl-C: child processes are stopped and the resume hint is printed
+    signal.signal(signal.SIGTERM, _terminate)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.command:

@@ -2,6 +2,8 @@
 
 `python -m benchmarks.evaluate --runtime R --model M --inputs IN.npz --outputs OUT.npz` runs every sample at batch 1
 and prints one JSON line (input/output specs, mean seconds per inference). With --describe it only loads the model.
+With --specs it reads the input specs even when the model cannot run (a TFLite file with an operator LiteRT lacks),
+so that the run can go on and the variants that need that operator fail on their own.
 """
 from __future__ import annotations
 
@@ -20,10 +22,16 @@ def main() -> None:
     ap.add_argument("--inputs")
     ap.add_argument("--outputs")
     ap.add_argument("--describe", action="store_true")
+    ap.add_argument("--specs", action="store_true")
     args = ap.parse_args()
 
+    from benchmarks import faults
     from benchmarks.runtimes import open_runtime
 
+    if args.specs:
+        print("EDGEBENCH-RESULT " + json.dumps(_specs(args.runtime, args.model)))
+        return
+    faults.inject("evaluate", [args.runtime])
     session = open_runtime(args.runtime, args.model, 1, json.loads(args.settings))
     info = {"inputs": session.input_specs(), "outputs": session.output_specs()}
     if not args.describe:
@@ -45,5 +53,23 @@ def main() -> None:
     print("EDGEBENCH-RESULT " + json.dumps(info))
 
 
+def _specs(runtime: str, model: str) -> dict:
+    from benchmarks.runtimes import open_runtime
+    try:
+        session = open_runtime(runtime, model, 1, {})
+        return {"inputs": session.input_specs(), "outputs": session.output_specs()}
+    except Exception as exc:
+        if runtime != "litert":
+            raise
+        load_error = " ".join(str(exc).split())
+    # LiteRT builds the graph before it resolves kernels: the tensors are readable without allocate_tensors().
+    from ai_edge_litert import interpreter as litert
+    interp = litert.Interpreter(model_path=model)
+    specs = [{"name": d["name"], "shape": [int(s) for s in d["shape_signature"]], "dtype": np.dtype(d["dtype"]).name,
+              "quantization": list(d.get("quantization", (0.0, 0)))} for d in interp.get_input_details()]
+    return {"inputs": specs, "outputs": [], "load_error": load_error}
+
+
 if __name__ == "__main__":
-    main()
+    from benchmarks.childguard import run_guarded
+    run_guarded(main)

@@ -23,7 +23,7 @@ MODES: dict[str, dict[str, float]] = {
     "default": {"processes": 10, "warmups": 5, "budget": 1.0, "nmin": 20, "nmax": 500},
     "rigorous": {"processes": 20, "warmups": 10, "budget": 2.0, "nmin": 30, "nmax": 1000},
 }
-INHERIT_ENV = "PYTHONPATH,EDGEBENCH_FAULT,EDGEBENCH_CACHE,LD_LIBRARY_PATH"
+INHERIT_ENV = "PYTHONPATH,EDGEBENCH_FAULT,EDGEBENCH_CACHE,EDGEBENCH_RUN_ID,LD_LIBRARY_PATH"
 
 
 class MeasureError(RuntimeError):
@@ -51,20 +51,21 @@ def _parse_marker(stdout: str) -> dict[str, Any]:
     raise MeasureError("the child process printed no result")
 
 
-def describe(runtime: str, model: str, settings: dict[str, Any], timeout: float) -> dict[str, Any]:
+def describe(runtime: str, model: str, settings: dict[str, Any], timeout: float,
+             max_rss_mb: float | None = None) -> dict[str, Any]:
     res = run_child(["-m", "benchmarks.evaluate", "--runtime", runtime, "--model", model, "--settings",
-                     json.dumps(settings), "--describe"], timeout, _child_env())
+                     json.dumps(settings), "--describe"], timeout, _child_env(), max_rss_mb)
     if res.returncode != 0 or res.timed_out:
         raise MeasureError(failure_reason(res, f"loading the model in {runtime}", timeout))
     return _parse_marker(res.stdout)
 
 
 def evaluate(runtime: str, model: str, settings: dict[str, Any], inputs_npz: Path, outputs_npz: Path,
-             timeout: float) -> Evaluation:
+             timeout: float, max_rss_mb: float | None = None) -> Evaluation:
     """Load test + outputs on every evaluation sample, in a child process."""
     res = run_child(["-m", "benchmarks.evaluate", "--runtime", runtime, "--model", model, "--settings",
                      json.dumps(settings), "--inputs", str(inputs_npz), "--outputs", str(outputs_npz)],
-                    timeout, _child_env())
+                    timeout, _child_env(), max_rss_mb)
     if res.returncode != 0 or res.timed_out:
         raise MeasureError(failure_reason(res, f"running the model in {runtime}", timeout))
     info = _parse_marker(res.stdout)
@@ -82,7 +83,8 @@ def pyperf_args(mode: str, seconds_per_inference: float) -> list[str]:
 
 
 def run_pyperf(bench_name: str, runtime: str, model: str, threads: int, settings: dict[str, Any], inputs_npz: Path,
-               workdir: Path, mode: str, seconds_per_inference: float, timeout: float) -> tuple[dict[str, Any], Path]:
+               workdir: Path, mode: str, seconds_per_inference: float, timeout: float,
+               max_rss_mb: float | None = None) -> tuple[dict[str, Any], Path]:
     """Returns (figures for the record, path of this benchmark's pyperf JSON)."""
     safe = bench_name.replace("/", "__")
     out_json = workdir / f"{safe}.pyperf.json"
@@ -93,7 +95,7 @@ def run_pyperf(bench_name: str, runtime: str, model: str, threads: int, settings
             "--inputs", str(inputs_npz), "--settings", json.dumps(settings), "--sidecar", str(sidecar),
             "--bench-name", bench_name, *pyperf_args(mode, seconds_per_inference), "--inherit-environ", INHERIT_ENV,
             "--quiet", "--output", str(out_json)]
-    res = run_child(args, timeout, _child_env())
+    res = run_child(args, timeout, _child_env(), max_rss_mb)
     if res.returncode != 0 or res.timed_out or not out_json.is_file():
         raise MeasureError(failure_reason(res, "benchmark worker", timeout))
     return summarize(out_json, sidecar), out_json

@@ -14,14 +14,16 @@ from typing import Any, Protocol
 import numpy as np
 
 from benchmarks import __version__
+from benchmarks import resume
 from benchmarks.accuracy import budget_violations, compare_outputs
+from benchmarks.convertproc import ConverterProcess, source_specs
 from benchmarks.data import RANDOM_WARNING, DataSet, batch_of, embedded_data, load_user_data, random_data
 from benchmarks.environment import busy_warning, describe_host
 from benchmarks.errors import UserError
 from benchmarks.measure import MeasureError, describe, evaluate, run_pyperf
 from benchmarks.reference import align
 from benchmarks.sources import ModelSource, detect_source
-from benchmarks.variants import VARIANTS, BuildContext, NotApplicable
+from benchmarks.variants import VARIANTS, NotApplicable
 from hardware_profiles import Profile
 from optimizers.artifacts import Artifact, size_bytes
 from reports.results import PYPERF_FILE, RESULTS_FILE, SCHEMA_VERSION
@@ -50,6 +52,8 @@ class RunOptions:
     data: str | None = None
     mode: str = "default"
     timeout: float = 600.0
+    run_id: str = ""
+    resume: Any = None  # benchmarks.resume.Prior when finishing an interrupted run
 
 
 @dataclass
@@ -123,20 +127,9 @@ def resolve_source(model: str | None, reporter: Reporter) -> tuple[ModelSource, 
     return detect_source(model), "user"
 
 
-def _io_specs(source: ModelSource, timeout: float):
-    """(reference handle or None, input specs in reference order)."""
-    if source.format == "keras":
-        from benchmarks.reference import keras_io
-        return keras_io(source)
-    if source.format == "savedmodel":
-        from benchmarks.reference import savedmodel_io
-        return savedmodel_io(source)
-    runtime = "litert" if source.format == "tflite" else "onnxruntime"
-    try:
-        info = describe(runtime, str(source.path), {}, timeout)
-    except MeasureError as exc:
-        raise UserError(f"{source.path} cannot be loaded by {runtime}: {exc}") from None
-    return None, info["inputs"]
+def _io_specs(source: ModelSource, timeout: float, converter: ConverterProcess):
+    """(whether the source has a framework reference, input specs in reference order), read in child processes."""
+    return source_specs(source, converter, timeout)
 
 
 def _dataset(opts: RunOptions, kind: str, specs: list[dict[str, Any]]) -> DataSet:
@@ -165,7 +158,9 @@ def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[s
     batches = opts.batches or list(opts.profile.batch)
     source, kind = resolve_source(opts.model, reporter)
     reporter.stage(f"reading {source.name} ({source.format})")
-    handle, specs = _io_specs(source, opts.timeout)
+    os.environ[resume.RUN_ID_ENV] = opts.run_id = opts.run_id or resume.new_run_id()
+    converter = ConverterProcess(opts.timeout)  # TensorFlow runs there, never in this process
+    handle, specs = _io_specs(source, opts.timeout, converter)
     data = _dataset(opts, kind, specs)
 
     host_is_target = host["arch"] == opts.profile.target_arch
@@ -199,17 +194,23 @@ def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[s
         from benchmarks.default_model import DESCRIPTION
         doc["model"]["description"] = DESCRIPTION
     writer = RunWriter(opts.out, doc)
+    doc[resume.OPTIONS_KEY] = resume.run_options_record(opts, variant_names, threads, batches)
+    resume.seed(opts, doc, writer)
+    writer.flush()  # from here on the directory can be resumed, even before the first measurement
 
-    # 1. build the variants
+    def pending(name: str, t: int, b: int) -> bool:
+        return opts.resume is None or opts.resume.pending(name, VARIANTS[name].runtime, t, b)
+
+    # 1. build the variants (in the converter child: a crashing converter costs its own variant only)
+    variant_names = [n for n in variant_names if any(pending(n, t, b) for t in threads for b in batches)]
     reporter.stage("converting", total=len(variant_names))
-    ctx = BuildContext(source=source, profile=opts.profile, data=data)
     built: list[BuiltVariant] = []
     for name in variant_names:
         spec = VARIANTS[name]
         reporter.advance(f"building {name}")
         bv = BuiltVariant(name=name, runtime=spec.runtime)
         try:
-            bv.artifact = spec.build(ctx)
+            bv.artifact = converter.build(name, source, opts.profile, data, writer.work)
         except NotApplicable as exc:
             notes.append(f"{name} skipped: {exc}")
             continue
@@ -219,11 +220,15 @@ def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[s
 
     # 2. reference outputs, then load-test + accuracy of every variant in a child process
     reference, reference_desc = None, None
-    if handle is not None:
+    if handle and built:
         reporter.stage(f"reference outputs ({source.format}) on {len(data.inputs[0])} samples")
-        from benchmarks.reference import reference_outputs
-        reference = reference_outputs(source, handle, specs, data.inputs)
-        reference_desc = f"source model in {'Keras' if source.format == 'keras' else 'TensorFlow'}"
+        framework = 'Keras' if source.format == 'keras' else 'TensorFlow'
+        try:
+            reference = converter.reference(source, specs, data.inputs, writer.work)
+            reference_desc = f"source model in {framework}"
+        except Exception as exc:  # the variants are still measured, without an accuracy comparison
+            reference_desc = f"none (the source model failed in {framework}: {_one_line(exc)})"
+    converter.close()  # TensorFlow's memory is given back before anything is measured
     ref_names = [s["name"] for s in specs]
     reporter.stage("load test and accuracy", total=len(built))
     for bv in built:
@@ -232,12 +237,12 @@ def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[s
             continue
         try:
             settings = _runtime_settings(opts.profile, bv.runtime)
-            info = describe(bv.runtime, bv.artifact.path, settings, opts.timeout)
+            info = describe(bv.runtime, bv.artifact.path, settings, opts.timeout, opts.profile.max_rss_mb)
             bv.input_order = align(ref_names, [s["name"] for s in info["inputs"]])
             inputs_npz = writer.work / f"{bv.name}.eval-inputs.npz"
             np.savez(inputs_npz, *[data.inputs[i] for i in bv.input_order])
             ev = evaluate(bv.runtime, bv.artifact.path, settings, inputs_npz,
-                          writer.work / f"{bv.name}.eval-outputs.npz", opts.timeout)
+                          writer.work / f"{bv.name}.eval-outputs.npz", opts.timeout, opts.profile.max_rss_mb)
             inputs_npz.unlink(missing_ok=True)
             bv.seconds_per_inference = ev.seconds_per_inference
             if reference is None and bv.artifact.pass_name == "source":
@@ -246,6 +251,8 @@ def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[s
             bv.accuracy = ev.outputs  # compared below once the reference is known
         except MeasureError as exc:
             bv.error = f"load test failed: {exc}"
+        except Exception as exc:  # e.g. outputs that do not line up: this variant fails, the run goes on
+            bv.error = f"load test failed: {type(exc).__name__}: {_one_line(exc)}"
     doc["model"]["reference"] = reference_desc or "none (the source model could not be run)"
     for bv in built:
         if bv.error or not isinstance(bv.accuracy, list):
@@ -258,7 +265,7 @@ def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[s
         bv.accuracy["data"] = data.kind
 
     # 3. measure every (variant, threads, batch) in fresh pyperf worker processes
-    combos = [(bv, t, b) for bv in built for t in threads for b in batches]
+    combos = [(bv, t, b) for bv in built for t in threads for b in batches if pending(bv.name, t, b)]
     reporter.stage(f"measuring ({opts.mode} mode)", total=len(combos))
     for bv, t, b in combos:
         reporter.advance(f"{bv.runtime} {bv.name} t{t} b{b}")
@@ -302,9 +309,13 @@ def _measure_one(opts: RunOptions, source: ModelSource, bv: BuiltVariant, thread
         np.savez(inputs_npz, *batch_of([data.inputs[i] for i in bv.input_order], batch))
     try:
         figures, pyperf_json = run_pyperf(name, bv.runtime, bv.artifact.path, threads, settings, inputs_npz, writer.work,
-                                          opts.mode, bv.seconds_per_inference * batch, opts.timeout)
+                                          opts.mode, bv.seconds_per_inference * batch, opts.timeout,
+                                          opts.profile.max_rss_mb)
     except MeasureError as exc:
         record["error"] = _one_line(exc)
+        return record, None
+    except Exception as exc:  # e.g. unreadable pyperf output: a failed record, never the end of the run
+        record["error"] = f"benchmark failed: {type(exc).__name__}: {_one_line(exc)}"
         return record, None
     record.update(figures)
     record["status"] = "ok"

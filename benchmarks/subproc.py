@@ -1,6 +1,7 @@
 """Child processes with a time limit, killed as a whole process group, whose failure becomes one line."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -8,7 +9,12 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
+from benchmarks.childguard import ERROR_MARKER
+from benchmarks.reasons import concise, describe_signal
+
 _ERROR_LINE = re.compile(r"^\s*([\w.]*(Error|Exception|Fail\w*)|Segmentation fault|Aborted|Killed)\b.*")
+# pyperf's manager reports a dead worker with this generic line; the worker's own marker line says more.
+_PYPERF_GENERIC = re.compile(r"failed with exit code -?\d+")
 
 
 @dataclass
@@ -17,23 +23,41 @@ class ChildResult:
     stdout: str
     stderr: str
     timed_out: bool
+    memory_limit_mb: float | None = None
+    memory_seen_mb: float | None = None  # set when the memory watch stopped the child
 
 
-def run_child(args: list[str], timeout: float, env: dict[str, str] | None = None) -> ChildResult:
-    """Run `python args...` in its own session so a hang can be killed with every process it started."""
+def run_child(args: list[str], timeout: float, env: dict[str, str] | None = None,
+              max_rss_mb: float | None = None) -> ChildResult:
+    """Run `python args...` in its own session so a hang can be killed with every process it started.
+
+    With `max_rss_mb`, every process of the child's tree is held to that resident memory (see benchmarks.limits).
+    """
     proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=env, start_new_session=True)
+    watch = None
     try:
-        out, err = proc.communicate(timeout=timeout)
-        return ChildResult(proc.returncode, out, err, False)
-    except subprocess.TimeoutExpired:
-        _kill_group(proc)
-        out, err = proc.communicate()
-        return ChildResult(proc.returncode, out, err, True)
+        if max_rss_mb:
+            from benchmarks.limits import MemoryWatch
+            watch = MemoryWatch(proc.pid, max_rss_mb).__enter__()
+        try:
+            out, err = proc.communicate(timeout=timeout)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            out, err = proc.communicate()
+            timed_out = True
     except BaseException:
         _kill_group(proc)
         proc.communicate()
         raise
+    finally:
+        if watch is not None:
+            watch.__exit__(None, None, None)
+    # the group may still hold grandchildren (pyperf workers) when the direct child died first
+    _kill_group(proc)
+    seen = watch.exceeded_mb if watch is not None else None
+    return ChildResult(proc.returncode, out, err, timed_out and seen is None, max_rss_mb if seen else None, seen)
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -43,29 +67,49 @@ def _kill_group(proc: subprocess.Popen) -> None:
         pass
 
 
+def marker_error(text: str) -> str | None:
+    """The last error a guarded child reported (benchmarks.childguard), as 'Type: message'."""
+    found = None
+    for line in text.splitlines():
+        if line.startswith(ERROR_MARKER):
+            try:
+                d = json.loads(line[len(ERROR_MARKER):])
+                found = f"{d['type']}: {d['message']}"
+            except (ValueError, KeyError, TypeError):
+                continue
+    return found
+
+
 def failure_reason(res: ChildResult, what: str, timeout: float) -> str:
-    """One line saying why a child failed: timeout, signal, or the last error line it printed."""
+    """One line saying why a child failed: memory limit, timeout, signal, or the error it reported."""
+    if res.memory_seen_mb is not None:
+        from benchmarks.limits import describe_excess
+        return f"{what} {describe_excess(res.memory_limit_mb or 0, res.memory_seen_mb)}"
     if res.timed_out:
         return f"{what} did not finish within {timeout:g} s (hang or too slow; raise --timeout)"
     text = res.stderr + "\n" + res.stdout
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith(ERROR_MARKER)]
     sig = _signal_in(lines, res.returncode)
-    errors = [ln for ln in lines if _ERROR_LINE.match(ln)]
-    detail = errors[-1] if errors else (lines[-1] if lines else "no output")
-    detail = " ".join(detail.split())[:300]
+    reported = marker_error(text)
+    if reported:
+        detail = concise(reported)
+    else:
+        errors = [ln for ln in lines if _ERROR_LINE.match(ln) and not _PYPERF_GENERIC.search(ln)]
+        detail = concise(errors[-1]) if errors else None
+        if detail is None and not sig:
+            detail = lines[-1] if lines else "no output"
+    if detail:
+        detail = " ".join(detail.split())[:300]
     if sig:
-        return f"{what} crashed ({sig}): {detail}" if errors else f"{what} crashed ({sig})"
+        return f"{what} crashed with {describe_signal(sig)}" + (f": {detail}" if detail else "")
     return f"{what} failed: {detail}"
 
 
-def _signal_in(lines: list[str], returncode: int) -> str | None:
+def _signal_in(lines: list[str], returncode: int) -> int | None:
     if returncode < 0:
-        return signal.Signals(-returncode).name
+        return -returncode
     for ln in lines:
         m = re.search(r"exit code (-\d+)", ln)
         if m:
-            try:
-                return signal.Signals(-int(m.group(1))).name
-            except ValueError:
-                return None
+            return -int(m.group(1))
     return None

@@ -23,20 +23,10 @@ def _add_worker_args(cmd: list[str], args) -> None:
         cmd.extend([f"--{key.replace('_', '-')}", str(getattr(args, key))])
 
 
-def _fault_hook(stage: str) -> None:
-    """Fault injection for the reliability tests: EDGEBENCH_FAULT=stage:kind (crash, hang, oom) in workers only."""
-    spec = os.environ.get("EDGEBENCH_FAULT", "")
-    if not spec or spec.split(":")[0] != stage:
-        return
-    kind = spec.split(":", 1)[1]
-    if kind == "crash":
-        os.abort()
-    if kind == "hang":
-        time.sleep(3600)
-    if kind == "oom":
-        hog = []
-        while True:
-            hog.append(bytearray(64 * 1024 * 1024))
+def _fault_hook(stage: str, args) -> None:
+    """Fault injection for the reliability tests (EDGEBENCH_FAULT, see benchmarks.faults); workers only."""
+    from benchmarks import faults
+    faults.inject(stage, [args.runtime, f"t{args.threads}", *args.bench_name.split("/")])
 
 
 def main() -> None:
@@ -64,7 +54,7 @@ def main() -> None:
         record["rss_after_import_kb"] = procmem.rss_kb()
         with np.load(args.inputs, allow_pickle=False) as data:
             inputs = [data[f"arr_{i}"] for i in range(len(data.files))]
-        _fault_hook("load")
+        _fault_hook("load", args)
         t0 = time.perf_counter()
         session = open_runtime(args.runtime, args.model, args.threads, json.loads(args.settings))
         session.prepare(inputs)
@@ -74,7 +64,7 @@ def main() -> None:
         record["first_inference_ms"] = (time.perf_counter() - t0) * 1e3
         record["peak_rss_load_kb"] = procmem.peak_rss_kb()
         record["peak_reset"] = procmem.reset_peak_rss()
-        _fault_hook("run")
+        _fault_hook("run", args)
         invoke = session.invoke
         perf_counter = time.perf_counter
 
@@ -93,4 +83,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from benchmarks.childguard import run_guarded
+    run_guarded(main)

@@ -20,7 +20,8 @@ else:  # pragma: no cover
 PROFILE_DIR = Path(__file__).resolve().parent
 KNOWN_ARCHES = ("x86_64", "arm64")
 _KNOWN_SECTIONS = {"name", "description", "target_arch", "benchmark", "accuracy", "variants", "litert", "onnxruntime",
-                   "quantization", "memory"}
+                   "quantization", "memory", "limits"}
+_TABLES = ("benchmark", "accuracy", "variants", "litert", "onnxruntime", "quantization", "memory", "limits")
 
 
 class ProfileError(ValueError):
@@ -42,6 +43,8 @@ class Profile:
     quantization: dict[str, Any] = field(default_factory=dict)
     source: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
+    # [limits] max_rss_mb: resident memory any one benchmark process may use (benchmarks.limits explains why RSS)
+    max_rss_mb: float | None = None
 
     def thread_counts(self, cores: int | None = None) -> list[int]:
         """Concrete thread counts on the measuring machine ("all" = its core count), de-duplicated, in order."""
@@ -86,6 +89,9 @@ def parse_profile(data: dict[str, Any], source: str) -> Profile:
     for key in ("name", "target_arch"):
         if not isinstance(data.get(key), str) or not data[key]:
             raise ProfileError(f"profile {source} lacks the string key '{key}'")
+    for section in _TABLES:
+        if not isinstance(data.get(section, {}), dict):
+            raise ProfileError(f"[{section}] in profile {source} must be a table, got {type(data[section]).__name__}")
     if data["target_arch"] not in KNOWN_ARCHES:
         raise ProfileError(f"target_arch must be one of {', '.join(KNOWN_ARCHES)}, got {data['target_arch']!r}")
     bench = data.get("benchmark", {})
@@ -97,9 +103,7 @@ def parse_profile(data: dict[str, Any], source: str) -> Profile:
         v = acc.get(key, 0.99)
         if not isinstance(v, (int, float)) or not 0 <= v <= 1:
             raise ProfileError(f"accuracy.{key} must be a number between 0 and 1")
-    for section in ("litert", "onnxruntime", "quantization"):
-        if not isinstance(data.get(section, {}), dict):
-            raise ProfileError(f"[{section}] must be a table")
+    max_rss_mb = _limits(data.get("limits", {}))
     return Profile(
         name=data["name"],
         description=str(data.get("description", "")),
@@ -114,7 +118,20 @@ def parse_profile(data: dict[str, Any], source: str) -> Profile:
         quantization=dict(data.get("quantization", {})),
         source=source,
         raw=data,
+        max_rss_mb=max_rss_mb,
     )
+
+
+def _limits(limits: dict[str, Any]) -> float | None:
+    unknown = set(limits) - {"max_rss_mb"}
+    if unknown:
+        raise ProfileError(f"unknown key(s) {', '.join(sorted(unknown))} in [limits] (known: max_rss_mb)")
+    v = limits.get("max_rss_mb")
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v < float("inf"):
+        raise ProfileError(f"limits.max_rss_mb must be a positive number of megabytes, got {v!r}")
+    return float(v)
 
 
 def load_profile(name_or_path: str) -> Profile:
@@ -130,5 +147,9 @@ def load_profile(name_or_path: str) -> Profile:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ProfileError(f"profile {path} is not valid TOML: {str(exc).splitlines()[0]}") from None
+        raise ProfileError(f"profile {path} is not valid TOML: {(str(exc).splitlines() or [''])[0]}") from None
+    except RecursionError:  # tomllib recurses on nested arrays: a hostile file must not end in a traceback
+        raise ProfileError(f"profile {path} is not valid TOML: nested too deeply") from None
+    except OSError as exc:
+        raise ProfileError(f"profile {path} cannot be read: {exc.strerror or exc}") from None
     return parse_profile(data, str(path))

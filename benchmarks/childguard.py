@@ -1,0 +1,49 @@
+"""Child-process side of isolation: report an exception as one parseable line, and die with the parent.
+
+Imported by every child (pyperf workers, the evaluation child, the converter child), so it stays standard-library only.
+"""
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from typing import Callable
+
+ERROR_MARKER = "EDGEBENCH-ERROR "
+
+
+def report_error(exc: BaseException) -> None:
+    """Write the exception as one marker line on stderr: the parent prefers it to guessing from a traceback."""
+    message = " ".join(str(exc).split()) or type(exc).__name__
+    sys.stderr.write(ERROR_MARKER + json.dumps({"type": type(exc).__name__, "message": message}) + "\n")
+    sys.stderr.flush()
+
+
+def run_guarded(main: Callable[[], None]) -> None:
+    """Run a child's main; any exception becomes one marker line and exit status 1 (a crash stays a signal)."""
+    die_with_parent()
+    try:
+        main()
+    except SystemExit:
+        raise
+    except BaseException as exc:  # KeyboardInterrupt too: the child's own traceback is noise for the user
+        report_error(exc)
+        sys.exit(1)
+
+
+def die_with_parent() -> None:
+    """Ask Linux to SIGKILL this process when its parent dies (kill -9 of `bench` must not leave orphans measuring).
+
+    pyperf starts its workers without a new session, so when our direct child (pyperf's manager) is killed its
+    worker would otherwise keep running, compete for the CPU with the resumed run and write into its files.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):
+        return

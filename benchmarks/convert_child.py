@@ -1,0 +1,128 @@
+"""The converter child: the only process of a run that imports TensorFlow.
+
+`python -m benchmarks.convert_child` reads one JSON request per line on stdin and answers each with one
+`EDGEBENCH-REPLY {json}` line on a private copy of stdout (file descriptor 1 itself is pointed at stderr, so
+whatever TensorFlow, Keras or tf2onnx print cannot corrupt a reply). Requests:
+  {"op": "specs", "source": {...}}                       input specs of a Keras file or SavedModel
+  {"op": "build", "source", "profile", "data", "variant"}   build one variant (benchmarks.variants)
+  {"op": "reference", "source", "specs", "inputs", "outputs"}  the source model's outputs on the inputs (.npz)
+Replies carry "ok", or "user_error" / "not_applicable" / "error" with one line. A crash of TensorFlow kills only
+this process; the parent (benchmarks.convertproc) turns it into a failed variant and starts a fresh child.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+REPLY_MARKER = "EDGEBENCH-REPLY "
+
+
+def _one_line(exc: BaseException) -> str:
+    return (" ".join(str(exc).split()) or type(exc).__name__)[:400]
+
+
+class _State:
+    """What survives between requests: the loaded source model and the build context (its artifact cache)."""
+
+    def __init__(self) -> None:
+        self.handle: Any = None
+        self.handle_key: str | None = None
+        self.specs: list[dict[str, Any]] = []
+        self.ctx: Any = None
+        self.ctx_key: str | None = None
+
+
+def _source(d: dict[str, Any]):
+    from benchmarks.sources import ModelSource
+    return ModelSource(Path(d["path"]), d["format"], d["name"], d["sha256"], d["size_bytes"])
+
+
+def _load(state: _State, source) -> list[dict[str, Any]]:
+    """Load the source in its framework (Keras in safe mode) once; returns its input specs."""
+    if state.handle_key != source.sha256:
+        from benchmarks import reference
+        state.handle, state.specs = (reference.keras_io(source) if source.format == "keras"
+                                     else reference.savedmodel_io(source))
+        state.handle_key = source.sha256
+    return state.specs
+
+
+def _context(state: _State, req: dict[str, Any]):
+    key = json.dumps([req["source"]["sha256"], req["data"]["npz"]])
+    if state.ctx_key != key:
+        import numpy as np
+
+        from benchmarks.data import DataSet
+        from benchmarks.variants import BuildContext
+        from hardware_profiles import parse_profile
+        with np.load(req["data"]["npz"], allow_pickle=False) as npz:
+            inputs = [npz[f"arr_{i}"] for i in range(req["data"]["count"])]
+            labels = npz["labels"] if "labels" in npz.files else None
+        data = DataSet(inputs, labels, req["data"]["kind"], req["data"]["description"])
+        profile = parse_profile(req["profile"]["raw"], req["profile"]["source"])
+        state.ctx = BuildContext(source=_source(req["source"]), profile=profile, data=data)
+        state.ctx_key = key
+    return state.ctx
+
+
+def handle(state: _State, req: dict[str, Any]) -> dict[str, Any]:
+    from benchmarks import faults
+    from benchmarks.errors import UserError
+    from optimizers.convert import ConversionError
+
+    op = req["op"]
+    if op == "specs":
+        try:
+            return {"ok": True, "specs": _load(state, _source(req["source"]))}
+        except (UserError, ConversionError) as exc:
+            return {"user_error": _one_line(exc)}
+        except Exception as exc:  # TensorFlow's errors for a bad SavedModel are many types; all mean "cannot load"
+            return {"user_error": f"{req['source']['path']} cannot be loaded by TensorFlow: {_one_line(exc)}"}
+    if op == "build":
+        from benchmarks.variants import VARIANTS, NotApplicable
+        spec = VARIANTS[req["variant"]]
+        faults.inject("convert", [spec.name, spec.runtime])
+        try:
+            art = spec.build(_context(state, req))
+        except NotApplicable as exc:
+            return {"not_applicable": _one_line(exc)}
+        except Exception as exc:  # a failing pass costs its own variant only
+            return {"error": _one_line(exc)}
+        return {"ok": True, "artifact": art.to_dict()}
+    if op == "reference":
+        import numpy as np
+
+        from benchmarks.reference import reference_outputs
+        faults.inject("reference", [])
+        source = _source(req["source"])
+        try:
+            _load(state, source)
+            with np.load(req["inputs"], allow_pickle=False) as npz:
+                inputs = [npz[f"arr_{i}"] for i in range(len(npz.files))]
+            outs = reference_outputs(source, state.handle, req["specs"], inputs)
+        except Exception as exc:
+            return {"error": _one_line(exc)}
+        np.savez(req["outputs"], *outs)
+        return {"ok": True, "count": len(outs)}
+    return {"error": f"unknown request {op!r}"}
+
+
+def main() -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)  # library prints go to stderr; replies have their own descriptor
+    state = _State()
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        reply = handle(state, json.loads(line))
+        replies.write(REPLY_MARKER + json.dumps(reply) + "\n")
+        replies.flush()
+
+
+if __name__ == "__main__":
+    from benchmarks.childguard import run_guarded
+    run_guarded(main)

@@ -1,0 +1,192 @@
+"""Conversions and reference outputs in a child process, so a crashing or hanging converter costs one variant.
+
+TensorFlow's converters are native code that can abort (MLIR LOG(FATAL)) or segfault on unusual models; in the main
+process that would end the run and lose the matrix. One child (benchmarks.convert_child) holds TensorFlow for the
+whole run, so TensorFlow is imported once; when it dies or exceeds the time limit, the request it was serving fails
+with a one-line reason and the next request starts a fresh child.
+"""
+from __future__ import annotations
+
+import collections
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import weakref
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.convert_child import REPLY_MARKER
+from benchmarks.data import DataSet
+from benchmarks.errors import UserError
+from benchmarks.sources import ModelSource
+from benchmarks.subproc import ChildResult, failure_reason
+from optimizers.artifacts import Artifact
+
+
+def child_env() -> dict[str, str]:
+    return dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"))
+
+
+class ChildFailed(RuntimeError):
+    """A request the converter child could not answer; the message is one line."""
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+class _Child:
+    def __init__(self, env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "benchmarks.convert_child"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                                     start_new_session=True)
+        self.replies: queue.Queue[str | None] = queue.Queue()
+        self.stderr: collections.deque[str] = collections.deque(maxlen=200)  # TensorFlow logs a lot: keep the end
+        threading.Thread(target=self._read_replies, daemon=True).start()
+        threading.Thread(target=self._read_stderr, daemon=True).start()
+        self._finalizer = weakref.finalize(self, _kill_group, self.proc.pid)
+
+    def _read_replies(self) -> None:
+        for line in self.proc.stdout:
+            if line.startswith(REPLY_MARKER):
+                self.replies.put(line[len(REPLY_MARKER):])
+        self.replies.put(None)
+
+    def _read_stderr(self) -> None:
+        for line in self.proc.stderr:
+            self.stderr.append(line)
+
+    def kill(self) -> int:
+        _kill_group(self.proc.pid)
+        return self.proc.wait()
+
+
+class ConverterProcess:
+    """Requests to the converter child; `what` names the work in failure messages."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._child: _Child | None = None
+        self._data: dict[str, Any] | None = None
+
+    def call(self, request: dict[str, Any], what: str) -> dict[str, Any]:
+        if self._child is None or self._child.proc.poll() is not None:
+            self._child = _Child(child_env())
+        child = self._child
+        try:
+            child.proc.stdin.write(json.dumps(request) + "\n")
+            child.proc.stdin.flush()
+            line = child.replies.get(timeout=self.timeout)
+        except queue.Empty:
+            self._fail(child)
+            raise ChildFailed(f"{what} did not finish within {self.timeout:g} s (hang or too slow; raise --timeout)") \
+                from None
+        except BrokenPipeError:
+            line = None
+        except BaseException:  # Ctrl-C: the child must not outlive the run
+            self._fail(child)
+            raise
+        if line is None:
+            code = self._fail(child)
+            res = ChildResult(code, "", "".join(child.stderr), False)
+            raise ChildFailed(failure_reason(res, what, self.timeout))
+        return json.loads(line)
+
+    def _fail(self, child: _Child) -> int:
+        code = child.kill()
+        self._child = None
+        return code
+
+    def close(self) -> None:
+        if self._child is not None:
+            child, self._child = self._child, None
+            try:
+                child.proc.stdin.close()
+                child.proc.wait(timeout=10)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+            child.kill()
+
+    # --- the three requests -------------------------------------------------------------------------------
+    def specs(self, source: ModelSource) -> list[dict[str, Any]]:
+        """Input specs of a Keras file or SavedModel; any failure is the user's input at fault (exit 2)."""
+        fw = "Keras" if source.format == "keras" else "TensorFlow"
+        try:
+            reply = self.call({"op": "specs", "source": source.to_dict()}, f"reading {source.path} in {fw}")
+        except ChildFailed as exc:
+            raise UserError(str(exc)) from None
+        if "user_error" in reply:
+            raise UserError(reply["user_error"])
+        return reply["specs"]
+
+    def build(self, variant: str, source: ModelSource, profile, data: DataSet, workdir: Path) -> Artifact:
+        """Build one variant; raises NotApplicable as the builder did, ChildFailed with one line otherwise."""
+        from benchmarks.variants import NotApplicable
+
+        reply = self.call({"op": "build", "variant": variant, "source": source.to_dict(),
+                           "profile": {"raw": profile.raw, "source": profile.source},
+                           "data": self._data_request(data, workdir)}, f"building {variant}")
+        if "not_applicable" in reply:
+            raise NotApplicable(reply["not_applicable"])
+        if "error" in reply:
+            raise ChildFailed(reply["error"])
+        d = dict(reply["artifact"])
+        d["pass_name"] = d.pop("pass")
+        return Artifact(**d)
+
+    def reference(self, source: ModelSource, specs: list[dict[str, Any]], inputs: list[np.ndarray],
+                  workdir: Path) -> list[np.ndarray]:
+        fw = "Keras" if source.format == "keras" else "TensorFlow"
+        inputs_npz, outputs_npz = workdir / "reference-inputs.npz", workdir / "reference-outputs.npz"
+        np.savez(inputs_npz, *inputs)
+        reply = self.call({"op": "reference", "source": source.to_dict(), "specs": specs, "inputs": str(inputs_npz),
+                           "outputs": str(outputs_npz)}, f"running the source model in {fw}")
+        inputs_npz.unlink(missing_ok=True)
+        if "error" in reply:
+            raise ChildFailed(reply["error"])
+        with np.load(outputs_npz, allow_pickle=False) as npz:
+            outs = [npz[f"arr_{i}"] for i in range(reply["count"])]
+        outputs_npz.unlink(missing_ok=True)
+        return outs
+
+    def _data_request(self, data: DataSet, workdir: Path) -> dict[str, Any]:
+        """The calibration data as an .npz the child reads without pickle; written once per run."""
+        if self._data is None:
+            npz = workdir / "calibration-data.npz"
+            arrays = {f"arr_{i}": x for i, x in enumerate(data.inputs)}
+            if data.labels is not None:
+                arrays["labels"] = data.labels
+            np.savez(npz, **arrays)
+            self._data = {"npz": str(npz), "count": len(data.inputs), "kind": data.kind,
+                          "description": data.description}
+        return self._data
+
+
+def source_specs(source: ModelSource, converter: ConverterProcess, timeout: float) -> tuple[bool, list[dict[str, Any]]]:
+    """(has a framework reference, input specs) of the user's model, read in a child process.
+
+    A .tflite whose operators LiteRT lacks still yields its specs: the run goes on and the variants that need
+    the operator fail on their own, with the reason.
+    """
+    if source.format in ("keras", "savedmodel"):
+        return True, converter.specs(source)
+    from benchmarks.subproc import run_child
+    runtime = "litert" if source.format == "tflite" else "onnxruntime"
+    res = run_child(["-m", "benchmarks.evaluate", "--runtime", runtime, "--model", str(source.path), "--specs"],
+                    timeout, child_env())
+    if res.returncode != 0 or res.timed_out:
+        raise UserError(f"{source.path} cannot be loaded by {runtime}: "
+                        f"{failure_reason(res, 'reading the model', timeout)}")
+    for line in res.stdout.splitlines():
+        if line.startswith("EDGEBENCH-RESULT "):
+            return False, json.loads(line[len("EDGEBENCH-RESULT "):])["inputs"]
+    raise UserError(f"{source.path} cannot be loaded by {runtime}: the reader printed no result")
