@@ -22,7 +22,7 @@ def concise(message: str) -> str:
     for pattern, template in _RULES:
         m = pattern.search(message)
         if m:
-            return template.format(*m.groups())
+            return template.format(*(g.rstrip(".") for g in m.groups()))
     return message
 
 

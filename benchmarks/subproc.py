@@ -68,15 +68,21 @@ def _kill_group(proc: subprocess.Popen) -> None:
 
 
 def marker_error(text: str) -> str | None:
-    """The last error a guarded child reported (benchmarks.childguard), as 'Type: message'."""
+    """The last error a guarded child reported (benchmarks.childguard), as 'Type: message'.
+
+    pyperf's manager reports a dead worker with a generic 'failed with exit code' error: skipped, the signal in
+    it is read separately and the worker's own report, if any, says more.
+    """
     found = None
     for line in text.splitlines():
         if line.startswith(ERROR_MARKER):
             try:
                 d = json.loads(line[len(ERROR_MARKER):])
-                found = f"{d['type']}: {d['message']}"
+                error = f"{d['type']}: {d['message']}"
             except (ValueError, KeyError, TypeError):
                 continue
+            if not _PYPERF_GENERIC.search(error):
+                found = error
     return found
 
 
@@ -88,16 +94,22 @@ def failure_reason(res: ChildResult, what: str, timeout: float) -> str:
     if res.timed_out:
         return f"{what} did not finish within {timeout:g} s (hang or too slow; raise --timeout)"
     text = res.stderr + "\n" + res.stdout
+    sig = _signal_in(text.splitlines(), res.returncode)
     lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith(ERROR_MARKER)]
-    sig = _signal_in(lines, res.returncode)
     reported = marker_error(text)
     if reported:
         detail = concise(reported)
     else:
         errors = [ln for ln in lines if _ERROR_LINE.match(ln) and not _PYPERF_GENERIC.search(ln)]
-        detail = concise(errors[-1]) if errors else None
-        if detail is None and not sig:
-            detail = lines[-1] if lines else "no output"
+        generic = _PYPERF_GENERIC.search(text)
+        if errors:
+            detail = concise(errors[-1])
+        elif sig:
+            detail = None
+        elif generic:
+            detail = f"a pyperf worker {generic.group(0)}"
+        else:
+            detail = lines[-1] if lines else f"exit status {res.returncode} and no output"
     if detail:
         detail = " ".join(detail.split())[:300]
     if sig:
