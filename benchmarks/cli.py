@@ -164,7 +164,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     err_console = _console(True)
     out_console = err_console if args.json else _console(False)
     progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                        TimeElapsedColumn(), console=err_console, transient=True)
+                        TimeElapsedColumn(), console=err_console, transient=True,
+                        disable=not err_console.is_terminal)  # no stray blank line in logs and pipes
     reporter = _SimpleReporter(progress)
     out.mkdir(parents=True, exist_ok=True)
     try:

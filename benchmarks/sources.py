@@ -9,6 +9,28 @@ from benchmarks.errors import UserError
 from optimizers.artifacts import sha256_path, size_bytes
 
 FORMATS = ("keras", "savedmodel", "tflite", "onnx")
+# A .keras archive whose members inflate this much more than they are stored is refused before anything is
+# decompressed: real weights compress about 1.1x, a zip bomb thousands of times.
+MAX_INFLATE_RATIO = 200
+MAX_INFLATE_BYTES = 64 << 20  # below this size any ratio is harmless
+
+
+def _content_hint(p: Path) -> str:
+    """What the file's first bytes say it is, as advice for a file with the wrong extension."""
+    with open(p, "rb") as fh:
+        head = fh.read(8)
+    if head[4:8] == b"TFL3":
+        return " (its content is a TFLite flatbuffer: rename it to .tflite)"
+    if head[:4] == b"PK\x03\x04":
+        return " (its content is a zip archive: a .keras model?)"
+    if p.suffix.lower() != ".onnx":
+        try:
+            import onnx
+            if onnx.load(str(p), load_external_data=False).graph.node:
+                return " (its content is an ONNX model: rename it to .onnx)"
+        except Exception:  # not ONNX either: no hint
+            pass
+    return ""
 
 
 @dataclass(frozen=True)
@@ -27,24 +49,43 @@ class ModelSource:
 def _check_tflite(p: Path) -> None:
     head = p.read_bytes()[:8]
     if len(head) < 8 or head[4:8] != b"TFL3":
-        raise UserError(f"{p} is not a TFLite flatbuffer (no TFL3 identifier): the file is empty, truncated or not a .tflite")
+        raise UserError(f"{p} is not a TFLite flatbuffer (no TFL3 identifier): the file is empty, truncated or not a "
+                        f".tflite{_content_hint(p)}")
 
 
 def _check_keras(p: Path) -> None:
     if not zipfile.is_zipfile(p):
-        raise UserError(f"{p} is not a Keras v3 archive (.keras files are zip files); legacy .h5 is not supported")
-    with zipfile.ZipFile(p) as zf:
-        names = set(zf.namelist())
-        if "config.json" not in names:
-            raise UserError(f"{p} is a zip file but not a Keras model (no config.json inside)")
-        bad = zf.testzip()
-        if bad:
-            raise UserError(f"{p} is corrupt: member {bad} fails its CRC check")
+        raise UserError(f"{p} is not a Keras v3 archive (.keras files are zip files); legacy .h5 is not supported"
+                        f"{_content_hint(p)}")
+    try:
+        with zipfile.ZipFile(p) as zf:
+            infos = zf.infolist()
+            names = {i.filename for i in infos}
+            if "config.json" not in names:
+                raise UserError(f"{p} is a zip file but not a Keras model (no config.json inside)")
+            unsafe = [n for n in names if n.startswith(("/", "\\")) or ".." in Path(n).parts]
+            if unsafe:
+                raise UserError(f"{p} has archive members with unsafe paths ({unsafe[0]!r}); refused")
+            stored = sum(i.compress_size for i in infos)
+            inflated = sum(i.file_size for i in infos)
+            if inflated > MAX_INFLATE_BYTES and inflated > MAX_INFLATE_RATIO * max(stored, 1):
+                raise UserError(f"{p} would inflate from {stored} to {inflated} bytes (a zip bomb?); refused")
+            bad = zf.testzip()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError) as exc:
+        raise UserError(f"{p} is a damaged zip archive: {' '.join(str(exc).split())[:200]}") from None
+    if bad:
+        raise UserError(f"{p} is corrupt: member {bad} fails its CRC check")
 
 
 def _check_onnx(p: Path) -> None:
     from optimizers.onnx_safety import check_onnx_file
-    check_onnx_file(p)
+    try:
+        check_onnx_file(p)
+    except UserError as exc:
+        hint = _content_hint(p) if "not a valid ONNX" in str(exc) else ""
+        if hint:
+            raise UserError(f"{exc}{hint}") from None
+        raise
 
 
 def detect_source(path: str | Path) -> ModelSource:

@@ -2,22 +2,48 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterator
 
 
 class UnsafeModelError(ValueError):
     pass
 
 
-def external_data_locations(model) -> list[str]:
-    from onnx.external_data_helper import _get_all_tensors
+def _graph_tensors(graph) -> Iterator:
+    """Every TensorProto of a graph and its subgraphs, sparse ones included (ONNX Runtime reads external data for
+    those too, and onnx's own helper skips them)."""
+    yield from graph.initializer
+    for sparse in graph.sparse_initializer:
+        yield sparse.values
+        yield sparse.indices
+    for node in graph.node:
+        yield from _node_tensors(node)
 
-    locations = []
-    for tensor in _get_all_tensors(model):
-        if tensor.data_location == 1:  # onnx.TensorProto.EXTERNAL
-            for entry in tensor.external_data:
-                if entry.key == "location":
-                    locations.append(entry.value)
-    return locations
+
+def _node_tensors(node) -> Iterator:
+    for attr in node.attribute:
+        if attr.HasField("t"):
+            yield attr.t
+        yield from attr.tensors
+        if attr.HasField("sparse_tensor"):
+            yield attr.sparse_tensor.values
+            yield attr.sparse_tensor.indices
+        for sparse in attr.sparse_tensors:
+            yield sparse.values
+            yield sparse.indices
+        if attr.HasField("g"):
+            yield from _graph_tensors(attr.g)
+        for g in attr.graphs:
+            yield from _graph_tensors(g)
+
+
+def external_data_locations(model) -> list[str]:
+    """Every external-data location the model names, whether or not the tensor claims to be external."""
+    tensors = list(_graph_tensors(model.graph))
+    for fn in model.functions:
+        for node in fn.node:
+            tensors.extend(_node_tensors(node))
+    return [entry.value for t in tensors for entry in t.external_data if entry.key == "location"]
 
 
 def check_onnx_file(path: str | Path) -> None:
@@ -35,7 +61,10 @@ def check_onnx_file(path: str | Path) -> None:
         raise UserError(f"{p} is not a valid ONNX model: the graph is empty")
     root = p.resolve().parent
     for loc in external_data_locations(model):
-        target = (root / loc).resolve()
+        try:
+            target = (root / loc).resolve()
+        except (ValueError, OSError):  # a NUL byte or an impossible name: nothing sane to read
+            raise UserError(f"{p} refers to external data at an invalid path ({loc[:80]!r}); refused") from None
         if Path(loc).is_absolute() or not target.is_relative_to(root):
             raise UserError(f"{p} refers to external data outside its own folder ({loc!r}); refused, nothing was read")
         if not target.is_file():
