@@ -228,6 +228,7 @@ def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[s
             reference_desc = f"source model in {framework}"
         except Exception as exc:  # the variants are still measured, without an accuracy comparison
             reference_desc = f"none (the source model failed in {framework}: {_one_line(exc)})"
+            warnings.append(f"no accuracy figures: {reference_desc}")
     converter.close()  # TensorFlow's memory is given back before anything is measured
     ref_names = [s["name"] for s in specs]
     reporter.stage("load test and accuracy", total=len(built))

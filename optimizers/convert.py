@@ -6,6 +6,7 @@ failures stay out of our process.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -49,6 +50,12 @@ def load_keras(path: str | Path):
             raise ConversionError(f"{path}: refused by Keras safe mode (the model contains a Lambda layer or other "
                                   "arbitrary Python code, which could run anything on load); rebuild it without "
                                   "Lambda layers or export a SavedModel") from None
+        named = re.findall(r"'module': '([\w.]+)', 'class_name': '(\w+)'", msg)
+        if named:  # Keras' own message starts generic; the object it choked on comes last
+            module, cls = named[-1]
+            raise ConversionError(f"{path}: cannot load as a Keras model: it names {module}.{cls}, which Keras could "
+                                  "not load as a model component (custom or non-Keras objects are refused in safe "
+                                  "mode; nothing was executed)") from None
         raise ConversionError(f"{path}: cannot load as a Keras model: {msg[:300]}") from None
 
 
