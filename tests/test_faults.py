@@ -1,0 +1,151 @@
+"""One benchmark's failure (crash, hang, memory, missing operator, crashing converter) is a failed record with a
+one-line reason; the rest of the matrix is measured and the main process carries on.
+
+Faults come from tiny purpose-made models or from the EDGEBENCH_FAULT hook (benchmarks/faults.py) in real workers.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import load_results, run_bench
+from reliability_models import onnx_needing_memory, tflite_with_op
+
+
+def _by_key(doc: dict) -> dict:
+    return {(r["runtime"], r["threads"]): r for r in doc["results"]}
+
+
+def _pyperf_names(out: Path) -> set[str]:
+    import pyperf
+    return {b.get_name() for b in pyperf.BenchmarkSuite.load(str(out / "pyperf.json")).get_benchmarks()}
+
+
+def _assert_isolated(proc, out: Path, failed: tuple, reason: str) -> dict:
+    """`failed` is the only failed record, its reason has `reason` on one line; every other record is measured."""
+    assert proc.returncode == 1, (proc.returncode, proc.stderr)
+    assert "Traceback" not in proc.stderr + proc.stdout
+    doc = load_results(out)
+    recs = _by_key(doc)
+    bad = recs[failed]
+    assert bad["status"] == "failed" and reason in bad["error"], bad["error"]
+    assert "\n" not in bad["error"]
+    assert f"FAILED: {bad['error']}" in proc.stdout  # the table shows the same reason
+    others = [r for k, r in recs.items() if k != failed]
+    assert others and all(r["status"] == "ok" and r["latency_ms"]["n"] > 0 for r in others)
+    assert {r["benchmark"] for r in others} <= _pyperf_names(out)
+    return doc
+
+
+def _leftovers(run_id: str) -> list[int]:
+    """Processes that still carry this run's id (children of the run that outlived it)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                env = Path(f"/proc/{entry}/environ").read_bytes()
+            except OSError:
+                continue
+            if f"EDGEBENCH_RUN_ID={run_id}".encode() in env:
+                found.append(int(entry))
+    return found
+
+
+def _profile_with_limit(tmp_path: Path, max_rss_mb: int) -> Path:
+    text = Path(__file__).resolve().parents[1].joinpath("hardware_profiles", "x86_64.toml").read_text()
+    prof = tmp_path / "limited.toml"
+    prof.write_text(text.replace('name = "x86_64"', 'name = "limited"') + f"\n[limits]\nmax_rss_mb = {max_rss_mb}\n")
+    return prof
+
+
+@pytest.mark.parametrize("fault,failed,reason", [
+    ("run:crash@litert", ("litert", 1), "benchmark worker crashed with SIGSEGV (segmentation fault)"),
+    ("evaluate:abort@litert", ("litert", 1), "load test failed: loading the model in litert crashed with SIGABRT"),
+])
+def test_a_crashing_runtime_costs_its_own_record(tiny_models, tmp_path, fault, failed, reason):
+    out = tmp_path / "run"
+    proc = run_bench("run", str(tiny_models["tflite"]), "--fast", "--threads", "1", "--out", str(out),
+                     env={"EDGEBENCH_FAULT": fault})
+    _assert_isolated(proc, out, failed, reason)
+
+
+def test_a_hang_is_stopped_at_the_timeout(tiny_models, tmp_path):
+    out = tmp_path / "run"
+    t0 = time.monotonic()
+    proc = run_bench("run", str(tiny_models["onnx"]), "--fast", "--threads", "1,2", "--timeout", "20", "--out", str(out),
+                     env={"EDGEBENCH_FAULT": "run:hang@t2"})
+    assert time.monotonic() - t0 < 120
+    doc = _assert_isolated(proc, out, ("onnxruntime", 2), "did not finish within 20 s (hang or too slow")
+    assert _leftovers(doc["run_options"]["run_id"]) == []  # the hung worker was killed with its process group
+
+
+def test_a_worker_over_the_memory_limit_is_stopped(tiny_models, tmp_path):
+    out = tmp_path / "run"
+    proc = run_bench("run", str(tiny_models["tflite"]), "--profile", str(_profile_with_limit(tmp_path, 300)), "--fast",
+                     "--threads", "1", "--out", str(out), env={"EDGEBENCH_FAULT": "run:oom@onnxruntime"})
+    doc = _assert_isolated(proc, out, ("onnxruntime", 1),
+                           "benchmark worker exceeded the profile's memory limit ([limits] max_rss_mb = 300)")
+    assert doc["profile"]["limits"] == {"max_rss_mb": 300}
+
+
+def test_a_model_that_needs_more_memory_than_the_profile_allows(tmp_path):
+    model = onnx_needing_memory(tmp_path / "needs-256mb.onnx", 256)
+    out = tmp_path / "run"
+    proc = run_bench("run", str(model), "--profile", str(_profile_with_limit(tmp_path, 200)), "--fast", "--threads", "1",
+                     "--out", str(out))
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    (rec,) = load_results(out)["results"]
+    assert rec["status"] == "failed"
+    assert "exceeded the profile's memory limit ([limits] max_rss_mb = 200): a process reached" in rec["error"]
+
+
+def test_a_crashing_converter_costs_one_variant_and_tensorflow_stays_out_of_the_main_process(tiny_models, tmp_path):
+    out = tmp_path / "run"
+    # the CLI's own main(), in a fresh interpreter that reports afterwards whether it ever imported TensorFlow
+    code = ("import sys; from benchmarks.cli import main; rc = main(sys.argv[1:]); "
+            "print('TF-IN-MAIN', 'tensorflow' in sys.modules); sys.exit(rc)")
+    proc = subprocess.run([sys.executable, "-c", code, "run", str(tiny_models["keras"]), "--fast", "--threads", "1",
+                           "--data", str(tiny_models["data"]), "--out", str(out)], capture_output=True, text=True,
+                          env=dict(os.environ, EDGEBENCH_FAULT="convert:crash@onnx-fp32"), timeout=600)
+    doc = _assert_isolated(proc, out, ("onnxruntime", 1),
+                           "conversion failed: building onnx-fp32 crashed with SIGSEGV (segmentation fault)")
+    assert "TF-IN-MAIN False" in proc.stdout
+    # the converter child was replaced after the crash: the reference outputs still came from Keras
+    tfl = _by_key(doc)[("litert", 1)]
+    assert doc["model"]["reference"] == "source model in Keras" and tfl["accuracy"]["top1_agreement"] == 1.0
+
+
+def test_a_crashing_reference_leaves_the_measurements_and_says_so(tiny_models, tmp_path):
+    out = tmp_path / "run"
+    proc = run_bench("run", str(tiny_models["keras"]), "--fast", "--threads", "1", "--variants", "tflite-fp32",
+                     "--out", str(out), env={"EDGEBENCH_FAULT": "reference:crash"})
+    assert proc.returncode == 0, proc.stderr
+    doc = load_results(out)
+    assert doc["results"][0]["status"] == "ok" and "cosine" not in doc["results"][0]["accuracy"]
+    assert "crashed with SIGSEGV" in doc["model"]["reference"]
+    assert any(w.startswith("no accuracy figures") for w in doc["warnings"])
+    assert "warning: no accuracy figures" in proc.stdout
+
+
+def test_operators_litert_lacks(tmp_path):
+    """A select-TF op (FlexErf): LiteRT cannot run it, ONNX Runtime can (tf2onnx maps it to Erf).
+    A custom op (Erfinv): nobody can; both variants fail, each with its own reason."""
+    flex = tflite_with_op(tmp_path / "flex-erf.tflite", "erf")
+    custom = tflite_with_op(tmp_path / "custom-erfinv.tflite", "erfinv")
+    out = tmp_path / "flex"
+    proc = run_bench("run", str(flex), "--fast", "--threads", "1", "--out", str(out))
+    _assert_isolated(proc, out, ("litert", 1), "LiteRT lacks operator FlexErf: a TensorFlow 'select' op")
+
+    out = tmp_path / "custom"
+    proc = run_bench("run", str(custom), "--fast", "--threads", "1", "--out", str(out))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    recs = _by_key(load_results(out))
+    assert "LiteRT lacks custom operator Erfinv:" in recs[("litert", 1)]["error"]
+    assert "tf2onnx left operators ONNX lacks" in recs[("onnxruntime", 1)]["error"]
+    assert proc.stdout.count("FAILED") == 2
