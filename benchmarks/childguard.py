@@ -5,11 +5,13 @@ Imported by every child (pyperf workers, the evaluation child, the converter chi
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 from typing import Callable
 
 ERROR_MARKER = "EDGEBENCH-ERROR "
+PARENT_ENV = "EDGEBENCH_PARENT_PID"
 
 
 def report_error(exc: BaseException) -> None:
@@ -36,7 +38,10 @@ def die_with_parent() -> None:
 
     pyperf starts its workers without a new session, so when our direct child (pyperf's manager) is killed its
     worker would otherwise keep running, compete for the CPU with the resumed run and write into its files.
+    PARENT_ENV names the parent that started us: if it died before prctl took effect, we are already an orphan.
     """
+    expected = os.environ.get(PARENT_ENV)
+    os.environ[PARENT_ENV] = str(os.getpid())  # for the processes we start in turn
     if not sys.platform.startswith("linux"):
         return
     try:
@@ -47,3 +52,5 @@ def die_with_parent() -> None:
         libc.prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
     except (OSError, AttributeError):
         return
+    if expected and expected.isdigit() and int(expected) != os.getppid():
+        os._exit(1)

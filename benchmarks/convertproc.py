@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.childguard import PARENT_ENV
 from benchmarks.convert_child import REPLY_MARKER
 from benchmarks.data import DataSet
 from benchmarks.errors import UserError
@@ -30,7 +31,8 @@ from optimizers.artifacts import Artifact
 
 
 def child_env() -> dict[str, str]:
-    return dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"))
+    return dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"),
+                **{PARENT_ENV: str(os.getpid())})
 
 
 class ChildFailed(RuntimeError):

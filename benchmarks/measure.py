@@ -23,7 +23,7 @@ MODES: dict[str, dict[str, float]] = {
     "default": {"processes": 10, "warmups": 5, "budget": 1.0, "nmin": 20, "nmax": 500},
     "rigorous": {"processes": 20, "warmups": 10, "budget": 2.0, "nmin": 30, "nmax": 1000},
 }
-INHERIT_ENV = "PYTHONPATH,EDGEBENCH_FAULT,EDGEBENCH_CACHE,EDGEBENCH_RUN_ID,LD_LIBRARY_PATH"
+INHERIT_ENV = "PYTHONPATH,EDGEBENCH_FAULT,EDGEBENCH_CACHE,EDGEBENCH_RUN_ID,EDGEBENCH_PARENT_PID,LD_LIBRARY_PATH"
 
 
 class MeasureError(RuntimeError):

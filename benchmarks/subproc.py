@@ -9,7 +9,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
-from benchmarks.childguard import ERROR_MARKER
+from benchmarks.childguard import ERROR_MARKER, PARENT_ENV
 from benchmarks.reasons import concise, describe_signal
 
 _ERROR_LINE = re.compile(r"^\s*([\w.]*(Error|Exception|Fail\w*)|Segmentation fault|Aborted|Killed)\b.*")
@@ -33,6 +33,7 @@ def run_child(args: list[str], timeout: float, env: dict[str, str] | None = None
 
     With `max_rss_mb`, every process of the child's tree is held to that resident memory (see benchmarks.limits).
     """
+    env = dict(os.environ if env is None else env, **{PARENT_ENV: str(os.getpid())})
     proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=env, start_new_session=True)
     watch = None
