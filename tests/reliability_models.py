@@ -56,7 +56,7 @@ def onnx_needing_memory(path: Path, megabytes: int) -> Path:
 
 
 def onnx_with_external_data(path: Path, location: str, sparse: bool = False) -> Path:
-    """A tiny valid graph (y = x + w) whose weight w claims to live in external file `location`."""
+    """A tiny valid graph (y[1,4] = x[1,4] + w[4]) whose weight w claims to live in external file `location`."""
     import onnx
     from onnx import TensorProto, helper
 
@@ -66,8 +66,8 @@ def onnx_with_external_data(path: Path, location: str, sparse: bool = False) -> 
     for key, value in (("location", location), ("offset", "0"), ("length", "16")):
         entry = w.external_data.add()
         entry.key, entry.value = key, value
-    inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4])]
-    outputs = [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4])]
+    inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])]
+    outputs = [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])]
     nodes = [helper.make_node("Add", ["x", "w"], ["y"])]
     if sparse:
         indices = helper.make_tensor("w_idx", TensorProto.INT64, [4], [0, 1, 2, 3])

@@ -1,9 +1,14 @@
 """User errors end with one line on stderr and exit code 2, never a traceback."""
 from __future__ import annotations
 
+import os
+import zipfile
+
+import numpy as np
 import pytest
 
 from conftest import run_bench
+from reliability_models import keras_naming, keras_with_lambda, onnx_with_external_data
 
 
 def _assert_user_error(proc, *needles: str) -> None:
@@ -51,3 +56,139 @@ def test_invalid_user_profile(tmp_path, tiny_models):
     prof.write_text('name = "mine"\ntarget_arch = "sparc"\n')
     _assert_user_error(run_bench("run", str(tiny_models["onnx"]), "--profile", str(prof), "--out", str(tmp_path / "o")),
                        "target_arch")
+
+
+# --- every model format, broken in the ways files get broken -------------------------------------------------------
+
+def _damaged(kind: str, good: bytes) -> bytes:
+    if kind == "empty":
+        return b""
+    if kind == "truncated":
+        return good[: len(good) // 2]
+    return np.random.default_rng(7).integers(0, 256, len(good), dtype=np.uint8).tobytes()
+
+
+@pytest.mark.parametrize("kind", ["empty", "truncated", "random"])
+@pytest.mark.parametrize("fmt", ["keras", "tflite", "onnx"])
+def test_damaged_model_files(tiny_models, tmp_path, fmt, kind):
+    f = tmp_path / f"{kind}.{fmt}"
+    f.write_bytes(_damaged(kind, tiny_models[fmt].read_bytes()))
+    proc = run_bench("run", str(f), "--fast", "--out", str(tmp_path / "o"))
+    _assert_user_error(proc, f.name)
+
+
+@pytest.mark.parametrize("real,named,hint", [("onnx", "tflite", "rename it to .onnx"),
+                                             ("tflite", "onnx", "rename it to .tflite"),
+                                             ("keras", "onnx", "zip archive: a .keras model?"),
+                                             ("onnx", "keras", "rename it to .onnx")])
+def test_wrong_extension_says_what_the_file_is(tiny_models, tmp_path, real, named, hint):
+    f = tmp_path / f"model.{named}"
+    f.write_bytes(tiny_models[real].read_bytes())
+    _assert_user_error(run_bench("run", str(f), "--out", str(tmp_path / "o")), hint)
+
+
+def test_savedmodel_with_a_corrupt_graph(tmp_path):
+    sm = tmp_path / "sm"
+    sm.mkdir()
+    (sm / "saved_model.pb").write_bytes(b"\x0a\xff\xff\xff" + bytes(range(256)))
+    _assert_user_error(run_bench("run", str(sm), "--out", str(tmp_path / "o")), "cannot be loaded by TensorFlow")
+
+
+# --- Keras: safe mode, and zip archives that try to escape or explode ----------------------------------------------
+
+def test_keras_lambda_layer_is_refused_by_safe_mode(tmp_path):
+    f = keras_with_lambda(tmp_path / "lambda.keras")
+    _assert_user_error(run_bench("run", str(f), "--out", str(tmp_path / "o")), "refused by Keras safe mode",
+                       "Lambda layer", "could run anything on load")
+
+
+def test_keras_config_naming_os_system_runs_nothing(tiny_models, tmp_path):
+    marker = tmp_path / "PWNED"
+    f = keras_naming(tmp_path / "evil.keras", tiny_models["keras"], "os", "system", {"command": f"touch {marker}"})
+    _assert_user_error(run_bench("run", str(f), "--out", str(tmp_path / "o")), "names os.system",
+                       "nothing was executed")
+    assert not marker.exists()
+
+
+def test_keras_archive_with_a_path_traversal_member(tiny_models, tmp_path):
+    f = tmp_path / "traversal.keras"
+    with zipfile.ZipFile(tiny_models["keras"]) as src, zipfile.ZipFile(f, "w") as dst:
+        for name in src.namelist():
+            dst.writestr(name, src.read(name))
+        dst.writestr("../../outside.txt", b"x")
+    _assert_user_error(run_bench("run", str(f), "--out", str(tmp_path / "o")), "unsafe paths", "../../outside.txt")
+
+
+def test_keras_zip_bomb_is_refused_before_inflating(tiny_models, tmp_path):
+    f = tmp_path / "bomb.keras"
+    with zipfile.ZipFile(tiny_models["keras"]) as src, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as dst:
+        dst.writestr("config.json", src.read("config.json"))
+        with dst.open("model.weights.h5", "w") as fh:
+            for _ in range(80):
+                fh.write(bytes(1 << 20))
+    assert f.stat().st_size < 1 << 20
+    _assert_user_error(run_bench("run", str(f), "--out", str(tmp_path / "o")), "zip bomb")
+
+
+# --- ONNX external data may not leave the model's folder ------------------------------------------------------------
+
+@pytest.mark.parametrize("case", ["dotdot", "absolute", "symlink", "sparse"])
+def test_onnx_external_data_outside_the_model_folder_is_refused_unread(tmp_path, case):
+    folder = tmp_path / "model"
+    folder.mkdir()
+    # A FIFO: opening it for reading would block until a writer comes, so any read would hang this test.
+    trap = tmp_path / "secret.bin"
+    os.mkfifo(trap)
+    location = {"dotdot": "../secret.bin", "absolute": str(trap), "symlink": "weights.bin",
+                "sparse": "../secret.bin"}[case]
+    if case == "symlink":
+        (folder / "weights.bin").symlink_to(trap)
+    f = onnx_with_external_data(folder / "m.onnx", location, sparse=case == "sparse")
+    proc = run_bench("run", str(f), "--out", str(tmp_path / "o"), timeout=60)
+    _assert_user_error(proc, "external data outside its own folder", "refused, nothing was read")
+
+
+def test_onnx_external_data_inside_the_folder_is_fine(tmp_path):
+    folder = tmp_path / "model"
+    folder.mkdir()
+    np.zeros(4, np.float32).tofile(folder / "w.bin")
+    f = onnx_with_external_data(folder / "m.onnx", "w.bin")
+    proc = run_bench("run", str(f), "--fast", "--threads", "1", "--out", str(tmp_path / "o"))
+    assert proc.returncode == 0, proc.stderr
+
+
+# --- profiles and data files ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text,needle", [
+    ('name = "p"\ntarget_arch = "x86_64"\n[benchmark\n', "not valid TOML"),
+    ('name = "p"\ntarget_arch = "x86_64"\nbenchmark = 3\n', "[benchmark] in profile"),
+    ('name = "p"\ntarget_arch = "x86_64"\nvariants = "tflite-fp32"\n', "[variants] in profile"),
+    ('name = "p"\ntarget_arch = "x86_64"\ncolour = "blue"\n', "unknown key(s) colour"),
+    ('name = "p"\ntarget_arch = "x86_64"\n[limits]\nmax_rss_mb = -1\n', "limits.max_rss_mb must be a positive"),
+    ('name = "p"\ntarget_arch = "x86_64"\n[limits]\nmax_rss_mb = true\n', "limits.max_rss_mb must be a positive"),
+    ('name = "p"\ntarget_arch = "x86_64"\n[limits]\nmax_vms_mb = 1\n', "unknown key(s) max_vms_mb in [limits]"),
+    ("a = " + "[" * 5000, "nested too deeply"),
+])
+def test_invalid_profiles(tmp_path, tiny_models, text, needle):
+    prof = tmp_path / "p.toml"
+    prof.write_text(text)
+    _assert_user_error(run_bench("run", str(tiny_models["onnx"]), "--profile", str(prof), "--out", str(tmp_path / "o")),
+                       needle)
+
+
+def test_binary_profile_and_directory_profile(tmp_path, tiny_models):
+    prof = tmp_path / "p.toml"
+    prof.write_bytes(b"\xff\xfe\x00garbage")
+    _assert_user_error(run_bench("run", str(tiny_models["onnx"]), "--profile", str(prof), "--out", str(tmp_path / "o")),
+                       "not valid TOML")
+    _assert_user_error(run_bench("run", str(tiny_models["onnx"]), "--profile", str(tmp_path), "--out",
+                                 str(tmp_path / "o")), "profile file not found")
+
+
+def test_pickle_disguised_as_data_is_never_unpickled(tmp_path, tiny_models):
+    marker = tmp_path / "PWNED"
+    data = tmp_path / "inputs.npz"
+    data.write_bytes(b"cos\nsystem\n(S'touch " + str(marker).encode() + b"'\ntR.")  # pickle protocol 0: os.system(...)
+    _assert_user_error(run_bench("run", str(tiny_models["onnx"]), "--data", str(data), "--out", str(tmp_path / "o")),
+                       "not a readable .npz")
+    assert not marker.exists()
