@@ -131,6 +131,9 @@ def seed(opts, doc: dict[str, Any], writer) -> None:
     if old_host.get("host_id") != host.get("host_id"):
         raise UserError(f"cannot resume {prior.run_dir}: it was measured on another machine "
                         f"({old_host.get('hostname')}, {old_host.get('cpu_model')}); start a new run here")
+    if old.get("model", {}).get("sha256") != doc["model"].get("sha256"):  # e.g. the default model was retrained
+        raise UserError(f"cannot resume {prior.run_dir}: the model is not the one it measured (sha256 differs); "
+                        "start a new run")
     changed = sorted(k for k in set(old_host.get("packages", {})) | set(host.get("packages", {}))
                      if old_host.get("packages", {}).get(k) != host.get("packages", {}).get(k))
     if changed:
