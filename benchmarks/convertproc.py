@@ -54,7 +54,8 @@ class _Child:
         self.replies: queue.Queue[str | None] = queue.Queue()
         self.stderr: collections.deque[str] = collections.deque(maxlen=200)  # TensorFlow logs a lot: keep the end
         threading.Thread(target=self._read_replies, daemon=True).start()
-        threading.Thread(target=self._read_stderr, daemon=True).start()
+        self._stderr_reader = threading.Thread(target=self._read_stderr, daemon=True)
+        self._stderr_reader.start()
         self._finalizer = weakref.finalize(self, _kill_group, self.proc.pid)
 
     def _read_replies(self) -> None:
@@ -69,7 +70,10 @@ class _Child:
 
     def kill(self) -> int:
         _kill_group(self.proc.pid)
-        return self.proc.wait()
+        code = self.proc.wait()
+        self._finalizer.detach()  # once reaped, its pid may be reused: never signal that number again
+        self._stderr_reader.join(timeout=5)  # its last words are the failure reason
+        return code
 
 
 class ConverterProcess:
@@ -81,7 +85,9 @@ class ConverterProcess:
         self._data: dict[str, Any] | None = None
 
     def call(self, request: dict[str, Any], what: str) -> dict[str, Any]:
-        if self._child is None or self._child.proc.poll() is not None:
+        if self._child is not None and self._child.proc.poll() is not None:
+            self._fail(self._child)  # died between requests: stop what it left running
+        if self._child is None:
             self._child = _Child(child_env())
         child = self._child
         try:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import zipfile
 
 import numpy as np
@@ -87,10 +88,11 @@ def test_wrong_extension_says_what_the_file_is(tiny_models, tmp_path, real, name
     _assert_user_error(run_bench("run", str(f), "--out", str(tmp_path / "o")), hint)
 
 
-def test_savedmodel_with_a_corrupt_graph(tmp_path):
+@pytest.mark.parametrize("kind", ["empty", "truncated", "random"])
+def test_savedmodel_with_a_damaged_graph(tiny_models, tmp_path, kind):
     sm = tmp_path / "sm"
-    sm.mkdir()
-    (sm / "saved_model.pb").write_bytes(b"\x0a\xff\xff\xff" + bytes(range(256)))
+    shutil.copytree(tiny_models["savedmodel"], sm)
+    (sm / "saved_model.pb").write_bytes(_damaged(kind, (sm / "saved_model.pb").read_bytes()))
     _assert_user_error(run_bench("run", str(sm), "--out", str(tmp_path / "o")), "cannot be loaded by TensorFlow")
 
 

@@ -149,3 +149,12 @@ def test_operators_litert_lacks(tmp_path):
     assert "LiteRT lacks custom operator Erfinv:" in recs[("litert", 1)]["error"]
     assert "tf2onnx left operators ONNX lacks" in recs[("onnxruntime", 1)]["error"]
     assert proc.stdout.count("FAILED") == 2
+
+
+def test_a_hanging_converter_is_stopped_at_the_timeout(tiny_models, tmp_path):
+    out = tmp_path / "run"
+    proc = run_bench("run", str(tiny_models["tflite"]), "--fast", "--threads", "1", "--timeout", "15", "--out", str(out),
+                     env={"EDGEBENCH_FAULT": "convert:hang@onnx-fp32"})
+    doc = _assert_isolated(proc, out, ("onnxruntime", 1),
+                           "conversion failed: building onnx-fp32 did not finish within 15 s")
+    assert _leftovers(doc["run_options"]["run_id"]) == []
