@@ -2,8 +2,8 @@
 
 `python -m benchmarks.evaluate --runtime R --model M --inputs IN.npz --outputs OUT.npz` runs every sample at batch 1
 and prints one JSON line (input/output specs, mean seconds per inference). With --describe it only loads the model.
-With --specs it reads the input specs even when the model cannot run (a TFLite file with an operator LiteRT lacks),
-so that the run can go on and the variants that need that operator fail on their own.
+With --specs it reads the input specs even when the model cannot run (an operator the runtime lacks), so that the
+run can go on and the variants that need that operator fail on their own.
 """
 from __future__ import annotations
 
@@ -59,15 +59,29 @@ def _specs(runtime: str, model: str) -> dict:
         session = open_runtime(runtime, model, 1, {})
         return {"inputs": session.input_specs(), "outputs": session.output_specs()}
     except Exception as exc:
-        if runtime != "litert":
-            raise
         load_error = " ".join(str(exc).split())
+    specs = _litert_specs(model) if runtime == "litert" else _onnx_specs(model)
+    return {"inputs": specs, "outputs": [], "load_error": load_error}
+
+
+def _litert_specs(model: str) -> list[dict]:
     # LiteRT builds the graph before it resolves kernels: the tensors are readable without allocate_tensors().
     from ai_edge_litert import interpreter as litert
     interp = litert.Interpreter(model_path=model)
-    specs = [{"name": d["name"], "shape": [int(s) for s in d["shape_signature"]], "dtype": np.dtype(d["dtype"]).name,
-              "quantization": list(d.get("quantization", (0.0, 0)))} for d in interp.get_input_details()]
-    return {"inputs": specs, "outputs": [], "load_error": load_error}
+    return [{"name": d["name"], "shape": [int(s) for s in d["shape_signature"]], "dtype": np.dtype(d["dtype"]).name,
+             "quantization": list(d.get("quantization", (0.0, 0)))} for d in interp.get_input_details()]
+
+
+def _onnx_specs(model: str) -> list[dict]:
+    # The graph's declared inputs, when ONNX Runtime cannot build a session (an operator it lacks).
+    import onnx
+    from onnx.helper import tensor_dtype_to_np_dtype
+    graph = onnx.load(model, load_external_data=False).graph
+    weights = {t.name for t in graph.initializer}
+    return [{"name": i.name, "shape": [d.dim_value if d.HasField("dim_value") else -1
+                                       for d in i.type.tensor_type.shape.dim],
+             "dtype": np.dtype(tensor_dtype_to_np_dtype(i.type.tensor_type.elem_type)).name}
+            for i in graph.input if i.name not in weights]
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ _RULES: list[tuple[re.Pattern[str], str]] = [
      "does not ship"),
     (re.compile(r"unresolved custom op: ([\w.\-]+)"),
      "LiteRT lacks custom operator {0}: the model needs a kernel registered by the app that made it"),
+    (re.compile(r"([\w.]+):(\w+)\(-?\d+\) is not a registered function/op"),
+     "ONNX Runtime lacks operator {1} (domain {0}): a custom operator it has no kernel for"),
     (re.compile(r"No Op registered for (\S+) with domain_version of (\d+)"),
      "ONNX Runtime lacks operator {0} (opset {1})"),
     (re.compile(r"Could not find an implementation for (\S+?)\((\d+)\)"),

@@ -158,3 +158,20 @@ def test_a_hanging_converter_is_stopped_at_the_timeout(tiny_models, tmp_path):
     doc = _assert_isolated(proc, out, ("onnxruntime", 1),
                            "conversion failed: building onnx-fp32 did not finish within 15 s")
     assert _leftovers(doc["run_options"]["run_id"]) == []
+
+
+def test_an_operator_onnx_runtime_lacks(tmp_path):
+    """A custom-domain ONNX op: the run still reads the model's inputs, and the record names the missing operator."""
+    from onnx import TensorProto, helper
+    graph = helper.make_graph(
+        [helper.make_node("Relu", ["x"], ["h"]), helper.make_node("FancyActivation", ["h"], ["y"], domain="com.example")],
+        "custom", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])])
+    model = tmp_path / "custom-op.onnx"
+    model.write_bytes(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17),
+                                                              helper.make_opsetid("com.example", 1)]).SerializeToString())
+    out = tmp_path / "run"
+    proc = run_bench("run", str(model), "--fast", "--threads", "1", "--out", str(out))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    (rec,) = load_results(out)["results"]
+    assert rec["status"] == "failed" and "ONNX Runtime lacks operator FancyActivation (domain com.example)" in rec["error"]
