@@ -80,8 +80,9 @@ def load_prior(run_dir: str | Path) -> tuple[dict[str, Any], Prior]:
             retried += 1
             continue
         samples = work / (str(rec.get("benchmark", "")).replace("/", "__") + ".pyperf.json")
-        if not samples.is_file():
-            prior.notes.append(f"{rec.get('benchmark')}: its raw samples are missing from {work}; measured again")
+        if not _samples_match(samples, rec):
+            prior.notes.append(f"{rec.get('benchmark')}: its raw samples in {work} are missing or do not match the "
+                               "record; measured again")
             continue
         prior.done[key] = rec
         prior.samples[key] = samples
@@ -90,6 +91,19 @@ def load_prior(run_dir: str | Path) -> tuple[dict[str, Any], Prior]:
     if retried:
         prior.notes.append(f"resumed: {retried} benchmark(s) that had failed were tried again")
     return options, prior
+
+
+def _samples_match(path: Path, rec: dict[str, Any]) -> bool:
+    """The record's raw pyperf samples exist, load, and are as many as the record says (pyperf.json is rebuilt
+    from these files, so a damaged one would otherwise break every later write)."""
+    if not path.is_file():
+        return False
+    try:
+        import pyperf
+        bench = pyperf.Benchmark.load(str(path))
+        return bench.get_name() == rec.get("benchmark") and len(bench.get_values()) == rec["latency_ms"]["n"]
+    except Exception:  # pyperf raises many types for a damaged file; any of them means "measure it again"
+        return False
 
 
 def options_from_run(run_dir: str | Path, timeout: float | None):

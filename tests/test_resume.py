@@ -150,3 +150,20 @@ def test_conflicting_or_invalid_run_flags(tmp_path, flags):
     proc = run_bench("run", *flags, "--out", str(tmp_path / "o"))
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert len([ln for ln in proc.stderr.splitlines() if ln.strip()]) == 1, proc.stderr
+
+
+def test_a_record_whose_raw_samples_are_damaged_is_measured_again(tiny_models, tmp_path):
+    out = tmp_path / "run"
+    assert run_bench("run", str(tiny_models["onnx"]), "--fast", "--threads", "1,2", "--out", str(out)).returncode == 0
+    before = load_results(out)
+    damaged = before["results"][0]
+    (out / "work" / (damaged["benchmark"].replace("/", "__") + ".pyperf.json")).write_text("{not json")
+    resumed = run_bench("run", "--resume", str(out))
+    assert resumed.returncode == 0, resumed.stderr
+    after = load_results(out)
+    assert sorted(r["threads"] for r in after["results"]) == [1, 2]
+    assert [r for r in after["results"] if r["benchmark"] == before["results"][1]["benchmark"]] == [before["results"][1]]
+    (again,) = [r for r in after["results"] if r["benchmark"] == damaged["benchmark"]]
+    assert again["status"] == "ok" and again["latency_ms"] != damaged["latency_ms"]
+    assert "do not match the record; measured again" in resumed.stdout
+    assert set(_samples(out)) == {r["benchmark"] for r in after["results"]}
