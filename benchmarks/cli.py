@@ -18,6 +18,7 @@ examples:
   bench run model.keras --profile arm64      # a Keras file; arm64 timings on an x86 host are labelled HOST timings
   bench run model.tflite --threads 1,4 --fast
   bench run model.onnx --data inputs.npz --out results/onnx-x86
+  bench run --resume results/onnx-x86        # finish an interrupted run: only what is missing or failed
 
 MODEL is a .keras file (loaded in Keras safe mode), a SavedModel directory, a .tflite or an .onnx file.
 --data FILE.npz holds one array per model input (named as the input; 'x' for a single input), samples along
@@ -27,7 +28,8 @@ modes: --fast (3 processes, for development and CI), default (10 processes), --r
 Each value is one inference timed in a fresh pyperf worker process that imports only the runtime it measures.
 
 exit codes: 0 all benchmarks ok; 1 some benchmark failed (its record says why, the others are kept);
-2 bad input (one line on stderr); 130 interrupted (what was measured is on disk)."""
+2 bad input (one line on stderr); 130 interrupted (what was measured is on disk; --resume finishes it).
+A profile's [limits] max_rss_mb stops any benchmark process that holds more resident memory (a failed record)."""
 
 
 def _int_list(text: str) -> list[int]:

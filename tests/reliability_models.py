@@ -57,7 +57,6 @@ def onnx_needing_memory(path: Path, megabytes: int) -> Path:
 
 def onnx_with_external_data(path: Path, location: str, sparse: bool = False) -> Path:
     """A tiny valid graph (y[1,4] = x[1,4] + w[4]) whose weight w claims to live in external file `location`."""
-    import onnx
     from onnx import TensorProto, helper
 
     w = helper.make_tensor("w", TensorProto.FLOAT, [4], np.zeros(4, np.float32).tobytes(), raw=True)
