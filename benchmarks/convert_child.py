@@ -80,7 +80,10 @@ def handle(state: _State, req: dict[str, Any]) -> dict[str, Any]:
         except (UserError, ConversionError) as exc:
             return {"user_error": _one_line(exc)}
         except Exception as exc:  # TensorFlow's errors for a bad SavedModel are many types; all mean "cannot load"
-            return {"user_error": f"{req['source']['path']} cannot be loaded by TensorFlow: {_one_line(exc)}"}
+            why = _one_line(exc)
+            if "0 MetaGraphs" in why:  # TensorFlow's own words blame a missing tags= argument
+                why = "saved_model.pb holds no MetaGraph (it is empty or damaged)"
+            return {"user_error": f"{req['source']['path']} cannot be loaded by TensorFlow: {why}"}
     if op == "build":
         from benchmarks.variants import VARIANTS, NotApplicable
         spec = VARIANTS[req["variant"]]

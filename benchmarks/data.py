@@ -57,6 +57,9 @@ def load_user_data(path: str | Path, specs: list[dict[str, Any]]) -> DataSet:
         with np.load(p, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
     except Exception as exc:
+        if "pickle" in str(exc):  # numpy's advice to allow pickle would let the file run code: never
+            raise UserError(f"{p} holds pickled data, which edgebench never loads (it can run code); save plain "
+                            "arrays with numpy.savez") from None
         raise UserError(f"{p} is not a readable .npz file: {' '.join(str(exc).split())[:200]}") from None
     labels = arrays.pop("y", None)
     from benchmarks.reference import normalize_name

@@ -22,6 +22,8 @@ def _content_hint(p: Path) -> str:
     if head[4:8] == b"TFL3":
         return " (its content is a TFLite flatbuffer: rename it to .tflite)"
     if head[:4] == b"PK\x03\x04":
+        if p.suffix.lower() == ".keras":
+            return " (it starts like one, so it is damaged or truncated)"
         return " (its content is a zip archive: a .keras model?)"
     if p.suffix.lower() != ".onnx":
         try:

@@ -192,5 +192,5 @@ def test_pickle_disguised_as_data_is_never_unpickled(tmp_path, tiny_models):
     data = tmp_path / "inputs.npz"
     data.write_bytes(b"cos\nsystem\n(S'touch " + str(marker).encode() + b"'\ntR.")  # pickle protocol 0: os.system(...)
     _assert_user_error(run_bench("run", str(tiny_models["onnx"]), "--data", str(data), "--out", str(tmp_path / "o")),
-                       "not a readable .npz")
+                       "holds pickled data, which edgebench never loads")
     assert not marker.exists()
