@@ -71,6 +71,17 @@ def build_parser() -> argparse.ArgumentParser:
                      help="limit for each conversion check and each benchmark (default 600)")
     run.add_argument("--json", action="store_true", help="print results.json on stdout (table and progress go to stderr)")
 
+    cmp_ = sub.add_parser("compare", help="compare two runs record by record (ratio of medians, significance)",
+                          description="For every record present in both runs: B's median over A's and a two-sided "
+                          "Welch t-test on the raw samples (as pyperf compare_to). A run is a run directory or its "
+                          "results.json.", epilog="exit codes: 0 no regression (or no threshold given); 1 a record is "
+                          "significantly slower by more than --fail-on-regression PCT; 2 bad input.")
+    cmp_.add_argument("a", metavar="A", help="baseline run")
+    cmp_.add_argument("b", metavar="B", help="run to compare with the baseline")
+    cmp_.add_argument("--fail-on-regression", type=float, metavar="PCT",
+                      help="exit 1 when B is significantly slower than A by more than PCT percent (for CI)")
+    cmp_.add_argument("--json", action="store_true", help="print the comparison as JSON")
+
     prof = sub.add_parser("profiles", help="list hardware profiles, or show one",
                           description="List the built-in hardware profiles, or show one's settings. A profile names a "
                           "deployment target; --profile also accepts the path of your own TOML file.")
@@ -114,6 +125,23 @@ def cmd_profiles(args: argparse.Namespace) -> int:
         table.add_row(p.name, p.target_arch, ",".join(map(str, p.threads)), ",".join(map(str, p.batch)),
                       ", ".join(p.variants), p.description)
     console.print(table)
+    return EXIT_OK
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from reports.compare import compare_runs, compare_text, regressions
+
+    result = compare_runs(args.a, args.b)
+    if args.json:
+        sys.stdout.write(json.dumps(result, indent=1) + "\n")
+    else:
+        print(compare_text(result))
+    if args.fail_on_regression is not None:
+        bad = regressions(result, args.fail_on_regression)
+        if bad:
+            names = ", ".join(f"{r['runtime']}/{r['variant']}/t{r['threads']} {r['ratio']:.3f}x" for r in bad)
+            sys.stderr.write(f"bench: regression beyond {args.fail_on_regression:g}%: {names}\n")
+            return EXIT_FAILED_RECORDS
     return EXIT_OK
 
 
@@ -210,6 +238,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "profiles":
             return cmd_profiles(args)
+        if args.command == "compare":
+            return cmd_compare(args)
         return cmd_run(args)
     except (UserError, ProfileError, ResultsError, ConversionError) as exc:
         sys.stderr.write(f"bench: error: {' '.join(str(exc).split())}\n")

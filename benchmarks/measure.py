@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.subproc import failure_reason, run_child
+from reports.stability import instability_warnings
 from reports.stats import latency_stats
 
 # processes x values (one inference per value, so percentiles are per-inference latencies);
@@ -104,9 +105,11 @@ def summarize(pyperf_json: Path, sidecar: Path) -> dict[str, Any]:
 
     bench = pyperf.Benchmark.load(str(pyperf_json))
     values = bench.get_values()
+    per_process = [run.values for run in bench.get_runs() if run.values]
     workers = [json.loads(ln) for ln in sidecar.read_text().splitlines() if ln.strip()] if sidecar.exists() else []
     lat = latency_stats(values)
-    fig: dict[str, Any] = {"latency_ms": lat, "processes": len(workers)}
+    fig: dict[str, Any] = {"latency_ms": lat, "processes": len(per_process),
+                           "warnings": instability_warnings(values, per_process)}
     if workers:
         med = statistics.median
         load = med(w["load_ms"] for w in workers)

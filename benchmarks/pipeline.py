@@ -69,7 +69,17 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _runtime_settings(profile: Profile, runtime: str) -> dict[str, Any]:
-    return dict(profile.litert if runtime == "litert" else profile.onnxruntime)
+    """The runtime's settings with any sweep collapsed to its first value (used for load tests and accuracy)."""
+    return settings_sweep(profile, runtime)[0][1]
+
+
+def settings_sweep(profile: Profile, runtime: str) -> list[tuple[str | None, dict[str, Any]]]:
+    """(label, settings) per runtime configuration to measure: a profile may list enable_cpu_mem_arena = [true, false]."""
+    base = dict(profile.litert if runtime == "litert" else profile.onnxruntime)
+    arena = base.get("enable_cpu_mem_arena", True)
+    if runtime == "onnxruntime" and isinstance(arena, list):
+        return [(f"arena-{'on' if a else 'off'}", dict(base, enable_cpu_mem_arena=bool(a))) for a in arena]
+    return [(None, base)]
 
 
 class RunWriter:
@@ -258,28 +268,32 @@ def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[s
         bv.accuracy["data"] = data.kind
 
     # 3. measure every (variant, threads, batch) in fresh pyperf worker processes
-    combos = [(bv, t, b) for bv in built for t in threads for b in batches]
+    combos = [(bv, t, b, sw) for bv in built for sw in settings_sweep(opts.profile, bv.runtime)
+              for t in threads for b in batches]
     reporter.stage(f"measuring ({opts.mode} mode)", total=len(combos))
-    for bv, t, b in combos:
-        reporter.advance(f"{bv.runtime} {bv.name} t{t} b{b}")
-        record, pyperf_json = _measure_one(opts, source, bv, t, b, data, writer, host, host_is_target)
+    for bv, t, b, sw in combos:
+        reporter.advance(f"{bv.runtime} {bv.name} t{t} b{b}" + (f" {sw[0]}" if sw[0] else ""))
+        record, pyperf_json = _measure_one(opts, source, bv, t, b, sw, data, writer, host, host_is_target)
         writer.add(record, pyperf_json)
     writer.flush()
     return doc
 
 
-def bench_name(model: str, runtime: str, variant: str, threads: int, batch: int) -> str:
+def bench_name(model: str, runtime: str, variant: str, threads: int, batch: int, label: str | None = None) -> str:
     name = f"{model}/{runtime}/{variant}/t{threads}"
-    return name if batch == 1 else f"{name}/b{batch}"
+    if batch != 1:
+        name += f"/b{batch}"
+    return f"{name}/{label}" if label else name
 
 
-def _measure_one(opts: RunOptions, source: ModelSource, bv: BuiltVariant, threads: int, batch: int, data: DataSet,
-                 writer: RunWriter, host: dict[str, Any], host_is_target: bool) -> tuple[dict[str, Any], Path | None]:
-    name = bench_name(source.name, bv.runtime, bv.name, threads, batch)
-    settings = _runtime_settings(opts.profile, bv.runtime)
+def _measure_one(opts: RunOptions, source: ModelSource, bv: BuiltVariant, threads: int, batch: int,
+                 sweep: tuple[str | None, dict[str, Any]], data: DataSet, writer: RunWriter, host: dict[str, Any],
+                 host_is_target: bool) -> tuple[dict[str, Any], Path | None]:
+    label, settings = sweep
+    name = bench_name(source.name, bv.runtime, bv.name, threads, batch, label)
     record: dict[str, Any] = {
         "benchmark": name, "model": source.name, "runtime": bv.runtime, "variant": bv.name, "threads": threads,
-        "batch": batch, "status": "failed", "error": bv.error, "latency_ms": None, "throughput_ips": None,
+        "batch": batch, "settings_label": label, "status": "failed", "error": bv.error, "latency_ms": None, "throughput_ips": None,
         "cold_start_ms": None, "cold_start": None, "peak_rss_mb": None, "memory": None,
         "model_bytes": size_bytes(bv.artifact.path) if bv.artifact else None,
         "accuracy": bv.accuracy if isinstance(bv.accuracy, dict) else {},

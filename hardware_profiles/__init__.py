@@ -100,6 +100,9 @@ def parse_profile(data: dict[str, Any], source: str) -> Profile:
     for section in ("litert", "onnxruntime", "quantization"):
         if not isinstance(data.get(section, {}), dict):
             raise ProfileError(f"[{section}] must be a table")
+    arena = data.get("onnxruntime", {}).get("enable_cpu_mem_arena", True)
+    if not (isinstance(arena, bool) or (isinstance(arena, list) and arena and all(isinstance(a, bool) for a in arena))):
+        raise ProfileError("onnxruntime.enable_cpu_mem_arena must be true, false or a list of both to measure each")
     return Profile(
         name=data["name"],
         description=str(data.get("description", "")),

@@ -36,7 +36,14 @@ COLUMNS: list[tuple[str, Callable[[dict[str, Any]], Any], str, str | None]] = [
 
 
 def sort_key(rec: dict[str, Any]) -> tuple:
-    return (rec.get("runtime", ""), rec.get("variant", ""), rec.get("threads") or 0, rec.get("batch") or 1)
+    return (rec.get("runtime", ""), rec.get("variant", ""), rec.get("settings_label") or "", rec.get("threads") or 0,
+            rec.get("batch") or 1)
+
+
+def variant_label(rec: dict[str, Any]) -> str:
+    """The variant name plus the runtime setting that distinguishes this record (e.g. the ORT arena off)."""
+    label = rec.get("settings_label")
+    return f"{rec.get('variant', '')} [{label}]" if label else str(rec.get("variant", ""))
 
 
 def timing_scope_caption(doc: dict[str, Any]) -> str:
@@ -66,10 +73,10 @@ def results_table(doc: dict[str, Any]) -> Table:
     table.add_column("status")
     previous = None
     for r in records:
-        group = (r.get("runtime"), r.get("variant"))
+        group = (r.get("runtime"), variant_label(r))
         if previous is not None and group[0] != previous[0]:
             table.add_section()
-        cells: list[Any] = [r.get("runtime", ""), r.get("variant", "") if group != previous else "",
+        cells: list[Any] = [r.get("runtime", ""), group[1] if group != previous else "",
                             str(r.get("threads", "")), str(r.get("batch", 1))]
         previous = group
         for header, get, spec, _ in COLUMNS:
@@ -88,7 +95,7 @@ def _status_cell(r: dict[str, Any]) -> Text:
     if budget and not budget.get("ok", True):
         return Text("over accuracy budget: " + "; ".join(budget.get("violations", [])), style="yellow")
     flags = r.get("warnings") or []
-    return Text("ok" + (" (" + "; ".join(flags) + ")" if flags else ""), style="green" if not flags else "yellow")
+    return Text("ok" + ("; unstable: " + "; ".join(flags) if flags else ""), style="green" if not flags else "yellow")
 
 
 def run_messages(doc: dict[str, Any]) -> list[str]:
@@ -102,7 +109,7 @@ def plain_table(doc: dict[str, Any]) -> str:
     header = ["runtime", "variant", "thr", "batch", *[h for h, *_ in COLUMNS], "status"]
     rows = [header]
     for r in records:
-        row = [str(r.get("runtime", "")), str(r.get("variant", "")), str(r.get("threads", "")), str(r.get("batch", 1))]
+        row = [str(r.get("runtime", "")), variant_label(r), str(r.get("threads", "")), str(r.get("batch", 1))]
         row += [_fmt(get(r), spec) for _, get, spec, _ in COLUMNS]
         row.append(_status_cell(r).plain)
         rows.append(row)
