@@ -70,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=float, default=600.0, metavar="SECONDS",
                      help="limit for each conversion check and each benchmark (default 600)")
     run.add_argument("--json", action="store_true", help="print results.json on stdout (table and progress go to stderr)")
+    run.add_argument("--op-profile", action="store_true",
+                     help="also record ONNX Runtime's per-node profile of each ONNX variant (DIR/op_profile/) and "
+                     "show the operators that dominate")
 
     cmp_ = sub.add_parser("compare", help="compare two runs record by record (ratio of medians, significance)",
                           description="For every record present in both runs: B's median over A's and a two-sided "
@@ -155,7 +158,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from benchmarks.pipeline import RunOptions, run_benchmarks
     from hardware_profiles import load_profile
-    from reports.table import plain_table, results_table, run_messages
+    from reports.table import op_profile_text, plain_table, results_table, run_messages
 
     profile = load_profile(args.profile or _default_profile())
     out = Path(args.out) if args.out else Path("bench-results") / (
@@ -165,7 +168,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     mode = "fast" if args.fast else "rigorous" if args.rigorous else "default"
     opts = RunOptions(profile=profile, out=out, model=args.model, threads=args.threads, batches=args.batch,
                       variants=[v.strip() for v in args.variants.split(",") if v.strip()] if args.variants else None,
-                      data=args.data, mode=mode, timeout=args.timeout)
+                      data=args.data, mode=mode, timeout=args.timeout, op_profile=args.op_profile)
     err_console = _console(True)
     out_console = err_console if args.json else _console(False)
     progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -182,6 +185,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         out_console.print(results_table(doc))
     else:
         out_console.print(plain_table(doc), markup=False, highlight=False, soft_wrap=True)
+    if doc.get("op_profiles"):
+        out_console.print(op_profile_text(doc), markup=False, highlight=False, soft_wrap=True)
     for line in run_messages(doc):
         out_console.print(line, markup=False, highlight=False, soft_wrap=True)
     out_console.print(f"results: {out / 'results.json'}  pyperf: {out / 'pyperf.json'}", markup=False,

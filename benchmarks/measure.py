@@ -128,3 +128,14 @@ def summarize(pyperf_json: Path, sidecar: Path) -> dict[str, Any]:
     else:
         fig.update(cold_start_ms=None, cold_start=None, peak_rss_mb=None, memory=None)
     return fig
+
+
+def op_profile(model: str, threads: int, settings: dict[str, Any], inputs_npz: Path, out_json: Path,
+               timeout: float) -> dict[str, Any]:
+    """Run benchmarks.opprofile in a child process; returns its summary (operators ranked by share of node time)."""
+    res = run_child(["-m", "benchmarks.opprofile", "--model", model, "--inputs", str(inputs_npz), "--out",
+                     str(out_json), "--threads", str(threads), "--settings", json.dumps(settings)], timeout,
+                    _child_env())
+    if res.returncode != 0 or res.timed_out or not out_json.is_file():
+        raise MeasureError(failure_reason(res, "operator profiling", timeout))
+    return json.loads(out_json.read_text())

@@ -50,6 +50,7 @@ class RunOptions:
     data: str | None = None
     mode: str = "default"
     timeout: float = 600.0
+    op_profile: bool = False
 
 
 @dataclass
@@ -267,6 +268,9 @@ def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[s
             bv.accuracy = {"error": _one_line(exc)}
         bv.accuracy["data"] = data.kind
 
+    if opts.op_profile:
+        _op_profiles(opts, built, threads[0], data, writer, reporter)
+
     # 3. measure every (variant, threads, batch) in fresh pyperf worker processes
     combos = [(bv, t, b, sw) for bv in built for sw in settings_sweep(opts.profile, bv.runtime)
               for t in threads for b in batches]
@@ -277,6 +281,26 @@ def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[s
         writer.add(record, pyperf_json)
     writer.flush()
     return doc
+
+
+def _op_profiles(opts: RunOptions, built: list[BuiltVariant], threads: int, data: DataSet, writer: RunWriter,
+                 reporter: Reporter) -> None:
+    """ONNX Runtime's per-node profile of each ONNX variant, kept in DIR/op_profile/ and summarised in results.json."""
+    from benchmarks.measure import op_profile
+    onnx_variants = [bv for bv in built if bv.runtime == "onnxruntime" and not bv.error]
+    reporter.stage(f"operator profiles (ONNX Runtime, {threads} thread)", total=len(onnx_variants))
+    profiles = writer.doc.setdefault("op_profiles", {})
+    for bv in onnx_variants:
+        reporter.advance(bv.name)
+        inputs_npz = writer.work / f"{bv.name}.b1.inputs.npz"
+        np.savez(inputs_npz, *batch_of([data.inputs[i] for i in bv.input_order], 1))
+        try:
+            summary = op_profile(bv.artifact.path, threads, _runtime_settings(opts.profile, bv.runtime), inputs_npz,
+                                 opts.out / "op_profile" / f"{bv.name}-t{threads}.json", opts.timeout)
+            profiles[bv.name] = dict(summary, threads=threads, file=f"op_profile/{bv.name}-t{threads}.json")
+        except MeasureError as exc:
+            profiles[bv.name] = {"error": _one_line(exc), "threads": threads}
+    writer.flush()
 
 
 def bench_name(model: str, runtime: str, variant: str, threads: int, batch: int, label: str | None = None) -> str:

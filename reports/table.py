@@ -121,3 +121,18 @@ def plain_table(doc: dict[str, Any]) -> str:
         lines.append("  ".join(cells + [row[-1]]).rstrip())
     lines.append(timing_scope_caption(doc))
     return "\n".join(lines)
+
+
+def op_profile_text(doc: dict[str, Any], top: int = 8) -> str:
+    """The operators that dominate each ONNX variant (from `bench run --op-profile`), as plain text."""
+    lines = []
+    for variant, prof in sorted((doc.get("op_profiles") or {}).items()):
+        if "error" in prof:
+            lines.append(f"operator profile {variant}: failed: {prof['error']}")
+            continue
+        lines.append(f"operator profile {variant} (ONNX Runtime, {prof.get('threads')} thread(s), "
+                     f"{prof.get('node_time_ms_per_inference', 0):.3f} ms node time per inference; {prof.get('file')})")
+        for op in prof.get("operators", [])[:top]:
+            lines.append(f"  {op['op_type']:<24} {op['share']:6.1%}  {op['ms_per_inference']:.4f} ms  "
+                         f"{op['nodes']} node(s)")
+    return "\n".join(lines)
