@@ -25,7 +25,8 @@ COLUMNS: list[tuple[str, Callable[[dict[str, Any]], Any], str, str | None]] = [
     ("p99 ms", lambda r: (r.get("latency_ms") or {}).get("p99"), ".3f", "min"),
     ("stdev", lambda r: (r.get("latency_ms") or {}).get("stdev"), ".3f", None),
     ("items/s", lambda r: r.get("throughput_ips"), ",.0f", "max"),
-    ("cold ms", lambda r: r.get("cold_start_ms"), ".1f", "min"),
+    ("load ms", lambda r: (r.get("cold_start") or {}).get("load_ms"), ".1f", "min"),
+    ("1st inf ms", lambda r: (r.get("cold_start") or {}).get("first_inference_ms"), ".2f", "min"),
     ("peak MB", lambda r: r.get("peak_rss_mb"), ".1f", "min"),
     ("size MB", lambda r: (r["model_bytes"] / 1e6) if r.get("model_bytes") else None, ".2f", "min"),
     ("top-1 agree", lambda r: _acc(r, "top1_agreement"), ".3f", "max"),
@@ -98,9 +99,20 @@ def _status_cell(r: dict[str, Any]) -> Text:
     return Text("ok" + ("; unstable: " + "; ".join(flags) if flags else ""), style="green" if not flags else "yellow")
 
 
+def environment_line(doc: dict[str, Any]) -> str:
+    h = doc.get("host", {})
+    pk = h.get("packages", {})
+    versions = ", ".join(f"{k} {pk[k]}" for k in ("onnxruntime", "ai-edge-litert", "tensorflow-cpu", "tensorflow",
+                                                  "tf2onnx") if k in pk)
+    return (f"environment: {h.get('cpu_model', '?')}, {h.get('cores', '?')} cores, flags "
+            f"{' '.join(h.get('kernel_flags', [])) or 'n/a'}, governor {h.get('governor') or 'n/a'}, "
+            f"load {h.get('load_avg_start', ['?'])[0]}; {versions}")
+
+
 def run_messages(doc: dict[str, Any]) -> list[str]:
-    """Warnings first, then notes, for printing under the table."""
-    return [f"warning: {w}" for w in doc.get("warnings", [])] + [f"note: {n}" for n in doc.get("notes", [])]
+    """The environment, then warnings, then notes, for printing under the table."""
+    return ([environment_line(doc)] + [f"warning: {w}" for w in doc.get("warnings", [])]
+            + [f"note: {n}" for n in doc.get("notes", [])])
 
 
 def plain_table(doc: dict[str, Any]) -> str:
