@@ -25,3 +25,15 @@ def test_bench_help_is_light():
     assert not _imported_after(code) & set(HEAVY)
     proc = subprocess.run([*BENCH, "run", "--help"], capture_output=True, text=True)
     assert proc.returncode == 0 and "--profile" in proc.stdout and "exit codes" in proc.stdout
+
+
+def test_report_help_imports_neither_plotly_nor_a_runtime():
+    code = ("import sys; sys.argv=['bench','report','--help']\nimport benchmarks.cli as c\ntry:\n    c.main()\n"
+            "except SystemExit:\n    pass")
+    assert not _imported_after(code) & {*HEAVY, "plotly"}
+    proc = subprocess.run([*BENCH, "report", "--help"], capture_output=True, text=True)
+    assert proc.returncode == 0 and "--plotly" in proc.stdout and "RUN" in proc.stdout
+
+
+def test_report_modules_import_no_runtime():
+    assert not _imported_after("import reports.html, reports.figures, reports.rundata") & set(HEAVY)
