@@ -28,6 +28,7 @@ LOG_SPREAD = 30.0  # above this max/min ratio a linear axis squashes the fast va
 @dataclass
 class Chart:
     key: str  # stable id, used for the section anchor and by the browser tests
+    short: str  # the name in the page's navigation
     title: str
     figure: go.Figure
     height: int
@@ -95,7 +96,8 @@ def latency_distributions(runs: Sequence[RunData]) -> Chart:
         notes.append("no raw samples for: " + ", ".join(missing))
     if not count:
         notes.append("no raw latency samples to show")
-    return Chart("latency", "Latency distributions (raw samples per benchmark; box = quartiles, dashed = mean)",
+    return Chart("latency", "Latency distributions",
+                 "Latency distributions (raw samples per benchmark; box = quartiles, dashed = mean)",
                  fig, height, "; ".join(notes) or None)
 
 
@@ -142,7 +144,8 @@ def accuracy_vs_latency(runs: Sequence[RunData]) -> Chart:
         notes.append(f"accuracy = {label}; open markers break the profile's accuracy budget")
     if metric is None:
         _layout(fig, 300)
-    return Chart("pareto", "Accuracy vs latency, with the Pareto front", fig, 440 if metric else 300,
+    return Chart("pareto", "Accuracy vs latency", "Accuracy vs latency, with the Pareto front", fig,
+                 440 if metric else 300,
                  "; ".join(notes))
 
 
@@ -174,7 +177,8 @@ def memory_and_size(runs: Sequence[RunData]) -> Chart:
                          orientation="h", name="runtime after import", marker_color="#c8c8c8",
                          hovertemplate="%{y}: runtime after import %{x:.1f} MB<extra></extra>"), row=1, col=1)
     fig.add_trace(go.Bar(y=labels, x=[num(r.get("peak_rss_mb")) for _, r in mem_rows], orientation="h",
-                         name="model + inference (colour: runtime)", marker_color=[_color(r.get("runtime")) for _, r in mem_rows],
+                         name="model + inference (colour: runtime)",
+                         marker_color=[_color(r.get("runtime")) for _, r in mem_rows],
                          hovertemplate="%{y}: model + inference %{x:.1f} MB<extra></extra>"), row=1, col=1)
     fig.add_trace(go.Bar(y=[_t(k) for k in size_rows], x=[v[1] for v in size_rows.values()], orientation="h",
                          name="model file", marker_color=[_color(v[0]) for v in size_rows.values()],
@@ -183,7 +187,7 @@ def memory_and_size(runs: Sequence[RunData]) -> Chart:
     _layout(fig, height, barmode="stack")
     fig.update_yaxes(autorange="reversed", automargin=True)
     note = None if mem_rows else "no memory figures in these results"
-    return Chart("memory", "Memory and model size", fig, height, note)
+    return Chart("memory", "Memory and size", "Memory and model size", fig, height, note)
 
 
 def scaling(runs: Sequence[RunData]) -> Chart:
@@ -218,7 +222,8 @@ def scaling(runs: Sequence[RunData]) -> Chart:
                                          mode="lines+markers", name=_t(f"{base} t{t}"), legendgroup=_t(base),
                                          marker=dict(symbol=symbol, size=9),
                                          line=dict(color=_color(rt), dash="solid" if t == min(threads_seen) else "dot"),
-                                         hovertemplate="batch %{x}: %{y:,.0f} items/s<extra>" + _t(base) + f" t{t}</extra>"),
+                                         hovertemplate="batch %{x}: %{y:,.0f} items/s<extra>" + _t(base)
+                                         + f" t{t}</extra>"),
                               row=1, col=2)
     if len(threads_seen) < 2:
         notes.append("one thread count measured: run with --threads 1,2 (or more) to see thread scaling")
@@ -229,7 +234,7 @@ def scaling(runs: Sequence[RunData]) -> Chart:
     fig.update_xaxes(title_text="batch", tickvals=sorted(batches_seen),
                      type="log" if len(batches_seen) > 2 else "linear", row=1, col=2)
     fig.update_yaxes(type=_axis_type(lat), row=1, col=1)
-    return Chart("scaling", "Thread and batch scaling", fig, 420, "; ".join(notes) or None)
+    return Chart("scaling", "Scaling", "Thread and batch scaling", fig, 420, "; ".join(notes) or None)
 
 
 def runtime_comparison(runs: Sequence[RunData]) -> Chart:
@@ -246,12 +251,14 @@ def runtime_comparison(runs: Sequence[RunData]) -> Chart:
     for rt, vals in sides.items():
         fig.add_trace(go.Bar(x=cats, y=[v[0] for v in vals], text=[v[1] for v in vals], name=runtime_name(rt),
                              marker_color=_color(rt), textposition="inside", insidetextanchor="start",
-                             hovertemplate="%{x}<br>%{text}: %{y:.4g} ms median<extra>" + runtime_name(rt) + "</extra>"))
+                             hovertemplate="%{x}<br>%{text}: %{y:.4g} ms median<extra>" + runtime_name(rt)
+                             + "</extra>"))
     values = [v[0] for vals in sides.values() for v in vals if v[0] is not None]
     _layout(fig, 420, barmode="group", yaxis=dict(title="median latency (ms)", type=_axis_type(values)),
             xaxis=dict(title="precision, threads, batch", automargin=True))
     note = None if cats else "no measured variants to compare"
-    return Chart("runtimes", "LiteRT vs ONNX Runtime, variant for variant (fastest of each precision)", fig, 420,
+    return Chart("runtimes", "LiteRT vs ONNX Runtime",
+                 "LiteRT vs ONNX Runtime, variant for variant (fastest of each precision)", fig, 420,
                  note)
 
 

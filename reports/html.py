@@ -24,6 +24,9 @@ from reports.table import COLUMNS, sort_key
 
 PLOTLY_MODES = ("embed", "cdn")
 REPORT_FILE = "report.html"
+# No "share to the cloud" button: a report's data stays with whoever holds the file.
+PLOTLY_CONFIG = {"displaylogo": False, "responsive": True,
+                 "modeBarButtonsToRemove": ["sendChartToCloud", "sendDataToCloud"]}
 _SCRIPT = re.compile(r"<script\b[^>]*>(.*?)</script>", re.S)
 
 CSS = """
@@ -47,7 +50,8 @@ td.best{color:#0b8043;font-weight:700}td.best::after{content:" \\2605"}
 .badge.host{background:#fce8e6;color:#a50e0e}.badge.target{background:#e6f4ea;color:#0b8043}
 .rec{font-size:1rem;margin:.3rem 0}.muted{color:#5f6368}
 details{margin:.4rem 0}summary{cursor:pointer;font-weight:600}
-table.kv td:first-child{color:#5f6368;white-space:nowrap}code,.mono{font-family:ui-monospace,Menlo,monospace;font-size:.8rem}
+table.kv td:first-child{color:#5f6368;white-space:nowrap}
+code,.mono{font-family:ui-monospace,Menlo,monospace;font-size:.8rem}
 .chart-note{color:#5f6368;font-size:.85rem;margin:.2rem 0 .4rem}
 """
 
@@ -66,7 +70,7 @@ def _chart_html(chart: Chart, include_plotlyjs: bool | str) -> str:
 
     div = pio.to_html(chart.figure, full_html=False, include_plotlyjs=include_plotlyjs, div_id=f"fig-{chart.key}",
                       default_width="100%", default_height=f"{chart.height}px",
-                      config={"displaylogo": False, "responsive": True})
+                      config=PLOTLY_CONFIG)
     note = f'<p class="chart-note">{e(chart.note)}</p>' if chart.note else ""
     return (f'<section id="{e(chart.key)}" class="chart" data-chart="{e(chart.key)}">'
             f"<h2>{e(chart.title)}</h2>{note}{div}</section>")
@@ -81,7 +85,8 @@ def _is_host_timing(run: RunData, rec: dict[str, Any] | None = None) -> bool:
 
 def _scope_badge(run: RunData, rec: dict[str, Any] | None = None) -> str:
     if _is_host_timing(run, rec):
-        return '<span class="badge host" title="measured on a host that is not the profile\'s target">HOST timing</span>'
+        return ('<span class="badge host" title="measured on a host that is not the profile\'s target">'
+                "HOST timing</span>")
     return '<span class="badge target">target</span>'
 
 
@@ -127,7 +132,8 @@ def _recommendation_table(run: RunData, recs: list[Recommendation], metric: tupl
         size = dig_num(r, "model_bytes")
         cells = [f"<td>{e(runtime_name(r.get('runtime')))}</td>", f"<td><b>{e(r.get('variant'))}</b></td>",
                  f'<td class="n">{threads_of(r)}</td>', f'<td class="n">{batch_of(r)}</td>',
-                 f'<td class="n">{e(fmt(median_ms(r)))}</td>', f'<td class="n">{e(fmt(dig(r, "latency_ms", "p99")))}</td>',
+                 f'<td class="n">{e(fmt(median_ms(r)))}</td>',
+                 f'<td class="n">{e(fmt(dig(r, "latency_ms", "p99")))}</td>',
                  f'<td class="n">{e(fmt(r.get("throughput_ips"), ",.0f"))}</td>', f'<td class="n">{e(fmt(acc))}</td>',
                  f'<td class="n">{e(fmt(size / 1e6 if size else None, ".3g"))}</td>',
                  f'<td class="n">{e(fmt(r.get("peak_rss_mb"), ".1f"))}</td>', f"<td>{e(rec.reason)}</td>"]
@@ -137,7 +143,8 @@ def _recommendation_table(run: RunData, recs: list[Recommendation], metric: tupl
 
 def _table(head: list[str], rows: list[str], cls: str = "") -> str:
     th = "".join(f"<th>{e(h)}</th>" for h in head)
-    return f'<div class="scroll"><table class="{cls}"><thead><tr>{th}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
+    return (f'<div class="scroll"><table class="{cls}"><thead><tr>{th}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table></div>')
 
 
 def _status(rec: dict[str, Any]) -> str:
@@ -213,16 +220,19 @@ def _warnings(runs: Sequence[RunData]) -> str:
     for run in runs:
         lab = f"<b>{e(run.label)}</b>: "
         items += [f'<div class="warn">{lab}{e(w)}</div>' for w in _strings(run.doc.get("warnings"))]
-        if dig(run.doc, "data", "kind") == "random" and not any("RANDOM" in w for w in _strings(run.doc.get("warnings"))):
+        doc_warnings = _strings(run.doc.get("warnings"))
+        if dig(run.doc, "data", "kind") == "random" and not any("RANDOM" in w for w in doc_warnings):
             items.append(f'<div class="warn">{lab}accuracy and calibration used RANDOM data</div>')
-        if _is_host_timing(run) and not any("HOST" in w for w in _strings(run.doc.get("warnings"))):
+        if _is_host_timing(run) and not any("HOST" in w for w in doc_warnings):
             items.append(f'<div class="warn">{lab}host is not the profile\'s target: timings are HOST timings</div>')
         for r in sorted(run.records, key=sort_key):
-            what = f"{lab}{e(runtime_name(r.get('runtime')))} {e(r.get('variant'))} t{e(r.get('threads'))} b{batch_of(r)}: "
+            what = (f"{lab}{e(runtime_name(r.get('runtime')))} {e(r.get('variant'))} t{e(r.get('threads'))} "
+                    f"b{batch_of(r)}: ")
             if r.get("status") != "ok":
                 items.append(f'<div class="bad">{what}FAILED: {e(r.get("error") or "?")}</div>')
             if within_budget(r) is False:
-                items.append(f'<div class="warn">{what}over the accuracy budget: {e("; ".join(budget_violations(r)))}</div>')
+                items.append(f'<div class="warn">{what}over the accuracy budget: '
+                             f'{e("; ".join(budget_violations(r)))}</div>')
             items += [f'<div class="warn">{what}{e(w)}</div>' for w in record_warnings(r)]
         if run.samples_note:
             items.append(f'<div class="warn">{lab}{e(run.samples_note)}</div>')
@@ -296,15 +306,16 @@ def render_report(runs: Sequence[RunData], plotly: str = "embed", generated: str
     script_src = " ".join(sorted({_csp_hash(s) for s in scripts}))
     if plotly == "cdn":
         script_src += " https://cdn.plot.ly"
-    # plotly.js compiles a few functions at run time (new Function), hence 'unsafe-eval'; injected markup still
-    # cannot run, since only scripts whose hashes are listed here execute.
-    csp = (f"default-src 'none'; script-src {script_src} 'unsafe-eval'; style-src 'unsafe-inline'; "
+    # Only scripts whose hashes are listed run (no 'unsafe-inline', no 'unsafe-eval': plotly draws, hovers, zooms
+    # and exports PNGs without them); default-src 'none' keeps the page off the network. Plotly sets inline
+    # styles, hence style-src 'unsafe-inline', which cannot run code.
+    csp = (f"default-src 'none'; script-src {script_src}; style-src 'unsafe-inline'; "
            "img-src data: blob:; font-src data:")
     models = sorted({text(dig(r.doc, "model", "name"), "?") for r in runs})
     version = text(dig(runs[0].doc, "tool", "version"), "?")
     generated = generated or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     nav = "".join(f'<a href="#{k}">{e(t)}</a>' for k, t in [
-        ("summary", "Summary"), ("warnings", "Warnings"), *[(c.key, c.title.split(" (")[0].split(",")[0]) for c in charts],
+        ("summary", "Summary"), ("warnings", "Warnings"), *[(c.key, c.short) for c in charts],
         ("runtime-table", "LiteRT vs ORT table"), ("records", "Every record"), ("environment", "Environment")])
     n_warn = sum(len(_strings(r.doc.get("warnings"))) + sum(1 for x in r.records if x.get("status") != "ok")
                  + sum(len(record_warnings(x)) for x in r.records) for r in runs)

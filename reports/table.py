@@ -87,7 +87,8 @@ def results_table(doc: dict[str, Any]) -> Table:
         group = (r.get("runtime"), r.get("variant"))
         if previous is not None and group[0] != previous[0]:
             table.add_section()
-        cells: list[Any] = [Text(str(r.get("runtime", ""))), Text(str(r.get("variant", "")) if group != previous else ""),
+        cells: list[Any] = [Text(str(r.get("runtime", ""))),
+                            Text(str(r.get("variant", "")) if group != previous else ""),
                             str(r.get("threads", "")), str(r.get("batch", 1))]
         previous = group
         for header, get, spec, _ in COLUMNS:

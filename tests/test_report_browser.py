@@ -111,7 +111,8 @@ def test_script_in_a_model_name_does_not_run(browser, keras_run, tmp_path):
     assert page.errors == []
     # the names are shown as text, not dropped: in the page and in a chart's SVG text
     assert "<script>window.__xss" in page.page.inner_text("h1")
-    ticks = page.page.evaluate("() => [...document.querySelectorAll('#fig-latency .ytick text')].map(t => t.textContent)")
+    ticks = page.page.evaluate(
+        "() => [...document.querySelectorAll('#fig-latency .ytick text')].map(t => t.textContent)")
     assert ticks and all("<script>window.__xss" in t for t in ticks), ticks
 
 

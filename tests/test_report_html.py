@@ -7,7 +7,7 @@ import re
 import pytest
 
 from conftest import load_results, run_bench
-from report_docs import PAYLOAD, evolved_run, hostile_run, write_doc
+from report_docs import evolved_run, hostile_run, write_doc
 from reports.html import render_report
 from reports.rundata import load_run_data
 
