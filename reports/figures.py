@@ -135,7 +135,8 @@ def accuracy_vs_latency(runs: Sequence[RunData]) -> Chart:
             front = [pts[j] for j in pareto_front([(median_ms(r), dig_num(r, "accuracy", key)) for r in pts])]
             fig.add_trace(go.Scatter(
                 x=[median_ms(r) for r in front], y=[dig_num(r, "accuracy", key) for r in front],
-                mode="lines+text", line=dict(dash="dash", color="#444", shape="hv"),
+                # labels only for one run: several runs' fronts often share points and the labels would overprint
+                mode="lines" if multi else "lines+text", line=dict(dash="dash", color="#444", shape="hv"),
                 text=[_t(f"{r.get('variant')} t{threads_of(r)}") for r in front], textposition="top right",
                 name=_t("Pareto front" + (f" | {run.label}" if multi else "")), hoverinfo="skip"))
         xs = [median_ms(r) for run in runs for r in run.records if is_ok(r)]
@@ -150,12 +151,12 @@ def accuracy_vs_latency(runs: Sequence[RunData]) -> Chart:
 
 
 def _accuracy_range(ys: list[float]) -> list[float] | None:
-    # Plotly pads a flat series to [0, 2]; accuracy metrics top out at 1, so keep the axis near the data.
+    # Plotly pads a flat series to [0, 2], far from any accuracy: keep the axis near the data.
     if not ys:
         return None
     lo, hi = min(ys), max(ys)
     pad = max(0.01, (hi - lo) * 0.1)
-    return [lo - pad, max(hi, 1.0) + pad]
+    return [lo - pad, hi + pad]
 
 
 def memory_and_size(runs: Sequence[RunData]) -> Chart:

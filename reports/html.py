@@ -39,6 +39,7 @@ section{background:#fff;border:1px solid #e0e0e0;border-radius:6px;padding:.8rem
 h2{font-size:1.15rem;margin:.2rem 0 .6rem}h3{font-size:1rem;margin:.8rem 0 .4rem}
 table{border-collapse:collapse;font-size:.85rem;margin:.3rem 0}
 th,td{border-bottom:1px solid #e8e8e8;padding:.25rem .5rem;text-align:left;vertical-align:top}
+table.records td{white-space:nowrap}table.records td.st{white-space:normal;min-width:18rem}
 th{background:#f1f3f4;position:sticky;top:0}
 td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.best{color:#0b8043;font-weight:700}td.best::after{content:" \\2605"}
@@ -52,6 +53,7 @@ td.best{color:#0b8043;font-weight:700}td.best::after{content:" \\2605"}
 details{margin:.4rem 0}summary{cursor:pointer;font-weight:600}
 table.kv td:first-child{color:#5f6368;white-space:nowrap}
 code,.mono{font-family:ui-monospace,Menlo,monospace;font-size:.8rem}
+.envs{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:1rem;align-items:start}
 .chart-note{color:#5f6368;font-size:.85rem;margin:.2rem 0 .4rem}
 """
 
@@ -183,7 +185,7 @@ def _records_table(runs: Sequence[RunData]) -> str:
                 v = _safe_get(get, r)
                 cls = "n best" if header in best and v == best[header] and is_ok(r) else "n"
                 cells.append(f'<td class="{cls}">{e(fmt(v, _HTML_SPECS.get(header, spec)))}</td>')
-            cells += [f"<td>{_scope_badge(run, r)}</td>", f"<td>{_status(r)}</td>"]
+            cells += [f"<td>{_scope_badge(run, r)}</td>", f'<td class="st">{_status(r)}</td>']
             rows.append("<tr>" + "".join(cells) + "</tr>")
     return ('<section id="records"><h2>Every record</h2><p class="muted">&#9733; marks the best value of a column '
             "within its run. Latencies are per inference call (one batch).</p>" + _table(head, rows, "records") +
@@ -276,7 +278,8 @@ def _kv(value: Any, depth: int = 0) -> str:
 
 
 def _environment(runs: Sequence[RunData]) -> str:
-    parts = ['<section id="environment"><h2>Environment and settings of each run</h2>']
+    # side by side, so that two machines' settings can be compared line by line
+    parts = ['<section id="environment"><h2>Environment and settings of each run</h2><div class="envs">']
     for run in runs:
         doc = run.doc
         settings: dict[str, Any] = {}
@@ -289,7 +292,7 @@ def _environment(runs: Sequence[RunData]) -> str:
                   ("profile", doc.get("profile")), ("runtime settings used", settings), ("host", doc.get("host"))]
         inner = "".join(f"<h3>{e(name)}</h3>{_kv(val)}" for name, val in blocks)
         parts.append(f"<details open><summary>{e(run.label)}</summary>{inner}</details>")
-    return "".join(parts) + "</section>"
+    return "".join(parts) + "</div></section>"
 
 
 def render_report(runs: Sequence[RunData], plotly: str = "embed", generated: str | None = None) -> str:

@@ -123,7 +123,9 @@ def plain_table(doc: dict[str, Any]) -> str:
     rows = [header]
     for r in records:
         row = [str(r.get("runtime", "")), str(r.get("variant", "")), str(r.get("threads", "")), str(r.get("batch", 1))]
-        row += [_fmt(get(r), spec) + (" *" if _is_best(best, h, r, get(r)) else "") for h, get, spec, _ in COLUMNS]
+        # unmarked cells of a marked column get two spaces, so the digits stay aligned under right-justification
+        row += [_fmt(get(r), spec) + (" *" if _is_best(best, h, r, get(r)) else "  " if h in best else "")
+                for h, get, spec, _ in COLUMNS]
         row.append(_status_cell(r).plain)
         rows.append(row)
     widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
