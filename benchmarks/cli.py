@@ -29,6 +29,15 @@ exit codes: 0 all benchmarks ok; 1 some benchmark failed (its record says why, t
 2 bad input (one line on stderr); 130 interrupted (what was measured is on disk)."""
 
 
+REPORT_EPILOG = """\
+examples:
+  bench report bench-results/run1 -o run1.html
+  bench report results/x86 results/arm64-board -o x86-vs-arm64.html
+  bench report results/x86/results.json --plotly cdn -o small.html
+
+bench run already writes report.html into its run directory; bench report merges several runs into one file."""
+
+
 def _int_list(text: str) -> list[int]:
     try:
         values = [int(v) for v in text.split(",") if v.strip()]
@@ -84,6 +93,18 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--fail-on-regression", type=float, metavar="PCT",
                       help="exit 1 when B is significantly slower than A by more than PCT percent (for CI)")
     cmp_.add_argument("--json", action="store_true", help="print the comparison as JSON")
+
+    rep = sub.add_parser("report", help="merge one or more runs into one shareable HTML report",
+                         description="Write one self-contained HTML report of one or more runs (for example an x86 "
+                         "server and an arm64 board, or two profiles): recommended variants, every record, latency "
+                         "distributions, accuracy vs latency, memory, scaling, LiteRT vs ONNX Runtime, environments "
+                         "and warnings.", epilog=REPORT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    rep.add_argument("runs", nargs="+", metavar="RUN", help="run directory (bench run --out) or its results.json")
+    rep.add_argument("-o", "--output", metavar="FILE.html", default="report.html",
+                     help="the report to write (default: report.html; a directory gets DIR/report.html)")
+    rep.add_argument("--plotly", choices=["embed", "cdn"], default="embed",
+                     help="embed plotly.js (default: opens offline and as an attachment, ~5 MB) or load it from "
+                     "the plotly CDN (~100 kB, needs network to show the charts)")
 
     prof = sub.add_parser("profiles", help="list hardware profiles, or show one",
                           description="List the built-in hardware profiles, or show one's settings. A profile names a "
@@ -158,7 +179,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from benchmarks.pipeline import RunOptions, run_benchmarks
     from hardware_profiles import load_profile
-    from reports.table import op_profile_text, plain_table, results_table, run_messages
+    from reports.table import op_profile_text, print_table, run_messages
 
     profile = load_profile(args.profile or _default_profile())
     out = Path(args.out) if args.out else Path("bench-results") / (
@@ -181,20 +202,56 @@ def cmd_run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         err_console.print(f"interrupted: what was measured is in {out}")
         return EXIT_INTERRUPTED
-    if out_console.is_terminal and not os.environ.get("NO_COLOR"):
-        out_console.print(results_table(doc))
-    else:
-        out_console.print(plain_table(doc), markup=False, highlight=False, soft_wrap=True)
+    print_table(out_console, doc)
     if doc.get("op_profiles"):
         out_console.print(op_profile_text(doc), markup=False, highlight=False, soft_wrap=True)
     for line in run_messages(doc):
         out_console.print(line, markup=False, highlight=False, soft_wrap=True)
-    out_console.print(f"results: {out / 'results.json'}  pyperf: {out / 'pyperf.json'}", markup=False,
-                      highlight=False)
+    report = _write_run_report(out)
+    out_console.print(f"results: {out / 'results.json'}  pyperf: {out / 'pyperf.json'}  {report}", markup=False,
+                      highlight=False, soft_wrap=True)
     if args.json:
         sys.stdout.write((out / "results.json").read_text(encoding="utf-8") + "\n")
     failed = [r for r in doc["results"] if r["status"] != "ok"]
     return EXIT_FAILED_RECORDS if failed or not doc["results"] else EXIT_OK
+
+
+def _write_run_report(out: Path) -> str:
+    """Write report.html beside results.json; returns the line that tells the user where it is (or why not)."""
+    try:
+        from reports.html import REPORT_FILE, write_report
+        path = write_report([out], out / REPORT_FILE)
+    except Exception as exc:  # the measurements are on disk already: a report problem must not fail the run
+        return f"report.html not written ({type(exc).__name__}: {' '.join(str(exc).split())[:200]}); " \
+               f"try: bench report {out}"
+    return f"report: {path}"
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from reports.html import REPORT_FILE, render_report
+    from reports.recommend import describe_pick, recommend
+    from reports.rundata import load_run_data
+
+    out = Path(args.output)
+    if out.is_dir():
+        out = out / REPORT_FILE
+    if not out.parent.is_dir():
+        raise _user_error(f"cannot write {out}: directory {out.parent} does not exist")
+    runs = load_run_data(args.runs)
+    text = render_report(runs, plotly=args.plotly)
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise _user_error(f"cannot write {out}: {exc.strerror or exc}") from None
+    console = _console(False)
+    for run in runs:
+        console.print(f"{run.label}: {describe_pick(recommend(run.records)[-1])}", markup=False, highlight=False,
+                      soft_wrap=True)
+    size = out.stat().st_size
+    console.print(f"report: {out} ({size / 1e6:.2f} MB, {len(runs)} run{'s' * (len(runs) != 1)}, plotly.js "
+                  f"{'embedded' if args.plotly == 'embed' else 'from the CDN'})", markup=False, highlight=False,
+                  soft_wrap=True)
+    return EXIT_OK
 
 
 class _SimpleReporter:
@@ -248,6 +305,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_profiles(args)
         if args.command == "compare":
             return cmd_compare(args)
+        if args.command == "report":
+            return cmd_report(args)
         return cmd_run(args)
     except (UserError, ProfileError, ResultsError, ConversionError) as exc:
         sys.stderr.write(f"bench: error: {' '.join(str(exc).split())}\n")

@@ -84,3 +84,13 @@ def keras_run(tiny_models, tmp_path_factory) -> tuple[Path, subprocess.Completed
     proc = run_bench("run", str(tiny_models["keras"]), "--profile", "x86_64", "--fast", "--threads", "1",
                      "--data", str(tiny_models["data"]), "--out", str(out))
     return out, proc
+
+
+@pytest.fixture(scope="session")
+def arm_run(tiny_models, tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """A second, different run for merged reports: the tiny ONNX model on the arm64 profile (HOST timings on x86,
+    random data) at batch 1 and 2."""
+    out = tmp_path_factory.mktemp("run") / "onnx-arm64"
+    proc = run_bench("run", str(tiny_models["onnx"]), "--profile", "arm64", "--fast", "--threads", "1",
+                     "--batch", "1,2", "--out", str(out))
+    return out, proc
