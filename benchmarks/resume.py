@@ -21,11 +21,11 @@ from optimizers.artifacts import sha256_path
 
 OPTIONS_KEY = "run_options"
 RUN_ID_ENV = "EDGEBENCH_RUN_ID"
-Key = tuple[str, str, int, int]
+Key = tuple[str, str, int, int, "str | None"]  # variant, runtime, threads, batch, settings label (e.g. arena-off)
 
 
 def record_key(rec: dict[str, Any]) -> Key:
-    return (rec["variant"], rec["runtime"], int(rec["threads"]), int(rec.get("batch") or 1))
+    return (rec["variant"], rec["runtime"], int(rec["threads"]), int(rec.get("batch") or 1), rec.get("settings_label"))
 
 
 @dataclass
@@ -38,8 +38,8 @@ class Prior:
     samples: dict[Key, Path] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
-    def pending(self, variant: str, runtime: str, threads: int, batch: int) -> bool:
-        return (variant, runtime, threads, batch) not in self.done
+    def pending(self, variant: str, runtime: str, threads: int, batch: int, label: str | None = None) -> bool:
+        return (variant, runtime, threads, batch, label) not in self.done
 
 
 def new_run_id() -> str:
@@ -51,7 +51,7 @@ def run_options_record(opts, variants: list[str], threads: list[int], batches: l
     return {"run_id": opts.run_id, "model": str(Path(opts.model).resolve()) if opts.model else None,
             "variants": list(variants), "threads": list(threads), "batches": list(batches),
             "data": str(data) if data else None, "data_sha256": sha256_path(data) if data else None,
-            "mode": opts.mode, "timeout": opts.timeout}
+            "mode": opts.mode, "timeout": opts.timeout, "op_profile": bool(getattr(opts, "op_profile", False))}
 
 
 def load_prior(run_dir: str | Path) -> tuple[dict[str, Any], Prior]:
@@ -123,7 +123,8 @@ def options_from_run(run_dir: str | Path, timeout: float | None):
     return RunOptions(profile=profile, out=Path(run_dir), model=options.get("model"), threads=options["threads"],
                       batches=options["batches"], variants=options["variants"], data=options.get("data"),
                       mode=options["mode"], timeout=timeout or float(options.get("timeout") or 600.0),
-                      run_id=str(options.get("run_id") or new_run_id()), resume=prior)
+                      run_id=str(options.get("run_id") or new_run_id()), resume=prior,
+                      op_profile=bool(options.get("op_profile", False)))
 
 
 def _same_file(path: str | None, sha: str | None, what: str, run_dir: str | Path) -> None:
@@ -156,6 +157,8 @@ def seed(opts, doc: dict[str, Any], writer) -> None:
     doc["created"] = old.get("created", doc["created"])
     doc["resumed"] = [*old.get("resumed", []), _now()]
     doc["notes"].extend(prior.notes)
+    if old.get("op_profiles"):
+        doc["op_profiles"] = dict(old["op_profiles"])
     for key, rec in prior.done.items():
         doc["results"].append(rec)
         writer.pyperf_files.append(prior.samples[key])
@@ -216,7 +219,8 @@ def stop_leftovers(run_id: str) -> int:
 
 # flags that choose what a run measures: with --resume they come from DIR, so giving them again is a conflict
 _PLAN_FLAGS = {"model": "MODEL", "profile": "--profile", "threads": "--threads", "batch": "--batch",
-               "variants": "--variants", "data": "--data", "out": "--out", "fast": "--fast", "rigorous": "--rigorous"}
+               "variants": "--variants", "data": "--data", "out": "--out", "fast": "--fast", "rigorous": "--rigorous",
+               "op_profile": "--op-profile"}
 
 
 def check_resume_flags(args) -> None:

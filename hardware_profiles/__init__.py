@@ -103,6 +103,9 @@ def parse_profile(data: dict[str, Any], source: str) -> Profile:
         v = acc.get(key, 0.99)
         if not isinstance(v, (int, float)) or not 0 <= v <= 1:
             raise ProfileError(f"accuracy.{key} must be a number between 0 and 1")
+    arena = data.get("onnxruntime", {}).get("enable_cpu_mem_arena", True)
+    if not (isinstance(arena, bool) or (isinstance(arena, list) and arena and all(isinstance(a, bool) for a in arena))):
+        raise ProfileError("onnxruntime.enable_cpu_mem_arena must be true, false or a list of both to measure each")
     max_rss_mb = _limits(data.get("limits", {}))
     return Profile(
         name=data["name"],
