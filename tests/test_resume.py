@@ -1,7 +1,9 @@
 """Results are on disk as they arrive: after kill -9 or Ctrl-C, `bench run --resume DIR` measures only what is missing.
 
-A `load:hang@tN` fault makes the interrupted run stop at a known point: everything before benchmark tN is measured,
-tN never finishes. The resumed run has no fault, so it measures tN and what came after it, and nothing else.
+The x86_64 profile measures ONNX Runtime with its memory arena on, then off. A `load:hang@arena-off` fault makes the
+interrupted run stop at a known point: the arena-on benchmarks are measured, the first arena-off one never finishes.
+The resumed run has no fault, so it measures the arena-off benchmarks and nothing else (which also shows that a
+record's settings label is part of what identifies it).
 """
 from __future__ import annotations
 
@@ -51,9 +53,14 @@ def _work_files(out: Path, records: list[dict]) -> dict[str, tuple[int, bytes]]:
     return files
 
 
+def _plan(doc: dict) -> list[tuple]:
+    return sorted((r["threads"], r["settings_label"], r["status"]) for r in doc["results"])
+
+
 def test_kill_9_then_resume_measures_only_what_is_missing(tiny_models, tmp_path):
     out = tmp_path / "run"
-    proc = _start(["run", str(tiny_models["onnx"]), "--fast", "--threads", "1,2,3", "--out", str(out)], "load:hang@t3")
+    proc = _start(["run", str(tiny_models["onnx"]), "--fast", "--threads", "1,2", "--out", str(out)],
+                  "load:hang@arena-off")
     before = _wait_for_records(out, 2, proc)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.communicate()
@@ -61,13 +68,13 @@ def test_kill_9_then_resume_measures_only_what_is_missing(tiny_models, tmp_path)
     time.sleep(1)
     assert _leftovers(run_id) == []  # children die with `bench`: nothing goes on measuring or writing
     before = load_results(out)
-    assert [r["threads"] for r in before["results"]] == [1, 2]
+    assert _plan(before) == [(1, "arena-on", "ok"), (2, "arena-on", "ok")]
     samples_before, files_before = _samples(out), _work_files(out, before["results"])
 
     resumed = run_bench("run", "--resume", str(out))
     assert resumed.returncode == 0, resumed.stderr
     after = load_results(out)
-    assert sorted(r["threads"] for r in after["results"]) == [1, 2, 3]  # each benchmark once
+    assert _plan(after) == [(1, "arena-off", "ok"), (1, "arena-on", "ok"), (2, "arena-off", "ok"), (2, "arena-on", "ok")]
     for old in before["results"]:
         (new,) = [r for r in after["results"] if r["benchmark"] == old["benchmark"]]
         assert new == old  # kept as measured, not measured again
@@ -83,22 +90,23 @@ def test_kill_9_then_resume_measures_only_what_is_missing(tiny_models, tmp_path)
 
 def test_ctrl_c_then_resume_retries_the_failed_and_keeps_the_rest(tiny_models, tmp_path):
     out = tmp_path / "run"
-    proc = _start(["run", str(tiny_models["onnx"]), "--fast", "--threads", "1,2,3", "--out", str(out)],
-                  "run:crash@t1,load:hang@t3")
+    proc = _start(["run", str(tiny_models["onnx"]), "--fast", "--threads", "1,2", "--out", str(out)],
+                  "run:crash@t1,load:hang@arena-off")
     _wait_for_records(out, 2, proc)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert f"bench run --resume {out}" in err and "Traceback" not in err
     before = load_results(out)
-    assert [(r["threads"], r["status"]) for r in before["results"]] == [(1, "failed"), (2, "ok")]
+    assert _plan(before) == [(1, "arena-on", "failed"), (2, "arena-on", "ok")]
     assert _leftovers(before["run_options"]["run_id"]) == []  # the hung worker was stopped with the run
 
     resumed = run_bench("run", "--resume", str(out))
     assert resumed.returncode == 0, resumed.stderr
     after = load_results(out)
-    assert sorted((r["threads"], r["status"]) for r in after["results"]) == [(1, "ok"), (2, "ok"), (3, "ok")]
-    assert [r for r in after["results"] if r["threads"] == 2] == [before["results"][1]]
+    assert _plan(after) == [(1, "arena-off", "ok"), (1, "arena-on", "ok"), (2, "arena-off", "ok"), (2, "arena-on", "ok")]
+    kept = before["results"][1]
+    assert [r for r in after["results"] if r["benchmark"] == kept["benchmark"]] == [kept]
     assert "1 benchmark(s) that had failed were tried again" in resumed.stdout
 
 
@@ -154,14 +162,15 @@ def test_conflicting_or_invalid_run_flags(tmp_path, flags):
 
 def test_a_record_whose_raw_samples_are_damaged_is_measured_again(tiny_models, tmp_path):
     out = tmp_path / "run"
-    assert run_bench("run", str(tiny_models["onnx"]), "--fast", "--threads", "1,2", "--out", str(out)).returncode == 0
+    assert run_bench("run", str(tiny_models["onnx"]), "--fast", "--threads", "1", "--out", str(out)).returncode == 0
     before = load_results(out)
+    assert len(before["results"]) == 2  # arena on and off
     damaged = before["results"][0]
     (out / "work" / (damaged["benchmark"].replace("/", "__") + ".pyperf.json")).write_text("{not json")
     resumed = run_bench("run", "--resume", str(out))
     assert resumed.returncode == 0, resumed.stderr
     after = load_results(out)
-    assert sorted(r["threads"] for r in after["results"]) == [1, 2]
+    assert _plan(after) == _plan(before)
     assert [r for r in after["results"] if r["benchmark"] == before["results"][1]["benchmark"]] == [before["results"][1]]
     (again,) = [r for r in after["results"] if r["benchmark"] == damaged["benchmark"]]
     assert again["status"] == "ok" and again["latency_ms"] != damaged["latency_ms"]
