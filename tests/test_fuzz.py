@@ -6,8 +6,10 @@ reason instead of killing us. Bounded for CI: EDGEBENCH_FUZZ_EXAMPLES examples p
 """
 from __future__ import annotations
 
+import io
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -84,6 +86,61 @@ def load_like_bench(path: Path, converter: ConverterProcess) -> str:
     return "loaded"
 
 
+def mutate_keras(archive: bytes, member: str, mutation: tuple) -> bytes:
+    """A .keras archive with one member mutated and the zip rebuilt, so its CRCs are right and the mutation reaches
+    Keras itself; member "" mutates the archive's raw bytes instead."""
+    if not member:
+        return mutate(archive, mutation)
+    src = zipfile.ZipFile(io.BytesIO(archive))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:
+        for name in src.namelist():
+            data = src.read(name)
+            dst.writestr(name, mutate(data, mutation) if name == member else data)
+    return out.getvalue()
+
+
+KERAS_MEMBERS = st.sampled_from(["", "config.json", "metadata.json", "model.weights.h5"])
+
+# ONNX edits that keep the protobuf well-formed, so the mutation reaches ONNX Runtime's loader: a node's operator
+# or an input renamed, a dimension changed, a node dropped, or a weight's raw bytes mutated.
+ONNX_EDITS = st.one_of(
+    st.tuples(st.just("op_type"), _position, st.text(max_size=12)),
+    st.tuples(st.just("node_input"), _position, st.text(max_size=8)),
+    st.tuples(st.just("dim"), _position, st.integers(-3, 1 << 40)),
+    st.tuples(st.just("drop_node"), _position),
+    st.tuples(st.just("weights"), _position, MUTATIONS),
+)
+
+
+def mutate_onnx(model_bytes: bytes, edit: tuple, raw: tuple | None) -> bytes:
+    """One well-formed edit of the graph, or (when `raw` is given) a raw byte mutation of the file."""
+    if raw is not None:
+        return mutate(model_bytes, raw)
+    import onnx
+    model = onnx.load_from_string(model_bytes)
+    g = model.graph
+
+    def pick(seq, pos):
+        return seq[min(int(pos * len(seq)), len(seq) - 1)] if len(seq) else None
+
+    kind, pos = edit[0], edit[1]
+    if kind == "op_type" and pick(g.node, pos) is not None:
+        pick(g.node, pos).op_type = edit[2]
+    elif kind == "node_input" and pick(g.node, pos) is not None and pick(g.node, pos).input:
+        pick(g.node, pos).input[0] = edit[2]
+    elif kind == "dim":
+        dims = [d for v in list(g.input) + list(g.output) for d in v.type.tensor_type.shape.dim]
+        if dims:
+            pick(dims, pos).dim_value = max(edit[2], 0)
+    elif kind == "drop_node" and len(g.node):
+        del g.node[min(int(pos * len(g.node)), len(g.node) - 1)]
+    elif kind == "weights" and pick(g.initializer, pos) is not None:
+        t = pick(g.initializer, pos)
+        t.raw_data = mutate(t.raw_data, edit[2])
+    return model.SerializeToString()
+
+
 @pytest.mark.parametrize("fmt", ["tflite", "onnx", "keras"])
 def test_mutated_models_never_raise_anything_but_one_line(tiny_models, converter, fmt):
     original = tiny_models[fmt].read_bytes()
@@ -91,11 +148,17 @@ def test_mutated_models_never_raise_anything_but_one_line(tiny_models, converter
 
     @FUZZ
     @seed(20261125)  # the same cases on every CI run; change it (or raise EDGEBENCH_FUZZ_EXAMPLES) to explore
-    @given(mutation=MUTATIONS)
-    def check(mutation):
+    @given(mutation=MUTATIONS, member=KERAS_MEMBERS, edit=ONNX_EDITS, raw=st.booleans())
+    def check(mutation, member, edit, raw):
+        if fmt == "keras":
+            fuzzed = mutate_keras(original, member, mutation)
+        elif fmt == "onnx":
+            fuzzed = mutate_onnx(original, edit, mutation if raw else None)
+        else:
+            fuzzed = mutate(original, mutation)
         with tempfile.TemporaryDirectory() as d:
             f = Path(d) / f"fuzzed.{fmt}"
-            f.write_bytes(mutate(original, mutation))
+            f.write_bytes(fuzzed)
             outcomes.append(load_like_bench(f, converter))
 
     check()
