@@ -27,6 +27,7 @@ from benchmarks.data import DataSet
 from benchmarks.errors import UserError
 from benchmarks.sources import ModelSource
 from benchmarks.subproc import ChildResult, failure_reason
+from hardware_profiles import Profile
 from optimizers.artifacts import Artifact
 
 
@@ -49,8 +50,8 @@ def _kill_group(pid: int) -> None:
 class _Child:
     def __init__(self, env: dict[str, str]) -> None:
         self.proc = subprocess.Popen([sys.executable, "-m", "benchmarks.convert_child"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                                     start_new_session=True)
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace",
+                                     env=env, start_new_session=True)
         self.replies: queue.Queue[str | None] = queue.Queue()
         self.stderr: collections.deque[str] = collections.deque(maxlen=200)  # TensorFlow logs a lot: keep the end
         threading.Thread(target=self._read_replies, daemon=True).start()
@@ -136,7 +137,7 @@ class ConverterProcess:
             raise UserError(reply["user_error"])
         return reply["specs"]
 
-    def build(self, variant: str, source: ModelSource, profile, data: DataSet, workdir: Path) -> Artifact:
+    def build(self, variant: str, source: ModelSource, profile: Profile, data: DataSet, workdir: Path) -> Artifact:
         """Build one variant; raises NotApplicable as the builder did, ChildFailed with one line otherwise."""
         from benchmarks.variants import NotApplicable
 

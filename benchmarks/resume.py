@@ -8,16 +8,20 @@ runtime versions must never mix in one run.
 """
 from __future__ import annotations
 
+import argparse
 import fcntl
 import os
 import signal
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from benchmarks.errors import UserError
 from optimizers.artifacts import sha256_path
+
+if TYPE_CHECKING:  # the pipeline imports this module: annotations only
+    from benchmarks.pipeline import RunOptions, RunWriter
 
 OPTIONS_KEY = "run_options"
 RUN_ID_ENV = "EDGEBENCH_RUN_ID"
@@ -46,7 +50,7 @@ def new_run_id() -> str:
     return uuid.uuid4().hex[:16]
 
 
-def run_options_record(opts, variants: list[str], threads: list[int], batches: list[int]) -> dict[str, Any]:
+def run_options_record(opts: RunOptions, variants: list[str], threads: list[int], batches: list[int]) -> dict[str, Any]:
     data = Path(opts.data).resolve() if opts.data else None
     return {"run_id": opts.run_id, "model": str(Path(opts.model).resolve()) if opts.model else None,
             "variants": list(variants), "threads": list(threads), "batches": list(batches),
@@ -106,7 +110,7 @@ def _samples_match(path: Path, rec: dict[str, Any]) -> bool:
         return False
 
 
-def options_from_run(run_dir: str | Path, timeout: float | None):
+def options_from_run(run_dir: str | Path, timeout: float | None) -> RunOptions:
     """The RunOptions of the interrupted run in DIR, with `resume` set; checks model and data are unchanged."""
     from benchmarks.pipeline import RunOptions
     from hardware_profiles import ProfileError, parse_profile
@@ -136,7 +140,7 @@ def _same_file(path: str | None, sha: str | None, what: str, run_dir: str | Path
         raise UserError(f"cannot resume {run_dir}: the {what} {path} changed since the run started; start a new run")
 
 
-def seed(opts, doc: dict[str, Any], writer) -> None:
+def seed(opts: RunOptions, doc: dict[str, Any], writer: RunWriter) -> None:
     """Carry the earlier attempts' ok records and raw samples into this attempt's documents."""
     prior: Prior | None = opts.resume
     if prior is None:
@@ -223,7 +227,7 @@ _PLAN_FLAGS = {"model": "MODEL", "profile": "--profile", "threads": "--threads",
                "op_profile": "--op-profile"}
 
 
-def check_resume_flags(args) -> None:
+def check_resume_flags(args: argparse.Namespace) -> None:
     given = [flag for attr, flag in _PLAN_FLAGS.items() if getattr(args, attr, None)]
     if given:
         raise UserError(f"--resume DIR re-uses the options the run started with; drop {', '.join(given)} "

@@ -34,8 +34,9 @@ def run_child(args: list[str], timeout: float, env: dict[str, str] | None = None
     With `max_rss_mb`, every process of the child's tree is held to that resident memory (see benchmarks.limits).
     """
     env = dict(os.environ if env is None else env, **{PARENT_ENV: str(os.getpid())})
+    # errors="replace": a crashing native library may print anything, and decoding must not be what fails
     proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env, start_new_session=True)
+                            errors="replace", env=env, start_new_session=True)
     watch = None
     try:
         if max_rss_mb:

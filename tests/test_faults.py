@@ -186,3 +186,11 @@ def test_an_operator_onnx_runtime_lacks(tmp_path):
     records = load_results(out)["results"]
     assert records and all(r["status"] == "failed" and "ONNX Runtime lacks operator FancyActivation (domain com.example)"
                            in r["error"] for r in records)
+
+
+def test_a_child_that_prints_invalid_utf8_still_yields_one_line():
+    """A crashing native library can print any bytes; decoding them must not be what fails."""
+    from benchmarks.subproc import failure_reason, run_child
+    res = run_child(["-c", "import sys; sys.stderr.buffer.write(b'\\xff\\xfe junk\\nValueError: boom \\xff\\n'); "
+                     "sys.exit(3)"], 30)
+    assert failure_reason(res, "child", 30).startswith("child failed: ValueError: boom")
