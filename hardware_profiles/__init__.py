@@ -20,7 +20,7 @@ else:  # pragma: no cover
 PROFILE_DIR = Path(__file__).resolve().parent
 KNOWN_ARCHES = ("x86_64", "arm64")
 _KNOWN_SECTIONS = {"name", "description", "target_arch", "benchmark", "accuracy", "variants", "litert", "onnxruntime",
-                   "quantization", "memory"}
+                   "quantization", "optimization", "memory"}
 
 
 class ProfileError(ValueError):
@@ -40,6 +40,7 @@ class Profile:
     litert: dict[str, Any] = field(default_factory=dict)
     onnxruntime: dict[str, Any] = field(default_factory=dict)
     quantization: dict[str, Any] = field(default_factory=dict)
+    optimization: dict[str, Any] = field(default_factory=dict)
     source: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -97,9 +98,13 @@ def parse_profile(data: dict[str, Any], source: str) -> Profile:
         v = acc.get(key, 0.99)
         if not isinstance(v, (int, float)) or not 0 <= v <= 1:
             raise ProfileError(f"accuracy.{key} must be a number between 0 and 1")
-    for section in ("litert", "onnxruntime", "quantization"):
+    for section in ("litert", "onnxruntime", "quantization", "optimization"):
         if not isinstance(data.get(section, {}), dict):
             raise ProfileError(f"[{section}] must be a table")
+    from hardware_profiles.optimizer_settings import check
+    problem = check(data.get("quantization", {}), data.get("optimization", {}))
+    if problem:
+        raise ProfileError(f"profile {source}: {problem}")
     return Profile(
         name=data["name"],
         description=str(data.get("description", "")),
@@ -112,6 +117,7 @@ def parse_profile(data: dict[str, Any], source: str) -> Profile:
         litert=dict(data.get("litert", {})),
         onnxruntime=dict(data.get("onnxruntime", {})),
         quantization=dict(data.get("quantization", {})),
+        optimization=dict(data.get("optimization", {})),
         source=source,
         raw=data,
     )

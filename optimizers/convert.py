@@ -25,7 +25,7 @@ def _quiet_tf() -> None:
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 
-def _versions(*dists: str) -> dict[str, str]:
+def tool_versions(*dists: str) -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
     out = {}
     for d in dists:
@@ -54,7 +54,7 @@ def load_keras(path: str | Path):
 
 def keras_to_savedmodel(keras_path: str | Path) -> Artifact:
     src_sha = sha256_path(keras_path)
-    settings = {"tool": _versions("keras", "tensorflow", "tensorflow-cpu")}
+    settings = {"tool": tool_versions("keras", "tensorflow", "tensorflow-cpu")}
     folder = cache_dir_for(src_sha, "keras-export", settings)
     cached = load_cached(folder)
     if cached:
@@ -70,7 +70,7 @@ def keras_to_savedmodel(keras_path: str | Path) -> Artifact:
 
 
 def savedmodel_to_tflite(saved_model: str | Path, parent_sha: str, settings: dict[str, Any] | None = None) -> Artifact:
-    settings = dict(settings or {}, tool=_versions("tensorflow", "tensorflow-cpu"))
+    settings = dict(settings or {}, tool=tool_versions("tensorflow", "tensorflow-cpu"))
     folder = cache_dir_for(parent_sha, "tflite-convert", settings)
     cached = load_cached(folder)
     if cached:
@@ -108,7 +108,7 @@ def _tf2onnx(args: list[str], out: Path) -> None:
 
 
 def savedmodel_to_onnx(saved_model: str | Path, parent_sha: str) -> Artifact:
-    settings = {"opset": DEFAULT_OPSET, "tool": _versions("tf2onnx", "onnx")}
+    settings = {"opset": DEFAULT_OPSET, "tool": tool_versions("tf2onnx", "onnx")}
     folder = cache_dir_for(parent_sha, "tf2onnx-savedmodel", settings)
     cached = load_cached(folder)
     if cached:
@@ -120,7 +120,7 @@ def savedmodel_to_onnx(saved_model: str | Path, parent_sha: str) -> Artifact:
 
 
 def tflite_to_onnx(tflite_path: str | Path, parent_sha: str) -> Artifact:
-    settings = {"opset": DEFAULT_OPSET, "tool": _versions("tf2onnx", "onnx")}
+    settings = {"opset": DEFAULT_OPSET, "tool": tool_versions("tf2onnx", "onnx")}
     folder = cache_dir_for(parent_sha, "tf2onnx-tflite", settings)
     cached = load_cached(folder)
     if cached:
