@@ -82,7 +82,8 @@ def savedmodel_to_tflite(saved_model: str | Path, parent_sha: str, settings: dic
         converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model))
         blob = converter.convert()
     except Exception as exc:
-        raise ConversionError(f"TFLite conversion failed: {' '.join(str(exc).split())[:300]}") from None
+        from optimizers.errors import converter_error
+        raise ConversionError(f"TFLite conversion failed: {converter_error(exc)}") from None
     fresh_folder(folder)
     out = folder / "model.tflite"
     out.write_bytes(blob)

@@ -8,8 +8,6 @@ import contextlib
 import io
 import os
 from pathlib import Path
-from typing import Any
-
 from optimizers.artifacts import Artifact, cache_dir_for, fresh_folder, load_cached, store
 from optimizers.convert import ConversionError, tool_versions
 from optimizers.errors import PassSkipped, one_line
@@ -98,6 +96,10 @@ def to_ort_format(model: Artifact, target_platform: str = "arm") -> Artifact:
     src = folder / "model.onnx"
     os.symlink(model.path, src)
     log = io.StringIO()
+    import logging
+    chatty = logging.getLogger("ort_format_model.utils")
+    old_level = chatty.level
+    chatty.setLevel(logging.WARNING)
     try:
         with contextlib.redirect_stdout(log):  # the converter narrates on stdout; keep ours for the table
             convert_onnx_models_to_ort(src, output_dir=folder, optimization_styles=[OptimizationStyle.Fixed],
@@ -106,6 +108,7 @@ def to_ort_format(model: Artifact, target_platform: str = "arm") -> Artifact:
         raise ConversionError(f"ORT format conversion failed: {one_line(exc)}") from None
     finally:
         src.unlink()
+        chatty.setLevel(old_level)
     out = folder / "model.ort"
     if not out.is_file():
         raise ConversionError(f"ORT format conversion wrote no .ort file: {one_line(Exception(log.getvalue()))}")
@@ -171,6 +174,3 @@ def transformer_fusions(model: Artifact, model_type: str = "bert", num_heads: in
             else f"found {found} but the optimizer fused nothing")
     return store(folder, out, model.sha256, "ort-transformer-fusion", settings, [note])
 
-
-def settings_summary(settings: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in settings.items() if k != "tool")

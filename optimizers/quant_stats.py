@@ -76,7 +76,12 @@ def onnx_quant_stats(path: str | Path) -> QuantStats:
                 # QDQ format keeps the float op and feeds it int8 weights through DequantizeLinear
                 if weight is not None and weight.op_type == "DequantizeLinear" and weight.input[0] in int_inits:
                     stats.reduced_ops += 1
-                elif weight is not None and weight.op_type == "Constant":
+                    continue
+                # a Constant-node weight may sit behind an activation-style Q/DQ pair the quantizer added
+                hops = 0
+                while weight is not None and weight.op_type in ("DequantizeLinear", "QuantizeLinear") and hops < 2:
+                    weight, hops = producers.get(weight.input[0]), hops + 1
+                if weight is not None and weight.op_type == "Constant":
                     stats.constant_weights += 1
     return stats
 

@@ -11,7 +11,7 @@ from typing import Any, Callable
 from optimizers.artifacts import Artifact, cache_dir_for, fresh_folder, load_cached, store
 from optimizers.calibration import CalibrationSet
 from optimizers.convert import ConversionError, _quiet_tf, tool_versions
-from optimizers.errors import one_line
+from optimizers.errors import converter_error
 from optimizers.quant_stats import tflite_quant_stats
 
 IO_TYPES = ("float32", "int8", "uint8")
@@ -32,7 +32,7 @@ def _convert(saved_model: str | Path, parent_sha: str, pass_name: str, settings:
         configure(converter, tf)
         blob = converter.convert()
     except Exception as exc:
-        raise ConversionError(f"{pass_name} failed: {one_line(exc)}") from None
+        raise ConversionError(f"{pass_name} failed: {converter_error(exc)}") from None
     fresh_folder(folder)
     out = folder / "model.tflite"
     out.write_bytes(blob)
