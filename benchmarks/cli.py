@@ -29,6 +29,15 @@ exit codes: 0 all benchmarks ok; 1 some benchmark failed (its record says why, t
 2 bad input (one line on stderr); 130 interrupted (what was measured is on disk)."""
 
 
+REPORT_EPILOG = """\
+examples:
+  bench report bench-results/run1 -o run1.html
+  bench report results/x86 results/arm64-board -o x86-vs-arm64.html
+  bench report results/x86/results.json --plotly cdn -o small.html
+
+bench run already writes report.html into its run directory; bench report merges several runs into one file."""
+
+
 def _int_list(text: str) -> list[int]:
     try:
         values = [int(v) for v in text.split(",") if v.strip()]
@@ -70,6 +79,32 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=float, default=600.0, metavar="SECONDS",
                      help="limit for each conversion check and each benchmark (default 600)")
     run.add_argument("--json", action="store_true", help="print results.json on stdout (table and progress go to stderr)")
+    run.add_argument("--op-profile", action="store_true",
+                     help="also record ONNX Runtime's per-node profile of each ONNX variant (DIR/op_profile/) and "
+                     "show the operators that dominate")
+
+    cmp_ = sub.add_parser("compare", help="compare two runs record by record (ratio of medians, significance)",
+                          description="For every record present in both runs: B's median over A's and a two-sided "
+                          "Welch t-test on the raw samples (as pyperf compare_to). A run is a run directory or its "
+                          "results.json.", epilog="exit codes: 0 no regression (or no threshold given); 1 a record is "
+                          "significantly slower by more than --fail-on-regression PCT; 2 bad input.")
+    cmp_.add_argument("a", metavar="A", help="baseline run")
+    cmp_.add_argument("b", metavar="B", help="run to compare with the baseline")
+    cmp_.add_argument("--fail-on-regression", type=float, metavar="PCT",
+                      help="exit 1 when B is significantly slower than A by more than PCT percent (for CI)")
+    cmp_.add_argument("--json", action="store_true", help="print the comparison as JSON")
+
+    rep = sub.add_parser("report", help="merge one or more runs into one shareable HTML report",
+                         description="Write one self-contained HTML report of one or more runs (for example an x86 "
+                         "server and an arm64 board, or two profiles): recommended variants, every record, latency "
+                         "distributions, accuracy vs latency, memory, scaling, LiteRT vs ONNX Runtime, environments "
+                         "and warnings.", epilog=REPORT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    rep.add_argument("runs", nargs="+", metavar="RUN", help="run directory (bench run --out) or its results.json")
+    rep.add_argument("-o", "--output", metavar="FILE.html", default="report.html",
+                     help="the report to write (default: report.html; a directory gets DIR/report.html)")
+    rep.add_argument("--plotly", choices=["embed", "cdn"], default="embed",
+                     help="embed plotly.js (default: opens offline and as an attachment, ~5 MB) or load it from "
+                     "the plotly CDN (~100 kB, needs network to show the charts)")
 
     opt = sub.add_parser("optimize", help="write the profile's deployable variants and a lineage manifest (no measuring)",
                          description="Convert, simplify, graph-optimize and quantize MODEL as the profile says, copy "
@@ -130,6 +165,23 @@ def cmd_profiles(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from reports.compare import compare_runs, compare_text, regressions
+
+    result = compare_runs(args.a, args.b)
+    if args.json:
+        sys.stdout.write(json.dumps(result, indent=1) + "\n")
+    else:
+        print(compare_text(result))
+    if args.fail_on_regression is not None:
+        bad = regressions(result, args.fail_on_regression)
+        if bad:
+            names = ", ".join(f"{r['runtime']}/{r['variant']}/t{r['threads']} {r['ratio']:.3f}x" for r in bad)
+            sys.stderr.write(f"bench: regression beyond {args.fail_on_regression:g}%: {names}\n")
+            return EXIT_FAILED_RECORDS
+    return EXIT_OK
+
+
 def _default_profile() -> str:
     from hardware_profiles import host_arch
     return "arm64" if host_arch() == "arm64" else "x86_64"
@@ -140,7 +192,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from benchmarks.pipeline import RunOptions, run_benchmarks
     from hardware_profiles import load_profile
-    from reports.table import plain_table, results_table, run_messages
+    from reports.table import op_profile_text, print_table, run_messages
 
     profile = load_profile(args.profile or _default_profile())
     out = Path(args.out) if args.out else Path("bench-results") / (
@@ -150,7 +202,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     mode = "fast" if args.fast else "rigorous" if args.rigorous else "default"
     opts = RunOptions(profile=profile, out=out, model=args.model, threads=args.threads, batches=args.batch,
                       variants=[v.strip() for v in args.variants.split(",") if v.strip()] if args.variants else None,
-                      data=args.data, mode=mode, timeout=args.timeout)
+                      data=args.data, mode=mode, timeout=args.timeout, op_profile=args.op_profile)
     err_console = _console(True)
     out_console = err_console if args.json else _console(False)
     progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -163,14 +215,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         err_console.print(f"interrupted: what was measured is in {out}")
         return EXIT_INTERRUPTED
-    if out_console.is_terminal and not os.environ.get("NO_COLOR"):
-        out_console.print(results_table(doc))
-    else:
-        out_console.print(plain_table(doc), markup=False, highlight=False, soft_wrap=True)
+    print_table(out_console, doc)
+    if doc.get("op_profiles"):
+        out_console.print(op_profile_text(doc), markup=False, highlight=False, soft_wrap=True)
     for line in run_messages(doc):
         out_console.print(line, markup=False, highlight=False, soft_wrap=True)
-    out_console.print(f"results: {out / 'results.json'}  pyperf: {out / 'pyperf.json'}", markup=False,
-                      highlight=False)
+    report = _write_run_report(out)
+    out_console.print(f"results: {out / 'results.json'}  pyperf: {out / 'pyperf.json'}  {report}", markup=False,
+                      highlight=False, soft_wrap=True)
     if args.json:
         sys.stdout.write((out / "results.json").read_text(encoding="utf-8") + "\n")
     failed = [r for r in doc["results"] if r["status"] != "ok"]
@@ -202,6 +254,43 @@ def cmd_optimize(args: argparse.Namespace) -> int:
         console.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
     console.print(f"manifest: {out / 'manifest.json'}", markup=False, highlight=False)
     return EXIT_FAILED_RECORDS if any(e["status"] == "failed" for e in doc["variants"]) else EXIT_OK
+
+def _write_run_report(out: Path) -> str:
+    """Write report.html beside results.json; returns the line that tells the user where it is (or why not)."""
+    try:
+        from reports.html import REPORT_FILE, write_report
+        path = write_report([out], out / REPORT_FILE)
+    except Exception as exc:  # the measurements are on disk already: a report problem must not fail the run
+        return f"report.html not written ({type(exc).__name__}: {' '.join(str(exc).split())[:200]}); " \
+               f"try: bench report {out}"
+    return f"report: {path}"
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from reports.html import REPORT_FILE, render_report
+    from reports.recommend import describe_pick, recommend
+    from reports.rundata import load_run_data
+
+    out = Path(args.output)
+    if out.is_dir():
+        out = out / REPORT_FILE
+    if not out.parent.is_dir():
+        raise _user_error(f"cannot write {out}: directory {out.parent} does not exist")
+    runs = load_run_data(args.runs)
+    text = render_report(runs, plotly=args.plotly)
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise _user_error(f"cannot write {out}: {exc.strerror or exc}") from None
+    console = _console(False)
+    for run in runs:
+        console.print(f"{run.label}: {describe_pick(recommend(run.records)[-1])}", markup=False, highlight=False,
+                      soft_wrap=True)
+    size = out.stat().st_size
+    console.print(f"report: {out} ({size / 1e6:.2f} MB, {len(runs)} run{'s' * (len(runs) != 1)}, plotly.js "
+                  f"{'embedded' if args.plotly == 'embed' else 'from the CDN'})", markup=False, highlight=False,
+                  soft_wrap=True)
+    return EXIT_OK
 
 
 class _SimpleReporter:
@@ -238,6 +327,9 @@ def _user_error(msg: str) -> Exception:
 def main(argv: Sequence[str] | None = None) -> int:
     # TensorFlow's C++ logging is read at import time; quiet it before anything can import TF.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    # TensorFlow only converts and computes the reference outputs: its standard kernels (not oneDNN's reordered
+    # float math) make the reference reproducible across CPUs, and silence its start-up banner.
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.command:
@@ -252,6 +344,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_profiles(args)
         if args.command == "optimize":
             return cmd_optimize(args)
+
+        if args.command == "compare":
+            return cmd_compare(args)
+        if args.command == "report":
+            return cmd_report(args)
         return cmd_run(args)
     except (UserError, ProfileError, ResultsError, ConversionError) as exc:
         sys.stderr.write(f"bench: error: {' '.join(str(exc).split())}\n")

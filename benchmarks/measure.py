@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.subproc import failure_reason, run_child
+from reports.stability import instability_warnings
 from reports.stats import latency_stats
 
 # processes x values (one inference per value, so percentiles are per-inference latencies);
@@ -104,9 +105,11 @@ def summarize(pyperf_json: Path, sidecar: Path) -> dict[str, Any]:
 
     bench = pyperf.Benchmark.load(str(pyperf_json))
     values = bench.get_values()
+    per_process = [run.values for run in bench.get_runs() if run.values]
     workers = [json.loads(ln) for ln in sidecar.read_text().splitlines() if ln.strip()] if sidecar.exists() else []
     lat = latency_stats(values)
-    fig: dict[str, Any] = {"latency_ms": lat, "processes": len(workers)}
+    fig: dict[str, Any] = {"latency_ms": lat, "processes": len(per_process),
+                           "warnings": instability_warnings(values, per_process)}
     if workers:
         med = statistics.median
         load = med(w["load_ms"] for w in workers)
@@ -125,3 +128,14 @@ def summarize(pyperf_json: Path, sidecar: Path) -> dict[str, Any]:
     else:
         fig.update(cold_start_ms=None, cold_start=None, peak_rss_mb=None, memory=None)
     return fig
+
+
+def op_profile(model: str, threads: int, settings: dict[str, Any], inputs_npz: Path, out_json: Path,
+               timeout: float) -> dict[str, Any]:
+    """Run benchmarks.opprofile in a child process; returns its summary (operators ranked by share of node time)."""
+    res = run_child(["-m", "benchmarks.opprofile", "--model", model, "--inputs", str(inputs_npz), "--out",
+                     str(out_json), "--threads", str(threads), "--settings", json.dumps(settings)], timeout,
+                    _child_env())
+    if res.returncode != 0 or res.timed_out or not out_json.is_file():
+        raise MeasureError(failure_reason(res, "operator profiling", timeout))
+    return json.loads(out_json.read_text())

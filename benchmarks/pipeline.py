@@ -51,6 +51,7 @@ class RunOptions:
     data: str | None = None
     mode: str = "default"
     timeout: float = 600.0
+    op_profile: bool = False
 
 
 @dataclass
@@ -72,7 +73,17 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _runtime_settings(profile: Profile, runtime: str) -> dict[str, Any]:
-    return dict(profile.litert if runtime == "litert" else profile.onnxruntime)
+    """The runtime's settings with any sweep collapsed to its first value (used for load tests and accuracy)."""
+    return settings_sweep(profile, runtime)[0][1]
+
+
+def settings_sweep(profile: Profile, runtime: str) -> list[tuple[str | None, dict[str, Any]]]:
+    """(label, settings) per runtime configuration to measure: a profile may list enable_cpu_mem_arena = [true, false]."""
+    base = dict(profile.litert if runtime == "litert" else profile.onnxruntime)
+    arena = base.get("enable_cpu_mem_arena", True)
+    if runtime == "onnxruntime" and isinstance(arena, list):
+        return [(f"arena-{'on' if a else 'off'}", dict(base, enable_cpu_mem_arena=bool(a))) for a in arena]
+    return [(None, base)]
 
 
 class RunWriter:
@@ -254,31 +265,58 @@ def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[s
             bv.accuracy = {"error": _one_line(exc)}
         bv.accuracy["data"] = data.kind
 
+    if opts.op_profile:
+        _op_profiles(opts, built, threads[0], data, writer, reporter)
+
     # 3. measure every (variant, threads, batch) in fresh pyperf worker processes
-    combos = [(bv, t, b) for bv in built for t in threads for b in batches]
+    combos = [(bv, t, b, sw) for bv in built for sw in settings_sweep(opts.profile, bv.runtime)
+              for t in threads for b in batches]
     reporter.stage(f"measuring ({opts.mode} mode)", total=len(combos))
-    for bv, t, b in combos:
-        reporter.advance(f"{bv.runtime} {bv.name} t{t} b{b}")
-        record, pyperf_json = _measure_one(opts, source, bv, t, b, data, writer, host, host_is_target)
+    for bv, t, b, sw in combos:
+        reporter.advance(f"{bv.runtime} {bv.name} t{t} b{b}" + (f" {sw[0]}" if sw[0] else ""))
+        record, pyperf_json = _measure_one(opts, source, bv, t, b, sw, data, writer, host, host_is_target)
         writer.add(record, pyperf_json)
-    from benchmarks.recommend import mark_recommended
+    from benchmarks.candidates import mark_recommended
     notes.extend(mark_recommended(doc["results"], {bv.name: bv.group for bv in built}))
     writer.flush()
     return doc
 
 
-def bench_name(model: str, runtime: str, variant: str, threads: int, batch: int) -> str:
+def _op_profiles(opts: RunOptions, built: list[BuiltVariant], threads: int, data: DataSet, writer: RunWriter,
+                 reporter: Reporter) -> None:
+    """ONNX Runtime's per-node profile of each ONNX variant, kept in DIR/op_profile/ and summarised in results.json."""
+    from benchmarks.measure import op_profile
+    onnx_variants = [bv for bv in built if bv.runtime == "onnxruntime" and not bv.error]
+    reporter.stage(f"operator profiles (ONNX Runtime, {threads} thread)", total=len(onnx_variants))
+    profiles = writer.doc.setdefault("op_profiles", {})
+    for bv in onnx_variants:
+        reporter.advance(bv.name)
+        inputs_npz = writer.work / f"{bv.name}.b1.inputs.npz"
+        np.savez(inputs_npz, *batch_of([data.inputs[i] for i in bv.input_order], 1))
+        try:
+            summary = op_profile(bv.artifact.path, threads, _runtime_settings(opts.profile, bv.runtime), inputs_npz,
+                                 opts.out / "op_profile" / f"{bv.name}-t{threads}.json", opts.timeout)
+            profiles[bv.name] = dict(summary, threads=threads, file=f"op_profile/{bv.name}-t{threads}.json")
+        except MeasureError as exc:
+            profiles[bv.name] = {"error": _one_line(exc), "threads": threads}
+    writer.flush()
+
+
+def bench_name(model: str, runtime: str, variant: str, threads: int, batch: int, label: str | None = None) -> str:
     name = f"{model}/{runtime}/{variant}/t{threads}"
-    return name if batch == 1 else f"{name}/b{batch}"
+    if batch != 1:
+        name += f"/b{batch}"
+    return f"{name}/{label}" if label else name
 
 
-def _measure_one(opts: RunOptions, source: ModelSource, bv: BuiltVariant, threads: int, batch: int, data: DataSet,
-                 writer: RunWriter, host: dict[str, Any], host_is_target: bool) -> tuple[dict[str, Any], Path | None]:
-    name = bench_name(source.name, bv.runtime, bv.name, threads, batch)
-    settings = _runtime_settings(opts.profile, bv.runtime)
+def _measure_one(opts: RunOptions, source: ModelSource, bv: BuiltVariant, threads: int, batch: int,
+                 sweep: tuple[str | None, dict[str, Any]], data: DataSet, writer: RunWriter, host: dict[str, Any],
+                 host_is_target: bool) -> tuple[dict[str, Any], Path | None]:
+    label, settings = sweep
+    name = bench_name(source.name, bv.runtime, bv.name, threads, batch, label)
     record: dict[str, Any] = {
         "benchmark": name, "model": source.name, "runtime": bv.runtime, "variant": bv.name, "threads": threads,
-        "batch": batch, "status": "failed", "error": bv.error, "latency_ms": None, "throughput_ips": None,
+        "batch": batch, "settings_label": label, "status": "failed", "error": bv.error, "latency_ms": None, "throughput_ips": None,
         "cold_start_ms": None, "cold_start": None, "peak_rss_mb": None, "memory": None,
         "model_bytes": size_bytes(bv.artifact.path) if bv.artifact else None,
         "accuracy": bv.accuracy if isinstance(bv.accuracy, dict) else {},

@@ -105,6 +105,10 @@ def parse_profile(data: dict[str, Any], source: str) -> Profile:
     problem = check(data.get("quantization", {}), data.get("optimization", {}))
     if problem:
         raise ProfileError(f"profile {source}: {problem}")
+
+    arena = data.get("onnxruntime", {}).get("enable_cpu_mem_arena", True)
+    if not (isinstance(arena, bool) or (isinstance(arena, list) and arena and all(isinstance(a, bool) for a in arena))):
+        raise ProfileError("onnxruntime.enable_cpu_mem_arena must be true, false or a list of both to measure each")
     return Profile(
         name=data["name"],
         description=str(data.get("description", "")),

@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import math
+import os
 from typing import Any, Callable
 
+from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 
 def _fmt(v: Any, spec: str) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or math.isnan(v):
         return "-"
     return format(v, spec)
 
@@ -20,12 +22,13 @@ def _acc(rec: dict[str, Any], key: str) -> Any:
 
 # (header, getter, format, better: "min" | "max" | None)
 COLUMNS: list[tuple[str, Callable[[dict[str, Any]], Any], str, str | None]] = [
-    ("median ms", lambda r: (r.get("latency_ms") or {}).get("median"), ".3f", "min"),
-    ("p90 ms", lambda r: (r.get("latency_ms") or {}).get("p90"), ".3f", "min"),
-    ("p99 ms", lambda r: (r.get("latency_ms") or {}).get("p99"), ".3f", "min"),
-    ("stdev", lambda r: (r.get("latency_ms") or {}).get("stdev"), ".3f", None),
+    ("median ms", lambda r: (r.get("latency_ms") or {}).get("median"), ".4g", "min"),
+    ("p90 ms", lambda r: (r.get("latency_ms") or {}).get("p90"), ".4g", "min"),
+    ("p99 ms", lambda r: (r.get("latency_ms") or {}).get("p99"), ".4g", "min"),
+    ("stdev", lambda r: (r.get("latency_ms") or {}).get("stdev"), ".3g", None),
     ("items/s", lambda r: r.get("throughput_ips"), ",.0f", "max"),
-    ("cold ms", lambda r: r.get("cold_start_ms"), ".1f", "min"),
+    ("load ms", lambda r: (r.get("cold_start") or {}).get("load_ms"), ".1f", "min"),
+    ("1st inf ms", lambda r: (r.get("cold_start") or {}).get("first_inference_ms"), ".2f", "min"),
     ("peak MB", lambda r: r.get("peak_rss_mb"), ".1f", "min"),
     ("size MB", lambda r: (r["model_bytes"] / 1e6) if r.get("model_bytes") else None, ".2f", "min"),
     ("top-1 agree", lambda r: _acc(r, "top1_agreement"), ".3f", "max"),
@@ -35,8 +38,19 @@ COLUMNS: list[tuple[str, Callable[[dict[str, Any]], Any], str, str | None]] = [
 ]
 
 
+def _int(v: Any, default: int) -> int:
+    return v if isinstance(v, int) and not isinstance(v, bool) else default
+
+
 def sort_key(rec: dict[str, Any]) -> tuple:
-    return (rec.get("runtime", ""), rec.get("variant", ""), rec.get("threads") or 0, rec.get("batch") or 1)
+    return (str(rec.get("runtime") or ""), str(rec.get("variant") or ""), str(rec.get("settings_label") or ""),
+            _int(rec.get("threads"), 0), _int(rec.get("batch"), 1))
+
+
+def variant_label(rec: dict[str, Any]) -> str:
+    """The variant name plus the runtime setting that distinguishes this record (e.g. the ORT arena off)."""
+    label = rec.get("settings_label")
+    return f"{rec.get('variant', '')} [{label}]" if label else str(rec.get("variant", ""))
 
 
 def timing_scope_caption(doc: dict[str, Any]) -> str:
@@ -48,17 +62,28 @@ def timing_scope_caption(doc: dict[str, Any]) -> str:
     return f"measured on {host.get('cpu_model', '?')} ({host.get('arch', '?')}, {host.get('cores', '?')} cores)"
 
 
-def results_table(doc: dict[str, Any]) -> Table:
-    records = sorted(doc["results"], key=sort_key)
+def best_values(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """The best value of each ranked column over the measured records (only when there is something to beat)."""
     ok = [r for r in records if r.get("status") == "ok"]
     best: dict[str, Any] = {}
     for header, get, _, better in COLUMNS:
-        vals = [get(r) for r in ok if get(r) is not None]
+        vals = [v for v in (get(r) for r in ok) if isinstance(v, (int, float)) and not math.isnan(v)]
         if better and len(vals) > 1:
             best[header] = min(vals) if better == "min" else max(vals)
+    return best
+
+
+def _is_best(best: dict[str, Any], header: str, rec: dict[str, Any], value: Any) -> bool:
+    return header in best and value == best[header] and rec.get("status") == "ok"
+
+
+def results_table(doc: dict[str, Any]) -> Table:
+    records = sorted(doc["results"], key=sort_key)
+    best = best_values(records)
     model = doc.get("model", {})
     title = f"{model.get('name', '?')} | profile {doc.get('profile', {}).get('name', '?')} | {doc.get('mode', '')} mode"
-    table = Table(title=title, caption=timing_scope_caption(doc), show_lines=False)
+    # Text, not str: rich would read "[...]" in a model or variant name as markup (and fail on a stray "[/]").
+    table = Table(title=Text(title), caption=Text(timing_scope_caption(doc)), show_lines=False)
     for col in ("runtime", "variant", "thr", "batch"):
         table.add_column(col, no_wrap=True)
     for header, *_ in COLUMNS:
@@ -66,16 +91,17 @@ def results_table(doc: dict[str, Any]) -> Table:
     table.add_column("status")
     previous = None
     for r in records:
-        group = (r.get("runtime"), r.get("variant"))
+        group = (r.get("runtime"), variant_label(r))
         if previous is not None and group[0] != previous[0]:
             table.add_section()
-        cells: list[Any] = [r.get("runtime", ""), r.get("variant", "") if group != previous else "",
+        cells: list[Any] = [Text(str(r.get("runtime", ""))),
+                            Text(group[1] if group != previous else ""),
                             str(r.get("threads", "")), str(r.get("batch", 1))]
         previous = group
         for header, get, spec, _ in COLUMNS:
             v = get(r)
             text = _fmt(v, spec)
-            cells.append(Text(text + " *", style="bold green") if header in best and v == best[header] else text)
+            cells.append(Text(text + " *", style="bold green") if _is_best(best, header, r, v) else text)
         cells.append(_status_cell(r))
         table.add_row(*cells)
     return table
@@ -98,22 +124,36 @@ def _status_text(r: dict[str, Any]) -> Text:
     if budget and not budget.get("ok", True):
         return Text("over accuracy budget: " + "; ".join(budget.get("violations", [])), style="yellow")
     flags = r.get("warnings") or []
-    return Text("ok" + (" (" + "; ".join(flags) + ")" if flags else ""), style="green" if not flags else "yellow")
+    return Text("ok" + ("; unstable: " + "; ".join(flags) if flags else ""), style="green" if not flags else "yellow")
+
+
+def environment_line(doc: dict[str, Any]) -> str:
+    h = doc.get("host", {})
+    pk = h.get("packages", {})
+    versions = ", ".join(f"{k} {pk[k]}" for k in ("onnxruntime", "ai-edge-litert", "tensorflow-cpu", "tensorflow",
+                                                  "tf2onnx") if k in pk)
+    return (f"environment: {h.get('cpu_model', '?')}, {h.get('cores', '?')} cores, flags "
+            f"{' '.join(h.get('kernel_flags', [])) or 'n/a'}, governor {h.get('governor') or 'n/a'}, "
+            f"load {h.get('load_avg_start', ['?'])[0]}; {versions}")
 
 
 def run_messages(doc: dict[str, Any]) -> list[str]:
-    """Warnings first, then notes, for printing under the table."""
-    return [f"warning: {w}" for w in doc.get("warnings", [])] + [f"note: {n}" for n in doc.get("notes", [])]
+    """The environment, then warnings, then notes, for printing under the table."""
+    return ([environment_line(doc)] + [f"warning: {w}" for w in doc.get("warnings", [])]
+            + [f"note: {n}" for n in doc.get("notes", [])])
 
 
 def plain_table(doc: dict[str, Any]) -> str:
     """The same table as aligned plain text, for pipes, logs and NO_COLOR."""
     records = sorted(doc["results"], key=sort_key)
+    best = best_values(records)
     header = ["runtime", "variant", "thr", "batch", *[h for h, *_ in COLUMNS], "status"]
     rows = [header]
     for r in records:
-        row = [str(r.get("runtime", "")), str(r.get("variant", "")), str(r.get("threads", "")), str(r.get("batch", 1))]
-        row += [_fmt(get(r), spec) for _, get, spec, _ in COLUMNS]
+        row = [str(r.get("runtime", "")), variant_label(r), str(r.get("threads", "")), str(r.get("batch", 1))]
+        # unmarked cells of a marked column get two spaces, so the digits stay aligned under right-justification
+        row += [_fmt(get(r), spec) + (" *" if _is_best(best, h, r, get(r)) else "  " if h in best else "")
+                for h, get, spec, _ in COLUMNS]
         row.append(_status_cell(r).plain)
         rows.append(row)
     widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
@@ -123,4 +163,29 @@ def plain_table(doc: dict[str, Any]) -> str:
         cells = [c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))]
         lines.append("  ".join(cells + [row[-1]]).rstrip())
     lines.append(timing_scope_caption(doc))
+    if best:
+        lines.append("* best value of its column")
     return "\n".join(lines)
+
+
+def op_profile_text(doc: dict[str, Any], top: int = 8) -> str:
+    """The operators that dominate each ONNX variant (from `bench run --op-profile`), as plain text."""
+    lines = []
+    for variant, prof in sorted((doc.get("op_profiles") or {}).items()):
+        if "error" in prof:
+            lines.append(f"operator profile {variant}: failed: {prof['error']}")
+            continue
+        lines.append(f"operator profile {variant} (ONNX Runtime, {prof.get('threads')} thread(s), "
+                     f"{prof.get('node_time_ms_per_inference', 0):.3f} ms node time per inference; {prof.get('file')})")
+        for op in prof.get("operators", [])[:top]:
+            lines.append(f"  {op['op_type']:<24} {op['share']:6.1%}  {op['ms_per_inference']:.4f} ms  "
+                         f"{op['nodes']} node(s)")
+    return "\n".join(lines)
+
+
+def print_table(console: Console, doc: dict[str, Any]) -> None:
+    """The rich table on a colour terminal; aligned plain text for pipes, logs and NO_COLOR (https://no-color.org)."""
+    if console.is_terminal and not os.environ.get("NO_COLOR"):
+        console.print(results_table(doc))
+    else:
+        console.print(plain_table(doc), markup=False, highlight=False, soft_wrap=True)

@@ -30,13 +30,13 @@ def isolated_cache(tmp_path_factory):
         os.environ["EDGEBENCH_CACHE"] = old
 
 
-def build_tiny_classifier(seed: int = 0):
-    """A few layers, 16x16x3 in, 4 logits out, with random but fixed weights."""
+def build_tiny_classifier(seed: int = 0, size: int = 16, filters: int = 8):
+    """A few layers, size x size x 3 in, 4 logits out, with random but fixed weights."""
     import keras
 
     keras.utils.set_random_seed(seed)
-    inp = keras.Input((16, 16, 3), name="image")
-    x = keras.layers.Conv2D(8, 3, strides=2, padding="same", activation="relu")(inp)
+    inp = keras.Input((size, size, 3), name="image")
+    x = keras.layers.Conv2D(filters, 3, strides=2, padding="same", activation="relu")(inp)
     x = keras.layers.DepthwiseConv2D(3, padding="same", activation="relu")(x)
     x = keras.layers.GlobalAveragePooling2D()(x)
     out = keras.layers.Dense(4)(x)
@@ -127,3 +127,13 @@ def quant_models(tmp_path_factory) -> dict[str, Path]:
     np.savez(root / "det-data.npz", m=xd)
     return {"keras": root / "tinyq.keras", "data": root / "tinyq-data.npz", "det": root / "det.keras",
             "det_data": root / "det-data.npz"}
+
+
+@pytest.fixture(scope="session")
+def arm_run(tiny_models, tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """A second, different run for merged reports: the tiny ONNX model on the arm64 profile (HOST timings on x86,
+    random data) at batch 1 and 2."""
+    out = tmp_path_factory.mktemp("run") / "onnx-arm64"
+    proc = run_bench("run", str(tiny_models["onnx"]), "--profile", "arm64", "--fast", "--threads", "1",
+                     "--batch", "1,2", "--variants", "onnx-fp32", "--out", str(out))
+    return out, proc

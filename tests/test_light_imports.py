@@ -25,3 +25,17 @@ def test_bench_help_is_light():
     assert not _imported_after(code) & set(HEAVY)
     proc = subprocess.run([*BENCH, "run", "--help"], capture_output=True, text=True)
     assert proc.returncode == 0 and "--profile" in proc.stdout and "exit codes" in proc.stdout
+
+
+def test_report_help_imports_neither_plotly_nor_a_runtime():
+    # the help text itself names plotly, so it goes to a buffer, not into the module list on stdout
+    code = ("import contextlib, io, sys; sys.argv=['bench','report','--help']\nimport benchmarks.cli as c\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n    try:\n        c.main()\n"
+            "    except SystemExit:\n        pass")
+    assert not _imported_after(code) & {*HEAVY, "plotly"}
+    proc = subprocess.run([*BENCH, "report", "--help"], capture_output=True, text=True)
+    assert proc.returncode == 0 and "--plotly" in proc.stdout and "RUN" in proc.stdout
+
+
+def test_report_modules_import_no_runtime():
+    assert not _imported_after("import reports.html, reports.figures, reports.rundata") & set(HEAVY)

@@ -58,15 +58,18 @@ def test_fastest_quantized_variant_within_budget_is_recommended(x86_runs):
     reg = registry(load_profile("x86_64"))
     assert {r["variant"] for r in doc["results"] if reg[r["variant"]].group == "quantized"} >= {
         "tflite-int8", "tflite-dynamic-int8", "onnx-dynamic-int8", "onnx-static-int8-qop-u8u8"}
-    for runtime in ("litert", "onnxruntime"):
-        cands = [r for r in doc["results"] if r["runtime"] == runtime and reg[r["variant"]].group == "quantized"]
+    configs = {(r["runtime"], r["settings_label"]) for r in doc["results"]}  # ORT: arena on and off
+    assert ("litert", None) in configs and ("onnxruntime", "arena-on") in configs
+    for runtime, label in configs:
+        same = [r for r in doc["results"] if (r["runtime"], r["settings_label"]) == (runtime, label)]
+        cands = [r for r in same if reg[r["variant"]].group == "quantized"]
         within = [r for r in cands if r["accuracy_budget"]["ok"]]
-        marked = [r for r in doc["results"] if r["runtime"] == runtime and r["recommended"]]
+        marked = [r for r in same if r["recommended"]]
+        where = f"{runtime} t1" + (f" [{label}]" if label else "")
         if within:
             best = min(within, key=lambda r: r["latency_ms"]["median"])
             assert marked == [best]
-            assert any(n.startswith(f"{runtime} t1: recommended quantized variant {best['variant']}")
-                       for n in doc["notes"])
+            assert any(n.startswith(f"{where}: recommended quantized variant {best['variant']}") for n in doc["notes"])
         else:
             assert marked == []
     assert "RECOMMENDED" in proc.stdout
@@ -180,7 +183,7 @@ def test_static_family_name_expands_to_every_candidate():
 
 
 def test_recommendation_ignores_faster_variants_over_budget():
-    from benchmarks.recommend import mark_recommended
+    from benchmarks.candidates import mark_recommended
 
     def rec(variant: str, median: float, ok: bool | None) -> dict:
         return {"runtime": "onnxruntime", "variant": variant, "threads": 1, "batch": 1, "status": "ok",

@@ -1,4 +1,8 @@
-"""After measuring: mark, per runtime / threads / batch, the fastest quantized variant within the accuracy budget."""
+"""After measuring: mark the fastest quantization candidate within the accuracy budget, per runtime configuration.
+
+reports.recommend picks the best record of a run overall; this marks, among the quantized variants a profile
+asked for, the one to deploy if you quantize, and says how it compares with fp32 under the same settings.
+"""
 from __future__ import annotations
 
 from typing import Any
@@ -17,16 +21,19 @@ def mark_recommended(records: list[dict[str, Any]], groups: dict[str, str], grou
     unknown accuracy is not a pass.
     """
     notes = []
-    keys = sorted({(r["runtime"], r["threads"], r.get("batch", 1)) for r in records})
+    def key(r: dict[str, Any]) -> tuple:
+        return (r["runtime"], r["threads"], r.get("batch", 1), r.get("settings_label") or "")
+
+    keys = sorted({key(r) for r in records})
     for rec in records:
         rec["recommended"] = False
-    for runtime, threads, batch in keys:
-        same = [r for r in records if (r["runtime"], r["threads"], r.get("batch", 1)) == (runtime, threads, batch)]
+    for runtime, threads, batch, label in keys:
+        same = [r for r in records if key(r) == (runtime, threads, batch, label)]
         cands = [r for r in same if groups.get(r["variant"]) == group and r.get("status") == "ok" and _median(r)]
         if not cands:
             continue
         within = [r for r in cands if (r.get("accuracy_budget") or {}).get("ok") is True]
-        where = f"{runtime} t{threads}" + (f" b{batch}" if batch != 1 else "")
+        where = f"{runtime} t{threads}" + (f" b{batch}" if batch != 1 else "") + (f" [{label}]" if label else "")
         base = next((r for r in same if r["variant"] == BASELINES.get(runtime) and r.get("status") == "ok"), None)
 
         def vs_base(r: dict[str, Any]) -> str:

@@ -1,0 +1,360 @@
+"""The shareable HTML report: loaded runs in, one self-contained HTML string out.
+
+Every string that comes from a results file (model names, paths, hostnames, profile and variant names, errors,
+warnings) is user data and goes through `e`. A Content-Security-Policy lets only the report's own scripts run
+(by hash) and forbids network access, so even a missed escape could not execute or phone home.
+"""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import html
+import re
+from pathlib import Path
+from typing import Any, Sequence
+
+from reports.fields import (accuracy_metric, batch_of, budget_violations, dig, dig_num, fmt, is_ok, median_ms,
+                            record_warnings, runtime_name, text, threads_of, within_budget)
+from reports.figures import Chart, build_charts
+from reports.recommend import Recommendation, recommend
+from reports.rundata import RunData, load_run_data
+from reports.runtime_pairs import runtime_pairs
+from reports.table import COLUMNS, sort_key
+
+PLOTLY_MODES = ("embed", "cdn")
+REPORT_FILE = "report.html"
+# No "share to the cloud" button: a report's data stays with whoever holds the file.
+PLOTLY_CONFIG = {"displaylogo": False, "responsive": True,
+                 "modeBarButtonsToRemove": ["sendChartToCloud", "sendDataToCloud"]}
+_SCRIPT = re.compile(r"<script\b[^>]*>(.*?)</script>", re.S)
+
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#202124;background:#fafafa}
+main{max-width:1280px;margin:0 auto;padding:1rem 1.5rem 4rem}
+header{background:#202124;color:#fff;padding:1rem 1.5rem}header h1{margin:0;font-size:1.4rem}
+header p{margin:.3rem 0 0;color:#c8c8c8;font-size:.9rem}
+nav{font-size:.9rem;margin:.8rem 0}nav a{margin-right:1rem}
+section{background:#fff;border:1px solid #e0e0e0;border-radius:6px;padding:.8rem 1rem;margin:1rem 0}
+h2{font-size:1.15rem;margin:.2rem 0 .6rem}h3{font-size:1rem;margin:.8rem 0 .4rem}
+table{border-collapse:collapse;font-size:.85rem;margin:.3rem 0}
+th,td{border-bottom:1px solid #e8e8e8;padding:.25rem .5rem;text-align:left;vertical-align:top}
+table.records td{white-space:nowrap}table.records td.st{white-space:normal;min-width:18rem}
+th{background:#f1f3f4;position:sticky;top:0}
+td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td.best{color:#0b8043;font-weight:700}td.best::after{content:" \\2605"}
+.scroll{overflow-x:auto;max-height:70vh}
+.warn{background:#fef7e0;border-left:4px solid #f9ab00;padding:.3rem .6rem;margin:.3rem 0}
+.bad{background:#fce8e6;border-left:4px solid #d93025;padding:.3rem .6rem;margin:.3rem 0}
+.info{color:#5f6368;margin:.3rem 0}
+.badge{display:inline-block;border-radius:3px;padding:0 .35rem;font-size:.75rem;font-weight:700}
+.badge.host{background:#fce8e6;color:#a50e0e}.badge.target{background:#e6f4ea;color:#0b8043}
+.rec{font-size:1rem;margin:.3rem 0}.muted{color:#5f6368}
+details{margin:.4rem 0}summary{cursor:pointer;font-weight:600}
+table.kv td:first-child{color:#5f6368;white-space:nowrap}
+code,.mono{font-family:ui-monospace,Menlo,monospace;font-size:.8rem}
+.envs{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:1rem;align-items:start}
+.chart-note{color:#5f6368;font-size:.85rem;margin:.2rem 0 .4rem}
+"""
+
+
+def e(value: Any) -> str:
+    """HTML-escape anything (quotes too: values also land in attributes)."""
+    return html.escape(text(value), quote=True)
+
+
+def _csp_hash(script: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode() + "'"
+
+
+def _chart_html(chart: Chart, include_plotlyjs: bool | str) -> str:
+    import plotly.io as pio
+
+    div = pio.to_html(chart.figure, full_html=False, include_plotlyjs=include_plotlyjs, div_id=f"fig-{chart.key}",
+                      default_width="100%", default_height=f"{chart.height}px",
+                      config=PLOTLY_CONFIG)
+    note = f'<p class="chart-note">{e(chart.note)}</p>' if chart.note else ""
+    return (f'<section id="{e(chart.key)}" class="chart" data-chart="{e(chart.key)}">'
+            f"<h2>{e(chart.title)}</h2>{note}{div}</section>")
+
+
+def _is_host_timing(run: RunData, rec: dict[str, Any] | None = None) -> bool:
+    if rec is not None and rec.get("timing_scope") in ("host", "target"):
+        return rec["timing_scope"] == "host"
+    arch, target = dig(run.doc, "host", "arch"), dig(run.doc, "profile", "target_arch")
+    return bool(arch and target and arch != target)
+
+
+def _scope_badge(run: RunData, rec: dict[str, Any] | None = None) -> str:
+    if _is_host_timing(run, rec):
+        return ('<span class="badge host" title="measured on a host that is not the profile\'s target">'
+                "HOST timing</span>")
+    return '<span class="badge target">target</span>'
+
+
+def _run_heading(run: RunData) -> str:
+    doc = run.doc
+    return (f"<b>{e(run.label)}</b>: profile {e(dig(doc, 'profile', 'name') or '?')} (target "
+            f"{e(dig(doc, 'profile', 'target_arch') or '?')}), measured on {e(dig(doc, 'host', 'arch') or '?')} "
+            f"{e(dig(doc, 'host', 'cpu_model') or '')}, {e(doc.get('mode') or '?')} mode, "
+            f"model {e(dig(doc, 'model', 'name') or '?')} {_scope_badge(run)}")
+
+
+def _summary(runs: Sequence[RunData]) -> str:
+    parts = ['<section id="summary"><h2>Summary: recommended variants</h2>',
+             '<p class="muted">Recommended = the fastest median latency (at the smallest batch measured) among the '
+             "variants within the profile's accuracy budget, per runtime and over both.</p>"]
+    metric = accuracy_metric([[r for r in run.records if is_ok(r)] for run in runs])
+    for run in runs:
+        recs = recommend(run.records)
+        best = recs[-1]
+        parts.append(f'<p class="rec">{_run_heading(run)}</p>')
+        if best.record is not None:
+            r = best.record
+            parts.append(f'<p class="rec">Best overall: <b>{e(r.get("variant"))}</b> on '
+                         f'<b>{e(runtime_name(r.get("runtime")))}</b>, {threads_of(r)} thread(s), batch {batch_of(r)}: '
+                         f'<b>{e(fmt(median_ms(r)))} ms</b> median ({e(best.reason)}).</p>')
+        else:
+            parts.append(f'<p class="bad">No recommendation: {e(best.reason)}.</p>')
+        parts.append(_recommendation_table(run, recs[:-1], metric))
+    return "".join(parts) + "</section>"
+
+
+def _recommendation_table(run: RunData, recs: list[Recommendation], metric: tuple[str, str] | None) -> str:
+    head = ["runtime", "recommended variant", "threads", "batch", "median ms", "p99 ms", "items/s",
+            metric[1] if metric else "accuracy", "size MB", "peak MB", "why"]
+    rows = []
+    for rec in recs:
+        r = rec.record
+        if r is None:
+            rows.append(f"<tr><td>{e(runtime_name(rec.runtime))}</td><td colspan=\"{len(head) - 2}\">none</td>"
+                        f"<td>{e(rec.reason)}</td></tr>")
+            continue
+        acc = dig_num(r, "accuracy", metric[0]) if metric else None
+        size = dig_num(r, "model_bytes")
+        cells = [f"<td>{e(runtime_name(r.get('runtime')))}</td>", f"<td><b>{e(r.get('variant'))}</b></td>",
+                 f'<td class="n">{threads_of(r)}</td>', f'<td class="n">{batch_of(r)}</td>',
+                 f'<td class="n">{e(fmt(median_ms(r)))}</td>',
+                 f'<td class="n">{e(fmt(dig(r, "latency_ms", "p99")))}</td>',
+                 f'<td class="n">{e(fmt(r.get("throughput_ips"), ",.0f"))}</td>', f'<td class="n">{e(fmt(acc))}</td>',
+                 f'<td class="n">{e(fmt(size / 1e6 if size else None, ".3g"))}</td>',
+                 f'<td class="n">{e(fmt(r.get("peak_rss_mb"), ".1f"))}</td>', f"<td>{e(rec.reason)}</td>"]
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return _table(head, rows)
+
+
+def _table(head: list[str], rows: list[str], cls: str = "") -> str:
+    th = "".join(f"<th>{e(h)}</th>" for h in head)
+    return (f'<div class="scroll"><table class="{cls}"><thead><tr>{th}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table></div>')
+
+
+def _status(rec: dict[str, Any]) -> str:
+    if rec.get("status") != "ok":
+        return f'<span class="bad">FAILED: {e(rec.get("error") or "?")}</span>'
+    out = []
+    if within_budget(rec) is False:
+        out.append(f'<span class="warn">over accuracy budget: {e("; ".join(budget_violations(rec)))}</span>')
+    out += [f'<span class="warn">{e(w)}</span>' for w in record_warnings(rec)]
+    return "".join(out) or "ok"
+
+
+# The terminal table's columns, with significant digits instead of fixed decimals: microsecond models exist.
+_HTML_SPECS = {"median ms": ".4g", "p90 ms": ".4g", "p99 ms": ".4g", "stdev": ".3g", "size MB": ".3g"}
+
+
+def _records_table(runs: Sequence[RunData]) -> str:
+    multi = len(runs) > 1
+    head = (["run"] if multi else []) + ["runtime", "variant", "threads", "batch", "n"] + [c[0] for c in COLUMNS] + \
+        ["timing", "status"]
+    rows = []
+    for run in runs:
+        records = sorted(run.records, key=sort_key)
+        ok = [r for r in records if is_ok(r)]
+        best = {}
+        for header, get, _, better in COLUMNS:  # best per run: different machines are not one contest
+            vals = [v for v in (_safe_get(get, r) for r in ok) if v is not None]
+            if better and len(vals) > 1:
+                best[header] = min(vals) if better == "min" else max(vals)
+        for r in records:
+            cells = ([f"<td>{e(run.label)}</td>"] if multi else []) + [
+                f"<td>{e(runtime_name(r.get('runtime')))}</td>", f"<td>{e(r.get('variant'))}</td>",
+                f'<td class="n">{e(r.get("threads"))}</td>', f'<td class="n">{batch_of(r)}</td>',
+                f'<td class="n">{e(fmt(dig(r, "latency_ms", "n"), ".0f"))}</td>']
+            for header, get, spec, _ in COLUMNS:
+                v = _safe_get(get, r)
+                cls = "n best" if header in best and v == best[header] and is_ok(r) else "n"
+                cells.append(f'<td class="{cls}">{e(fmt(v, _HTML_SPECS.get(header, spec)))}</td>')
+            cells += [f"<td>{_scope_badge(run, r)}</td>", f'<td class="st">{_status(r)}</td>']
+            rows.append("<tr>" + "".join(cells) + "</tr>")
+    return ('<section id="records"><h2>Every record</h2><p class="muted">&#9733; marks the best value of a column '
+            "within its run. Latencies are per inference call (one batch).</p>" + _table(head, rows, "records") +
+            "</section>")
+
+
+def _safe_get(get, rec: dict[str, Any]) -> float | None:
+    try:
+        v = get(rec)
+    except (TypeError, KeyError, AttributeError):  # a field of an unexpected shape shows as "-"
+        return None
+    return v if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v else None
+
+
+def _runtime_table(runs: Sequence[RunData]) -> str:
+    rows = []
+    for run in runs:
+        for p in runtime_pairs(run.records):
+            ratio = p.ratio
+            verdict = "-" if ratio is None else (f"ONNX Runtime {ratio:.2f}x faster" if ratio > 1.0
+                                                 else f"LiteRT {1 / ratio:.2f}x faster" if ratio < 1.0 else "equal")
+            cells = [e(run.label), e(p.family), str(p.threads), str(p.batch)]
+            for rec in (p.litert, p.onnxruntime):
+                cells += [e(rec.get("variant")) if rec else "-", e(fmt(median_ms(rec))) if rec else "-"]
+            cells.append(e(verdict))
+            rows.append("<tr>" + "".join(f'<td class="{"n" if i in (2, 3, 5, 7) else ""}">{c}</td>'
+                                         for i, c in enumerate(cells)) + "</tr>")
+    return _table(["run", "precision", "threads", "batch", "LiteRT variant", "LiteRT median ms", "ORT variant",
+                   "ORT median ms", "verdict"], rows)
+
+
+def _warnings(runs: Sequence[RunData]) -> str:
+    items: list[str] = []
+    for run in runs:
+        lab = f"<b>{e(run.label)}</b>: "
+        items += [f'<div class="warn">{lab}{e(w)}</div>' for w in _strings(run.doc.get("warnings"))]
+        doc_warnings = _strings(run.doc.get("warnings"))
+        if dig(run.doc, "data", "kind") == "random" and not any("RANDOM" in w for w in doc_warnings):
+            items.append(f'<div class="warn">{lab}accuracy and calibration used RANDOM data</div>')
+        if _is_host_timing(run) and not any("HOST" in w for w in doc_warnings):
+            items.append(f'<div class="warn">{lab}host is not the profile\'s target: timings are HOST timings</div>')
+        for r in sorted(run.records, key=sort_key):
+            what = (f"{lab}{e(runtime_name(r.get('runtime')))} {e(r.get('variant'))} t{e(r.get('threads'))} "
+                    f"b{batch_of(r)}: ")
+            if r.get("status") != "ok":
+                items.append(f'<div class="bad">{what}FAILED: {e(r.get("error") or "?")}</div>')
+            if within_budget(r) is False:
+                items.append(f'<div class="warn">{what}over the accuracy budget: '
+                             f'{e("; ".join(budget_violations(r)))}</div>')
+            items += [f'<div class="warn">{what}{e(w)}</div>' for w in record_warnings(r)]
+        if run.samples_note:
+            items.append(f'<div class="warn">{lab}{e(run.samples_note)}</div>')
+        items += [f'<div class="info">{lab}note: {e(n)}</div>' for n in _strings(run.doc.get("notes"))]
+    items += [f'<div class="warn">{e(w)}</div>' for w in _cross_run_warnings(runs)]
+    body = "".join(items) or '<p class="info">No warnings.</p>'
+    return f'<section id="warnings"><h2>Warnings and notes</h2>{body}</section>'
+
+
+def _strings(value: Any) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def _cross_run_warnings(runs: Sequence[RunData]) -> list[str]:
+    out = []
+    shas = {dig(r.doc, "model", "sha256") for r in runs}
+    if len(runs) > 1 and len(shas) > 1:
+        out.append("the merged runs measure different model files (sha256 differs): compare them with care")
+    modes = {r.doc.get("mode") for r in runs}
+    if len(modes) > 1:
+        out.append(f"the merged runs used different modes ({', '.join(sorted(map(str, modes)))}): "
+                   "their statistics rest on different sample counts")
+    return out
+
+
+def _kv(value: Any, depth: int = 0) -> str:
+    """A nested mapping as nested key/value tables; lists of scalars inline, other values as escaped JSON."""
+    if isinstance(value, dict):
+        if not value:
+            return '<span class="muted">-</span>'
+        rows = "".join(f"<tr><td>{e(k)}</td><td>{_kv(v, depth + 1)}</td></tr>" for k, v in value.items()
+                       if not str(k).startswith("_"))
+        return f'<table class="kv">{rows}</table>'
+    if isinstance(value, list):
+        if all(not isinstance(v, (dict, list)) for v in value):
+            return e(", ".join(text(v, "null") for v in value)) or '<span class="muted">-</span>'
+        return "".join(f"<div>{_kv(v, depth + 1)}</div>" for v in value)
+    if value is None:
+        return '<span class="muted">-</span>'
+    return f'<span class="mono">{e(value)}</span>'
+
+
+def _environment(runs: Sequence[RunData]) -> str:
+    # side by side, so that two machines' settings can be compared line by line
+    parts = ['<section id="environment"><h2>Environment and settings of each run</h2><div class="envs">']
+    for run in runs:
+        doc = run.doc
+        settings: dict[str, Any] = {}
+        for r in run.records:
+            if isinstance(r.get("runtime_settings"), dict):
+                settings.setdefault(runtime_name(r.get("runtime")), r["runtime_settings"])
+        run_info = {"results file": run.source, "created": doc.get("created"), "mode": doc.get("mode"),
+                    "schema_version": doc.get("schema_version"), "tool": doc.get("tool")}
+        blocks = [("run", run_info), ("model", doc.get("model")), ("data", doc.get("data")),
+                  ("profile", doc.get("profile")), ("runtime settings used", settings), ("host", doc.get("host"))]
+        inner = "".join(f"<h3>{e(name)}</h3>{_kv(val)}" for name, val in blocks)
+        parts.append(f"<details open><summary>{e(run.label)}</summary>{inner}</details>")
+    return "".join(parts) + "</div></section>"
+
+
+def render_report(runs: Sequence[RunData], plotly: str = "embed", generated: str | None = None) -> str:
+    """The whole report for one or more runs as one HTML document (plotly.js embedded, or loaded from its CDN)."""
+    if plotly not in PLOTLY_MODES:
+        raise ValueError(f"plotly must be one of {PLOTLY_MODES}, not {plotly!r}")
+    if not runs:
+        raise ValueError("a report needs at least one run")
+    charts = build_charts(runs)
+    chart_html = [_chart_html(c, (True if plotly == "embed" else "cdn") if i == 0 else False)
+                  for i, c in enumerate(charts)]
+    fallback = ("if(!window.Plotly){var n=document.getElementById('no-plotly');if(n){n.hidden=false;}}")
+    scripts = [m.group(1) for chunk in chart_html for m in _SCRIPT.finditer(chunk)] + [fallback]
+    script_src = " ".join(sorted({_csp_hash(s) for s in scripts}))
+    if plotly == "cdn":
+        script_src += " https://cdn.plot.ly"
+    # Only scripts whose hashes are listed run (no 'unsafe-inline', no 'unsafe-eval': plotly draws, hovers, zooms
+    # and exports PNGs without them); default-src 'none' keeps the page off the network. Plotly sets inline
+    # styles, hence style-src 'unsafe-inline', which cannot run code.
+    csp = (f"default-src 'none'; script-src {script_src}; style-src 'unsafe-inline'; "
+           "img-src data: blob:; font-src data:")
+    models = sorted({text(dig(r.doc, "model", "name"), "?") for r in runs})
+    version = text(dig(runs[0].doc, "tool", "version"), "?")
+    generated = generated or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    nav = "".join(f'<a href="#{k}">{e(t)}</a>' for k, t in [
+        ("summary", "Summary"), ("warnings", "Warnings"), *[(c.key, c.short) for c in charts],
+        ("runtime-table", "LiteRT vs ORT table"), ("records", "Every record"), ("environment", "Environment")])
+    n_warn = sum(len(_strings(r.doc.get("warnings"))) + sum(1 for x in r.records if x.get("status") != "ok")
+                 + sum(len(record_warnings(x)) for x in r.records) for r in runs)
+    body = [
+        f"<header><h1>edgebench report: {e(', '.join(models))}</h1>"
+        f"<p>{len(runs)} run{'s' * (len(runs) != 1)}: {e(' | '.join(r.label for r in runs))}. Generated {e(generated)} "
+        f"by edgebench {e(version)}.{' ' + str(n_warn) + ' warning(s): see below.' if n_warn else ''}</p></header>",
+        "<main>",
+        '<div id="no-plotly" class="bad" hidden>plotly.js did not load, so the charts are missing: this report '
+        "loads it from the plotly CDN (--plotly cdn). Open it online, or make it again with --plotly embed.</div>",
+        "<noscript><div class=\"bad\">The charts need JavaScript; the tables below do not.</div></noscript>",
+        f"<nav>{nav}</nav>",
+        _summary(runs),
+        _warnings(runs),
+        *chart_html,
+        '<section id="runtime-table"><h2>LiteRT vs ONNX Runtime: numbers</h2><p class="muted">The fastest variant of '
+        "each precision on each runtime (within the accuracy budget when one qualifies); ratio of the medians.</p>"
+        + _runtime_table(runs) + "</section>",
+        _records_table(runs),
+        _environment(runs),
+        "</main>",
+        f"<script>{fallback}</script>",
+    ]
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f'<meta http-equiv="Content-Security-Policy" content="{e(csp)}">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>edgebench report: {e(', '.join(models))}</title><style>{CSS}</style></head><body>"
+            + "\n".join(body) + "</body></html>\n")
+
+
+def write_report(paths: Sequence[str | Path], output: str | Path, plotly: str = "embed") -> Path:
+    """Load the runs at `paths`, render them into one report, and write it to `output` atomically."""
+    html_text = render_report(load_run_data(paths), plotly=plotly)
+    out = Path(output)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(html_text, encoding="utf-8")
+    tmp.replace(out)
+    return out
+

@@ -1,0 +1,63 @@
+"""The recommended variant per run (profile and host) and runtime: the fastest within the accuracy budget."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from reports.fields import batch_of, is_ok, median_ms, runtime_name, threads_of, within_budget
+
+RUNTIME_ORDER = ("litert", "onnxruntime")
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    runtime: str  # "litert", "onnxruntime", or "*" for the best over every runtime of the run
+    record: dict[str, Any] | None  # None: nothing this runtime measured qualifies
+    reason: str
+
+
+def _runtimes(records: Sequence[dict[str, Any]]) -> list[str]:
+    seen = [str(r.get("runtime")) for r in records if r.get("runtime") is not None]
+    known = [rt for rt in RUNTIME_ORDER if rt in seen]
+    return known + sorted(set(seen) - set(known))
+
+
+def _fastest(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    # Latency at different batch sizes is not comparable: rank the smallest batch measured (batch 1 as a rule),
+    # ties broken by fewer threads, which leaves cores for the rest of the application.
+    smallest = min(batch_of(r) for r in records)
+    same_batch = [r for r in records if batch_of(r) == smallest]
+    return min(same_batch, key=lambda r: (median_ms(r), threads_of(r)))
+
+
+def pick(records: Sequence[dict[str, Any]], runtime: str = "*") -> Recommendation:
+    """The fastest measured record within the accuracy budget among `records`."""
+    measured = [r for r in records if is_ok(r)]
+    if not measured:
+        failed = len(records)
+        return Recommendation(runtime, None, f"nothing measured ({failed} record{'s' * (failed != 1)} failed)"
+                              if failed else "nothing measured")
+    in_budget = [r for r in measured if within_budget(r) is True]
+    if in_budget:
+        return Recommendation(runtime, _fastest(in_budget), "fastest median latency within the accuracy budget")
+    unchecked = [r for r in measured if within_budget(r) is None]
+    if unchecked:
+        # No reference output to check against: still name the fastest, but never as if its accuracy were known.
+        return Recommendation(runtime, _fastest(unchecked), "fastest median latency; accuracy NOT checked")
+    return Recommendation(runtime, None, f"every measured variant ({len(measured)}) breaks the accuracy budget")
+
+
+def recommend(records: Sequence[dict[str, Any]]) -> list[Recommendation]:
+    """One recommendation per runtime, then the best over all runtimes (runtime "*")."""
+    out = [pick([r for r in records if str(r.get("runtime")) == rt], rt) for rt in _runtimes(records)]
+    out.append(pick(records, "*"))
+    return out
+
+
+def describe_pick(rec: Recommendation) -> str:
+    if rec.record is None:
+        return f"{runtime_name(rec.runtime)}: none ({rec.reason})"
+    r = rec.record
+    scope = ", HOST timing: not the target's" if r.get("timing_scope") == "host" else ""
+    return (f"{r.get('variant')} on {runtime_name(r.get('runtime'))}, {threads_of(r)} thread(s), batch {batch_of(r)}: "
+            f"{median_ms(r):.4g} ms median ({rec.reason}{scope})")
