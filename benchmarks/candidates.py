@@ -42,8 +42,10 @@ def mark_recommended(records: list[dict[str, Any]], groups: dict[str, str], grou
         if within:
             best = min(within, key=_median)
             best["recommended"] = True
+            slower = base is not None and _median(base) and _median(best) >= _median(base)
             notes.append(f"{where}: recommended quantized variant {best['variant']} "
-                         f"({_median(best):.3f} ms{vs_base(best)}; fastest of {len(cands)} within the accuracy budget)")
+                         f"({_median(best):.3f} ms{vs_base(best)}; fastest of {len(cands)} within the accuracy budget"
+                         + ("; no faster than fp32 here, so fp32 is the better deployment)" if slower else ")"))
         else:
             fastest = min(cands, key=_median)
             notes.append(f"{where}: no quantized variant stays within the accuracy budget; the fastest, "
