@@ -17,6 +17,7 @@ from reports.fields import (accuracy_metric, batch_of, dig_num, is_ok, median_ms
 from reports.pareto import pareto_front
 from reports.rundata import RunData
 from reports.runtime_pairs import runtime_pairs
+from reports.table import variant_label
 
 RUNTIME_COLORS = {"litert": "#e8710a", "onnxruntime": "#1a73e8"}
 OTHER_COLOR = "#7f7f7f"
@@ -49,12 +50,12 @@ def _short_runtime(runtime: Any) -> str:
 
 def record_label(run: RunData, rec: dict[str, Any], multi: bool) -> str:
     """Unescaped label of one record; `multi` adds the run label when several runs share a chart."""
-    label = f"{_short_runtime(rec.get('runtime'))} {rec.get('variant')} t{threads_of(rec)} b{batch_of(rec)}"
+    label = f"{_short_runtime(rec.get('runtime'))} {variant_label(rec)} t{threads_of(rec)} b{batch_of(rec)}"
     return f"{label} | {run.label}" if multi else label
 
 
 def _sorted(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    return sorted(records, key=lambda r: (str(r.get("runtime")), str(r.get("variant")), threads_of(r), batch_of(r)))
+    return sorted(records, key=lambda r: (str(r.get("runtime")), variant_label(r), threads_of(r), batch_of(r)))
 
 
 def _axis_type(values: Sequence[float]) -> str:
@@ -137,7 +138,7 @@ def accuracy_vs_latency(runs: Sequence[RunData]) -> Chart:
                 x=[median_ms(r) for r in front], y=[dig_num(r, "accuracy", key) for r in front],
                 # labels only for one run: several runs' fronts often share points and the labels would overprint
                 mode="lines" if multi else "lines+text", line=dict(dash="dash", color="#444", shape="hv"),
-                text=[_t(f"{r.get('variant')} t{threads_of(r)}") for r in front], textposition="top right",
+                text=[_t(f"{variant_label(r)} t{threads_of(r)}") for r in front], textposition="top right",
                 name=_t("Pareto front" + (f" | {run.label}" if multi else "")), hoverinfo="skip"))
         xs = [median_ms(r) for run in runs for r in run.records if is_ok(r)]
         _layout(fig, 440, xaxis=dict(title="median latency (ms) at the smallest batch measured", type=_axis_type(xs)),
@@ -167,7 +168,7 @@ def memory_and_size(runs: Sequence[RunData]) -> Chart:
         for r in _sorted(run.records):
             b = num(r.get("model_bytes"))
             if b is not None:
-                name = f"{_short_runtime(r.get('runtime'))} {r.get('variant')}" + (f" | {run.label}" if multi else "")
+                name = f"{_short_runtime(r.get('runtime'))} {variant_label(r)}" + (f" | {run.label}" if multi else "")
                 size_rows.setdefault(name, (r.get("runtime"), b / 1e6))
     n_mem, n_size = max(len(mem_rows), 1), max(len(size_rows), 1)
     fig = make_subplots(rows=2, cols=1, row_heights=[n_mem, n_size], vertical_spacing=0.12,
@@ -202,7 +203,7 @@ def scaling(runs: Sequence[RunData]) -> Chart:
         symbol = RUN_SYMBOLS[i % len(RUN_SYMBOLS)]
         groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for r in ok:
-            groups.setdefault((str(r.get("runtime")), str(r.get("variant"))), []).append(r)
+            groups.setdefault((str(r.get("runtime")), variant_label(r)), []).append(r)
             threads_seen.add(threads_of(r))
             batches_seen.add(batch_of(r))
         for (rt, variant), recs in sorted(groups.items()):
@@ -247,7 +248,7 @@ def runtime_comparison(runs: Sequence[RunData]) -> Chart:
             cats.append(_t(f"{pair.family} t{pair.threads} b{pair.batch}" + (f" | {run.label}" if multi else "")))
             for rt in sides:
                 rec = getattr(pair, rt)
-                sides[rt].append((median_ms(rec), _t(rec.get("variant"))) if rec else (None, ""))
+                sides[rt].append((median_ms(rec), _t(variant_label(rec))) if rec else (None, ""))
     fig = go.Figure()
     for rt, vals in sides.items():
         fig.add_trace(go.Bar(x=cats, y=[v[0] for v in vals], text=[v[1] for v in vals], name=runtime_name(rt),

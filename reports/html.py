@@ -21,6 +21,7 @@ from reports.recommend import Recommendation, recommend
 from reports.rundata import RunData, load_run_data
 from reports.runtime_pairs import runtime_pairs
 from reports.table import COLUMNS, sort_key
+from reports.table import variant_label
 
 PLOTLY_MODES = ("embed", "cdn")
 REPORT_FILE = "report.html"
@@ -111,7 +112,7 @@ def _summary(runs: Sequence[RunData]) -> str:
         parts.append(f'<p class="rec">{_run_heading(run)}</p>')
         if best.record is not None:
             r = best.record
-            parts.append(f'<p class="rec">Best overall: <b>{e(r.get("variant"))}</b> on '
+            parts.append(f'<p class="rec">Best overall: <b>{e(variant_label(r))}</b> on '
                          f'<b>{e(runtime_name(r.get("runtime")))}</b>, {threads_of(r)} thread(s), batch {batch_of(r)}: '
                          f'<b>{e(fmt(median_ms(r)))} ms</b> median ({e(best.reason)}).</p>')
         else:
@@ -132,7 +133,7 @@ def _recommendation_table(run: RunData, recs: list[Recommendation], metric: tupl
             continue
         acc = dig_num(r, "accuracy", metric[0]) if metric else None
         size = dig_num(r, "model_bytes")
-        cells = [f"<td>{e(runtime_name(r.get('runtime')))}</td>", f"<td><b>{e(r.get('variant'))}</b></td>",
+        cells = [f"<td>{e(runtime_name(r.get('runtime')))}</td>", f"<td><b>{e(variant_label(r))}</b></td>",
                  f'<td class="n">{threads_of(r)}</td>', f'<td class="n">{batch_of(r)}</td>',
                  f'<td class="n">{e(fmt(median_ms(r)))}</td>',
                  f'<td class="n">{e(fmt(dig(r, "latency_ms", "p99")))}</td>',
@@ -178,7 +179,7 @@ def _records_table(runs: Sequence[RunData]) -> str:
                 best[header] = min(vals) if better == "min" else max(vals)
         for r in records:
             cells = ([f"<td>{e(run.label)}</td>"] if multi else []) + [
-                f"<td>{e(runtime_name(r.get('runtime')))}</td>", f"<td>{e(r.get('variant'))}</td>",
+                f"<td>{e(runtime_name(r.get('runtime')))}</td>", f"<td>{e(variant_label(r))}</td>",
                 f'<td class="n">{e(r.get("threads"))}</td>', f'<td class="n">{batch_of(r)}</td>',
                 f'<td class="n">{e(fmt(dig(r, "latency_ms", "n"), ".0f"))}</td>']
             for header, get, spec, _ in COLUMNS:
@@ -209,7 +210,7 @@ def _runtime_table(runs: Sequence[RunData]) -> str:
                                                  else f"LiteRT {1 / ratio:.2f}x faster" if ratio < 1.0 else "equal")
             cells = [e(run.label), e(p.family), str(p.threads), str(p.batch)]
             for rec in (p.litert, p.onnxruntime):
-                cells += [e(rec.get("variant")) if rec else "-", e(fmt(median_ms(rec))) if rec else "-"]
+                cells += [e(variant_label(rec)) if rec else "-", e(fmt(median_ms(rec))) if rec else "-"]
             cells.append(e(verdict))
             rows.append("<tr>" + "".join(f'<td class="{"n" if i in (2, 3, 5, 7) else ""}">{c}</td>'
                                          for i, c in enumerate(cells)) + "</tr>")
@@ -228,7 +229,7 @@ def _warnings(runs: Sequence[RunData]) -> str:
         if _is_host_timing(run) and not any("HOST" in w for w in doc_warnings):
             items.append(f'<div class="warn">{lab}host is not the profile\'s target: timings are HOST timings</div>')
         for r in sorted(run.records, key=sort_key):
-            what = (f"{lab}{e(runtime_name(r.get('runtime')))} {e(r.get('variant'))} t{e(r.get('threads'))} "
+            what = (f"{lab}{e(runtime_name(r.get('runtime')))} {e(variant_label(r))} t{e(r.get('threads'))} "
                     f"b{batch_of(r)}: ")
             if r.get("status") != "ok":
                 items.append(f'<div class="bad">{what}FAILED: {e(r.get("error") or "?")}</div>')

@@ -19,16 +19,14 @@ import time
 from pathlib import Path
 
 
-def bare_loop(runtime: str, model: str, inputs_npz: str, values: int, warmups: int = 50) -> float:
+def bare_loop(runtime: str, model: str, inputs_npz: str, settings_json: str, values: int, warmups: int = 50) -> float:
     """Median ms of single invoke() calls in this process (the same Session wrapper the workers use)."""
     import numpy as np
 
     from benchmarks.runtimes import open_runtime
     with np.load(inputs_npz, allow_pickle=False) as data:
         inputs = [data[f"arr_{i}"] for i in range(len(data.files))]
-    settings = {"xnnpack": True} if runtime == "litert" else {"graph_optimization_level": "all",
-                                                              "intra_op_spinning": False}
-    session = open_runtime(runtime, model, 1, settings)
+    session = open_runtime(runtime, model, 1, json.loads(settings_json))
     session.prepare(inputs)
     invoke, clock = session.invoke, time.perf_counter
     for _ in range(warmups):
@@ -46,7 +44,7 @@ def main() -> None:
     ap.add_argument("model", nargs="?")
     ap.add_argument("--modes", default="fast,default")
     ap.add_argument("--bare-values", type=int, default=3000)
-    ap.add_argument("--bare", nargs=3, metavar=("RUNTIME", "MODEL", "INPUTS"), help=argparse.SUPPRESS)
+    ap.add_argument("--bare", nargs=4, metavar=("RUNTIME", "MODEL", "INPUTS", "SETTINGS"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.bare:
         print(json.dumps({"median_ms": bare_loop(*args.bare, values=args.bare_values)}))
@@ -70,12 +68,14 @@ def main() -> None:
                 continue
             inputs = out / "work" / f"{rec['variant']}.b1.inputs.npz"
             bare = subprocess.run([sys.executable, __file__, "--bare", rec["runtime"], rec["artifact"]["path"],
-                                   str(inputs), "--bare-values", str(args.bare_values)],
+                                   str(inputs), json.dumps(rec["runtime_settings"]),
+                                   "--bare-values", str(args.bare_values)],
                                   capture_output=True, text=True, check=True)
             bare_ms = json.loads(bare.stdout.strip().splitlines()[-1])["median_ms"]
             suite_ms = rec["latency_ms"]["median"]
             diff = (suite_ms / bare_ms - 1) * 100
-            print(f"[{mode}] {rec['runtime']:<12} {rec['variant']:<14} suite median {suite_ms:.4f} ms "
+            variant = rec["variant"] + (f" [{rec['settings_label']}]" if rec.get("settings_label") else "")
+            print(f"[{mode}] {rec['runtime']:<12} {variant:<24} suite median {suite_ms:.4f} ms "
                   f"(n={rec['latency_ms']['n']})  bare loop {bare_ms:.4f} ms  difference {diff:+.1f}%")
 
 
