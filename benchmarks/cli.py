@@ -121,6 +121,19 @@ def build_parser() -> argparse.ArgumentParser:
                      help="embed plotly.js (default: opens offline and as an attachment, ~5 MB) or load it from "
                      "the plotly CDN (~100 kB, needs network to show the charts)")
 
+    opt = sub.add_parser("optimize", help="write the profile's deployable variants and a lineage manifest (no measuring)",
+                         description="Convert, simplify, graph-optimize and quantize MODEL as the profile says, copy "
+                         "each variant to DIR as <variant>.<ext> and write DIR/manifest.json: sha256, size, pass, "
+                         "settings, parent and the full lineage of every file. Nothing is measured; converted files "
+                         "are cached, so a second call converts nothing.")
+    opt.add_argument("model", nargs="?", metavar="MODEL", help="model file or SavedModel directory "
+                     "(default: the embedded MobileNetV2-class digits classifier)")
+    opt.add_argument("--profile", help="built-in profile name or path of a TOML file (default: this machine's)")
+    opt.add_argument("--variants", help="comma-separated variant names (default: the profile's)")
+    opt.add_argument("--data", metavar="FILE.npz", help="calibration inputs (default: the embedded data for the "
+                     "default model, else random data, loudly flagged)")
+    opt.add_argument("--out", metavar="DIR", required=True, help="where the files and manifest.json go")
+
     prof = sub.add_parser("profiles", help="list hardware profiles, or show one",
                           description="List the built-in hardware profiles, or show one's settings. A profile names a "
                           "deployment target; --profile also accepts the path of your own TOML file.")
@@ -244,6 +257,32 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_FAILED_RECORDS if failed or not doc["results"] else EXIT_OK
 
 
+def cmd_optimize(args: argparse.Namespace) -> int:
+    from benchmarks.optimize import optimize_model
+    from hardware_profiles import load_profile
+
+    profile = load_profile(args.profile or _default_profile())
+    out = Path(args.out)
+    if out.exists() and any(out.iterdir()):
+        raise _user_error(f"output directory {out} is not empty; choose another --out")
+    console = _console(False)
+    doc = optimize_model(args.model, profile, out,
+                         [v.strip() for v in args.variants.split(",") if v.strip()] if args.variants else None,
+                         args.data)
+    for e in doc["variants"]:
+        if e["status"] == "ok":
+            line = f"{e['variant']:32s} {e['file']:40s} {e['size_bytes'] / 1e6:8.2f} MB  {'; '.join(e['notes'])}"
+        else:
+            line = f"{e['variant']:32s} {e['status'].upper()}: {e.get('error') or e.get('reason')}"
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+    if doc["calibration_data"]["kind"] == "random":
+        from optimizers.calibration import RANDOM_CALIBRATION_NOTE
+        console.print(f"warning: {RANDOM_CALIBRATION_NOTE}", markup=False, highlight=False, soft_wrap=True)
+    for note in doc["notes"]:
+        console.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
+    console.print(f"manifest: {out / 'manifest.json'}", markup=False, highlight=False)
+    return EXIT_FAILED_RECORDS if any(e["status"] == "failed" for e in doc["variants"]) else EXIT_OK
+
 def _write_run_report(out: Path) -> str:
     """Write report.html beside results.json; returns the line that tells the user where it is (or why not)."""
     try:
@@ -337,6 +376,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "profiles":
             return cmd_profiles(args)
+        if args.command == "optimize":
+            return cmd_optimize(args)
+
         if args.command == "compare":
             return cmd_compare(args)
         if args.command == "report":

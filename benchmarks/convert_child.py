@@ -4,7 +4,7 @@
 `EDGEBENCH-REPLY {json}` line on a private copy of stdout (file descriptor 1 itself is pointed at stderr, so
 whatever TensorFlow, Keras or tf2onnx print cannot corrupt a reply). Requests:
   {"op": "specs", "source": {...}}                       input specs of a Keras file or SavedModel
-  {"op": "build", "source", "profile", "data", "variant"}   build one variant (benchmarks.variants)
+  {"op": "build", "source", "profile", "data", "input_names", "variant"}   build one variant (BuildContext.variant)
   {"op": "reference", "source", "specs", "inputs", "outputs"}  the source model's outputs on the inputs (.npz)
 Replies carry "ok", or "user_error" / "not_applicable" / "error" with one line. A crash of TensorFlow kills only
 this process; the parent (benchmarks.convertproc) turns it into a failed variant and starts a fresh child.
@@ -51,7 +51,7 @@ def _load(state: _State, source) -> list[dict[str, Any]]:
 
 
 def _context(state: _State, req: dict[str, Any]):
-    key = json.dumps([req["source"]["sha256"], req["data"]["npz"]])
+    key = json.dumps([req["source"]["sha256"], req["data"]["npz"], req.get("input_names")])
     if state.ctx_key != key:
         import numpy as np
 
@@ -63,9 +63,14 @@ def _context(state: _State, req: dict[str, Any]):
             labels = npz["labels"] if "labels" in npz.files else None
         data = DataSet(inputs, labels, req["data"]["kind"], req["data"]["description"])
         profile = parse_profile(req["profile"]["raw"], req["profile"]["source"])
-        state.ctx = BuildContext(source=_source(req["source"]), profile=profile, data=data)
+        state.ctx = BuildContext(source=_source(req["source"]), profile=profile, data=data,
+                                 input_names=req.get("input_names"))
         state.ctx_key = key
     return state.ctx
+
+
+def _known(ctx) -> list[dict[str, Any]]:
+    return [a.to_dict() for a in ctx.known.values()]
 
 
 def handle(state: _State, req: dict[str, Any]) -> dict[str, Any]:
@@ -85,16 +90,16 @@ def handle(state: _State, req: dict[str, Any]) -> dict[str, Any]:
                 why = "saved_model.pb holds no MetaGraph (it is empty or damaged)"
             return {"user_error": f"{req['source']['path']} cannot be loaded by TensorFlow: {why}"}
     if op == "build":
-        from benchmarks.variants import VARIANTS, NotApplicable
-        spec = VARIANTS[req["variant"]]
-        faults.inject("convert", [spec.name, spec.runtime])
+        from benchmarks.variants import NotApplicable
+        faults.inject("convert", [req["variant"]])
+        ctx = _context(state, req)
         try:
-            art = spec.build(_context(state, req))
+            art = ctx.variant(req["variant"])  # builds what it starts from once, remembers failures
         except NotApplicable as exc:
-            return {"not_applicable": _one_line(exc)}
-        except Exception as exc:  # a failing pass costs its own variant only
-            return {"error": _one_line(exc)}
-        return {"ok": True, "artifact": art.to_dict()}
+            return {"not_applicable": _one_line(exc), "known": _known(ctx)}
+        except Exception as exc:  # a failing pass costs its own variant (and those made from it) only
+            return {"error": _one_line(exc), "known": _known(ctx)}
+        return {"ok": True, "artifact": art.to_dict(), "lineage": ctx.lineage(art), "known": _known(ctx)}
     if op == "reference":
         import numpy as np
 

@@ -16,8 +16,9 @@ import subprocess
 import sys
 import threading
 import weakref
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -27,6 +28,7 @@ from benchmarks.data import DataSet
 from benchmarks.errors import UserError
 from benchmarks.sources import ModelSource
 from benchmarks.subproc import ChildResult, failure_reason
+from benchmarks.variants import VariantSpec
 from hardware_profiles import Profile
 from optimizers.artifacts import Artifact
 
@@ -34,6 +36,23 @@ from optimizers.artifacts import Artifact
 def child_env() -> dict[str, str]:
     return dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"),
                 **{PARENT_ENV: str(os.getpid())})
+
+
+@dataclass
+class Built:
+    """benchmarks.variants.Built, plus the artifact's lineage (computed in the child, which knows the parents)."""
+
+    spec: VariantSpec
+    artifact: Artifact | None = None
+    error: str | None = None
+    skipped: str | None = None
+    lineage: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _artifact(d: dict[str, Any]) -> Artifact:
+    d = dict(d)
+    d["pass_name"] = d.pop("pass")
+    return Artifact(**d)
 
 
 class ChildFailed(RuntimeError):
@@ -84,6 +103,7 @@ class ConverterProcess:
         self.timeout = timeout
         self._child: _Child | None = None
         self._data: dict[str, Any] | None = None
+        self._known: dict[str, Artifact] = {}  # by sha256, across child restarts
 
     def call(self, request: dict[str, Any], what: str) -> dict[str, Any]:
         if self._child is not None and self._child.proc.poll() is not None:
@@ -137,20 +157,46 @@ class ConverterProcess:
             raise UserError(reply["user_error"])
         return reply["specs"]
 
-    def build(self, variant: str, source: ModelSource, profile: Profile, data: DataSet, workdir: Path) -> Artifact:
-        """Build one variant; raises NotApplicable as the builder did, ChildFailed with one line otherwise."""
+    def build(self, variant: str, source: ModelSource, profile: Profile, data: DataSet, input_names: list[str],
+              workdir: Path) -> tuple[Artifact, list[dict[str, Any]]]:
+        """Build one variant: (artifact, lineage). Raises NotApplicable as the builder did, ChildFailed otherwise."""
         from benchmarks.variants import NotApplicable
 
-        reply = self.call({"op": "build", "variant": variant, "source": source.to_dict(),
+        reply = self.call({"op": "build", "variant": variant, "source": source.to_dict(), "input_names": input_names,
                            "profile": {"raw": profile.raw, "source": profile.source},
                            "data": self._data_request(data, workdir)}, f"building {variant}")
+        for d in reply.get("known", []):
+            self._known[d["sha256"]] = _artifact(d)
         if "not_applicable" in reply:
             raise NotApplicable(reply["not_applicable"])
         if "error" in reply:
             raise ChildFailed(reply["error"])
-        d = dict(reply["artifact"])
-        d["pass_name"] = d.pop("pass")
-        return Artifact(**d)
+        return _artifact(reply["artifact"]), reply["lineage"]
+
+    def build_all(self, specs: list[VariantSpec], source: ModelSource, profile: Profile, data: DataSet,
+                  input_names: list[str], workdir: Path, on_start: Callable[[str], None] | None = None) -> list[Built]:
+        """benchmarks.variants.build_all, one request per variant: a failing or crashing pass costs its variant."""
+        from benchmarks.variants import NotApplicable
+
+        out = []
+        for spec in specs:
+            if on_start:
+                on_start(spec.name)
+            try:
+                art, lineage = self.build(spec.name, source, profile, data, input_names, workdir)
+                out.append(Built(spec, artifact=art, lineage=lineage))
+            except NotApplicable as exc:
+                out.append(Built(spec, skipped=str(exc)))
+            except Exception as exc:
+                out.append(Built(spec, error=f"conversion failed: {' '.join(str(exc).split())[:400]}"))
+        return out
+
+    def conversion_summary(self) -> str:
+        """benchmarks.variants.conversion_summary over every artifact the converter children made or reused."""
+        from types import SimpleNamespace
+
+        from benchmarks.variants import conversion_summary
+        return conversion_summary(SimpleNamespace(known=self._known))
 
     def reference(self, source: ModelSource, specs: list[dict[str, Any]], inputs: list[np.ndarray],
                   workdir: Path) -> list[np.ndarray]:

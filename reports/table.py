@@ -108,6 +108,16 @@ def results_table(doc: dict[str, Any]) -> Table:
 
 
 def _status_cell(r: dict[str, Any]) -> Text:
+    cell = _status_text(r)
+    if r.get("recommended"):
+        cell = Text("RECOMMENDED ", style="bold green") + cell
+    notes = r.get("pass_notes") or []
+    if notes:  # what the pass found (e.g. "nothing quantized") belongs next to the figures it explains
+        cell.append(" | " + "; ".join(notes), style="dim")
+    return cell
+
+
+def _status_text(r: dict[str, Any]) -> Text:
     if r.get("status") != "ok":
         return Text(f"FAILED: {r.get('error') or '?'}", style="red")
     budget = r.get("accuracy_budget") or {}

@@ -82,8 +82,51 @@ def keras_run(tiny_models, tmp_path_factory) -> tuple[Path, subprocess.Completed
     """One fast run of the tiny Keras model at 1 thread, shared by the tests that read its output."""
     out = tmp_path_factory.mktemp("run") / "keras"
     proc = run_bench("run", str(tiny_models["keras"]), "--profile", "x86_64", "--fast", "--threads", "1",
-                     "--data", str(tiny_models["data"]), "--out", str(out))
+                     "--variants", "tflite-fp32,onnx-fp32", "--data", str(tiny_models["data"]), "--out", str(out))
     return out, proc
+
+
+def build_quantizable_classifier(seed: int = 0):
+    """Like the tiny classifier, but its second Conv has 4,608 weights: over TFLite's 1,024-element threshold for
+    dynamic-range quantization, while the first Conv (432) and the Dense (128) stay under it."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    inp = keras.Input((16, 16, 3), name="image")
+    x = keras.layers.Conv2D(16, 3, strides=2, padding="same", activation="relu")(inp)
+    x = keras.layers.Conv2D(32, 3, padding="same", activation="relu")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    out = keras.layers.Dense(4)(x)
+    return keras.Model(inp, out, name="tinyq")
+
+
+def build_determinant_model():
+    """A model whose MatrixDeterminant has no TFLite builtin kernel: TFLite passes fail, tf2onnx converts it."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((3, 3), name="m")
+    h = keras.layers.Dense(3)(inp)
+    det = keras.ops.expand_dims(keras.ops.det(h), -1)
+    out = keras.layers.Dense(2)(keras.ops.concatenate([det, keras.layers.Flatten()(h)], -1))
+    return keras.Model(inp, out, name="det")
+
+
+@pytest.fixture(scope="session")
+def quant_models(tmp_path_factory) -> dict[str, Path]:
+    """The quantizable classifier as .keras with labelled inputs (.npz), and the determinant model."""
+    root = tmp_path_factory.mktemp("quant")
+    model = build_quantizable_classifier()
+    model.save(root / "tinyq.keras")
+    rng = np.random.default_rng(2)
+    x = rng.uniform(-1, 1, size=(48, 16, 16, 3)).astype(np.float32)
+    np.savez(root / "tinyq-data.npz", image=x, y=np.asarray(model(x, training=False)).argmax(1))
+    det = build_determinant_model()
+    det.save(root / "det.keras")
+    xd = rng.standard_normal((16, 3, 3)).astype(np.float32)
+    np.savez(root / "det-data.npz", m=xd)
+    return {"keras": root / "tinyq.keras", "data": root / "tinyq-data.npz", "det": root / "det.keras",
+            "det_data": root / "det-data.npz"}
 
 
 @pytest.fixture(scope="session")
@@ -92,5 +135,5 @@ def arm_run(tiny_models, tmp_path_factory) -> tuple[Path, subprocess.CompletedPr
     random data) at batch 1 and 2."""
     out = tmp_path_factory.mktemp("run") / "onnx-arm64"
     proc = run_bench("run", str(tiny_models["onnx"]), "--profile", "arm64", "--fast", "--threads", "1",
-                     "--batch", "1,2", "--out", str(out))
+                     "--batch", "1,2", "--variants", "onnx-fp32", "--out", str(out))
     return out, proc

@@ -67,6 +67,9 @@ def _profile_with_limit(tmp_path: Path, max_rss_mb: int) -> Path:
     return prof
 
 
+# the two baseline variants only: the built-in profiles also build every quantized candidate, which these faults
+# do not need and which would multiply the time they take
+PLAIN = ["--fast", "--variants", "tflite-fp32,onnx-fp32"]
 LITERT = {"runtime": "litert"}
 ORT = {"runtime": "onnxruntime"}
 
@@ -77,7 +80,7 @@ ORT = {"runtime": "onnxruntime"}
 ])
 def test_a_crashing_runtime_costs_its_own_record(tiny_models, tmp_path, fault, failed, reason):
     out = tmp_path / "run"
-    proc = run_bench("run", str(tiny_models["tflite"]), "--fast", "--threads", "1", "--out", str(out),
+    proc = run_bench("run", str(tiny_models["tflite"]), *PLAIN, "--threads", "1", "--out", str(out),
                      env={"EDGEBENCH_FAULT": fault})
     _assert_isolated(proc, out, failed, reason)
 
@@ -86,7 +89,7 @@ def test_a_hang_is_stopped_at_the_timeout(tiny_models, tmp_path):
     out = tmp_path / "run"
     t0 = time.monotonic()
     # x86_64 measures ONNX Runtime with its arena on and off: only the arena-off benchmark hangs
-    proc = run_bench("run", str(tiny_models["onnx"]), "--fast", "--threads", "1", "--timeout", "20", "--out", str(out),
+    proc = run_bench("run", str(tiny_models["onnx"]), *PLAIN, "--threads", "1", "--timeout", "20", "--out", str(out),
                      env={"EDGEBENCH_FAULT": "run:hang@arena-off"})
     assert time.monotonic() - t0 < 120
     doc = _assert_isolated(proc, out, {"settings_label": "arena-off"}, "did not finish within 20 s (hang or too slow")
@@ -95,7 +98,7 @@ def test_a_hang_is_stopped_at_the_timeout(tiny_models, tmp_path):
 
 def test_a_worker_over_the_memory_limit_is_stopped(tiny_models, tmp_path):
     out = tmp_path / "run"
-    proc = run_bench("run", str(tiny_models["tflite"]), "--profile", str(_profile_with_limit(tmp_path, 300)), "--fast",
+    proc = run_bench("run", str(tiny_models["tflite"]), "--profile", str(_profile_with_limit(tmp_path, 300)), *PLAIN,
                      "--threads", "1", "--out", str(out), env={"EDGEBENCH_FAULT": "run:oom@onnxruntime"})
     doc = _assert_isolated(proc, out, ORT,
                            "benchmark worker exceeded the profile's memory limit ([limits] max_rss_mb = 300)")
@@ -105,7 +108,7 @@ def test_a_worker_over_the_memory_limit_is_stopped(tiny_models, tmp_path):
 def test_a_model_that_needs_more_memory_than_the_profile_allows(tmp_path):
     model = onnx_needing_memory(tmp_path / "needs-256mb.onnx", 256)
     out = tmp_path / "run"
-    proc = run_bench("run", str(model), "--profile", str(_profile_with_limit(tmp_path, 200)), "--fast", "--threads", "1",
+    proc = run_bench("run", str(model), "--profile", str(_profile_with_limit(tmp_path, 200)), *PLAIN, "--threads", "1",
                      "--out", str(out))
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr
@@ -120,7 +123,7 @@ def test_a_crashing_converter_costs_one_variant_and_tensorflow_stays_out_of_the_
     # the CLI's own main(), in a fresh interpreter that reports afterwards whether it ever imported TensorFlow
     code = ("import sys; from benchmarks.cli import main; rc = main(sys.argv[1:]); "
             "print('TF-IN-MAIN', 'tensorflow' in sys.modules); sys.exit(rc)")
-    proc = subprocess.run([sys.executable, "-c", code, "run", str(tiny_models["keras"]), "--fast", "--threads", "1",
+    proc = subprocess.run([sys.executable, "-c", code, "run", str(tiny_models["keras"]), *PLAIN, "--threads", "1",
                            "--data", str(tiny_models["data"]), "--out", str(out)], capture_output=True, text=True,
                           env=dict(os.environ, EDGEBENCH_FAULT="convert:crash@onnx-fp32"), timeout=600)
     doc = _assert_isolated(proc, out, ORT,
@@ -149,11 +152,11 @@ def test_operators_litert_lacks(tmp_path):
     flex = tflite_with_op(tmp_path / "flex-erf.tflite", "erf")
     custom = tflite_with_op(tmp_path / "custom-erfinv.tflite", "erfinv")
     out = tmp_path / "flex"
-    proc = run_bench("run", str(flex), "--fast", "--threads", "1", "--out", str(out))
+    proc = run_bench("run", str(flex), *PLAIN, "--threads", "1", "--out", str(out))
     _assert_isolated(proc, out, LITERT, "LiteRT lacks operator FlexErf: a TensorFlow 'select' op")
 
     out = tmp_path / "custom"
-    proc = run_bench("run", str(custom), "--fast", "--threads", "1", "--out", str(out))
+    proc = run_bench("run", str(custom), *PLAIN, "--threads", "1", "--out", str(out))
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
     recs = load_results(out)["results"]
     assert all(r["status"] == "failed" for r in recs)
@@ -164,7 +167,7 @@ def test_operators_litert_lacks(tmp_path):
 
 def test_a_hanging_converter_is_stopped_at_the_timeout(tiny_models, tmp_path):
     out = tmp_path / "run"
-    proc = run_bench("run", str(tiny_models["tflite"]), "--fast", "--threads", "1", "--timeout", "15", "--out", str(out),
+    proc = run_bench("run", str(tiny_models["tflite"]), *PLAIN, "--threads", "1", "--timeout", "15", "--out", str(out),
                      env={"EDGEBENCH_FAULT": "convert:hang@onnx-fp32"})
     doc = _assert_isolated(proc, out, ORT, "conversion failed: building onnx-fp32 did not finish within 15 s")
     assert _leftovers(doc["run_options"]["run_id"]) == []
@@ -181,7 +184,7 @@ def test_an_operator_onnx_runtime_lacks(tmp_path):
     model.write_bytes(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17),
                                                               helper.make_opsetid("com.example", 1)]).SerializeToString())
     out = tmp_path / "run"
-    proc = run_bench("run", str(model), "--fast", "--threads", "1", "--out", str(out))
+    proc = run_bench("run", str(model), *PLAIN, "--threads", "1", "--out", str(out))
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
     records = load_results(out)["results"]
     assert records and all(r["status"] == "failed" and "ONNX Runtime lacks operator FancyActivation (domain com.example)"

@@ -33,7 +33,7 @@ def test_arena_on_and_off_are_both_measured(keras_run):
 def test_thread_and_batch_sweep(tiny_models, tmp_path):
     out = tmp_path / "sweep"
     proc = run_bench("run", str(tiny_models["onnx"]), "--profile", "mobile", "--fast", "--threads", "1,2",
-                     "--batch", "1,3", "--out", str(out))
+                     "--batch", "1,3", "--variants", "onnx-fp32", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     recs = load_results(out)["results"]
     assert sorted((r["threads"], r["batch"]) for r in recs) == [(1, 1), (1, 3), (2, 1), (2, 3)]
@@ -46,7 +46,7 @@ def test_thread_and_batch_sweep(tiny_models, tmp_path):
 def test_op_profile_names_the_dominant_operator(tiny_models, tmp_path):
     out = tmp_path / "prof"
     proc = run_bench("run", str(tiny_models["onnx"]), "--profile", "mobile", "--fast", "--threads", "1",
-                     "--op-profile", "--out", str(out))
+                     "--variants", "onnx-fp32", "--op-profile", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     prof = load_results(out)["op_profiles"]["onnx-fp32"]
     ops = {o["op_type"]: o for o in prof["operators"]}
@@ -67,7 +67,7 @@ def test_instability_is_flagged_under_cpu_load(tiny_models, tmp_path):
         time.sleep(1.0)
         out = tmp_path / "loaded"
         proc = run_bench("run", str(tiny_models["onnx"]), "--profile", "mobile", "--fast", "--threads", "1",
-                         "--out", str(out))
+                         "--variants", "onnx-fp32", "--out", str(out))
     finally:
         for h in hogs:
             h.kill()

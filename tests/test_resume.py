@@ -19,6 +19,8 @@ import pytest
 from conftest import BENCH, load_results, run_bench
 from test_faults import _leftovers
 
+PLAIN = ["--fast", "--variants", "onnx-fp32"]  # the tiny ONNX model on ONNX Runtime, arena on and off
+
 
 def _start(args: list[str], fault: str) -> subprocess.Popen:
     # its own session, like a job started from a shell: kill -9 goes to the whole group
@@ -59,7 +61,7 @@ def _plan(doc: dict) -> list[tuple]:
 
 def test_kill_9_then_resume_measures_only_what_is_missing(tiny_models, tmp_path):
     out = tmp_path / "run"
-    proc = _start(["run", str(tiny_models["onnx"]), "--fast", "--threads", "1,2", "--out", str(out)],
+    proc = _start(["run", str(tiny_models["onnx"]), *PLAIN, "--threads", "1,2", "--out", str(out)],
                   "load:hang@arena-off")
     before = _wait_for_records(out, 2, proc)
     os.killpg(proc.pid, signal.SIGKILL)
@@ -90,7 +92,7 @@ def test_kill_9_then_resume_measures_only_what_is_missing(tiny_models, tmp_path)
 
 def test_ctrl_c_then_resume_retries_the_failed_and_keeps_the_rest(tiny_models, tmp_path):
     out = tmp_path / "run"
-    proc = _start(["run", str(tiny_models["onnx"]), "--fast", "--threads", "1,2", "--out", str(out)],
+    proc = _start(["run", str(tiny_models["onnx"]), *PLAIN, "--threads", "1,2", "--out", str(out)],
                   "run:crash@t1,load:hang@arena-off")
     _wait_for_records(out, 2, proc)
     proc.send_signal(signal.SIGINT)
@@ -127,8 +129,8 @@ def test_resume_refusals(tiny_models, tmp_path):
     model = tmp_path / "m.onnx"
     model.write_bytes(tiny_models["onnx"].read_bytes())
     out = tmp_path / "run"
-    assert run_bench("run", str(model), "--fast", "--threads", "1", "--out", str(out)).returncode == 0
-    assert "not empty" in refused(str(model), "--fast", "--out", str(out))  # a new run never overwrites one
+    assert run_bench("run", str(model), *PLAIN, "--threads", "1", "--out", str(out)).returncode == 0
+    assert "not empty" in refused(str(model), *PLAIN, "--out", str(out))  # a new run never overwrites one
     old = load_results(out)
     old.pop("run_options")
     (out / "results.json").write_text(json.dumps(old))
@@ -149,7 +151,7 @@ def test_one_writer_per_run_directory(tiny_models, tmp_path):
         fcntl.flock(fh, fcntl.LOCK_EX)
         fh.write("4242")
         fh.flush()
-        proc = run_bench("run", str(tiny_models["onnx"]), "--fast", "--out", str(out))
+        proc = run_bench("run", str(tiny_models["onnx"]), *PLAIN, "--out", str(out))
     assert proc.returncode == 2 and "in use by another bench run (pid 4242)" in proc.stderr, proc.stderr
 
 
@@ -162,7 +164,7 @@ def test_conflicting_or_invalid_run_flags(tmp_path, flags):
 
 def test_a_record_whose_raw_samples_are_damaged_is_measured_again(tiny_models, tmp_path):
     out = tmp_path / "run"
-    assert run_bench("run", str(tiny_models["onnx"]), "--fast", "--threads", "1", "--out", str(out)).returncode == 0
+    assert run_bench("run", str(tiny_models["onnx"]), *PLAIN, "--threads", "1", "--out", str(out)).returncode == 0
     before = load_results(out)
     assert len(before["results"]) == 2  # arena on and off
     damaged = before["results"][0]

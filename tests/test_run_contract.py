@@ -69,7 +69,8 @@ def test_table_is_printed_as_plain_text_when_piped(keras_run):
 
 def test_tflite_source_is_converted_to_onnx(tiny_models, tmp_path):
     out = tmp_path / "tfl"
-    proc = run_bench("run", str(tiny_models["tflite"]), "--fast", "--threads", "1", "--out", str(out))
+    proc = run_bench("run", str(tiny_models["tflite"]), "--fast", "--threads", "1", "--variants", "tflite-fp32,onnx-fp32",
+                     "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     doc = load_results(out)
     by_variant = {r["variant"]: r for r in doc["results"]}
@@ -82,7 +83,8 @@ def test_tflite_source_is_converted_to_onnx(tiny_models, tmp_path):
 
 def test_onnx_source_runs_on_onnxruntime_only_and_says_so(tiny_models, tmp_path):
     out = tmp_path / "onnx"
-    proc = run_bench("run", str(tiny_models["onnx"]), "--fast", "--threads", "1", "--out", str(out), "--json")
+    proc = run_bench("run", str(tiny_models["onnx"]), "--fast", "--threads", "1", "--variants", "onnx-fp32",
+                     "--out", str(out), "--json")
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)  # --json: stdout is results.json and nothing else
     assert {r["variant"] for r in doc["results"]} == {"onnx-fp32"}
@@ -104,7 +106,7 @@ def test_arm64_profile_on_x86_host_labels_host_timings(tiny_models, tmp_path):
         pytest.skip("host is arm64: timings are the target's")
     out = tmp_path / "arm"
     proc = run_bench("run", str(tiny_models["onnx"]), "--profile", "arm64", "--fast", "--threads", "1",
-                     "--out", str(out))
+                     "--variants", "onnx-fp32", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     doc = load_results(out)
     assert all(r["timing_scope"] == "host" and not r["measured_on"]["host_is_target"] for r in doc["results"])

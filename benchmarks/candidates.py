@@ -1,0 +1,53 @@
+"""After measuring: mark the fastest quantization candidate within the accuracy budget, per runtime configuration.
+
+reports.recommend picks the best record of a run overall; this marks, among the quantized variants a profile
+asked for, the one to deploy if you quantize, and says how it compares with fp32 under the same settings.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+BASELINES = {"litert": "tflite-fp32", "onnxruntime": "onnx-fp32"}
+
+
+def _median(rec: dict[str, Any]) -> float | None:
+    return (rec.get("latency_ms") or {}).get("median")
+
+
+def mark_recommended(records: list[dict[str, Any]], groups: dict[str, str], group: str = "quantized") -> list[str]:
+    """Sets `recommended` on every record (True on the winners) and returns one note per (runtime, threads, batch).
+
+    A candidate counts only when it was measured and its accuracy was checked and stayed within the budget: an
+    unknown accuracy is not a pass.
+    """
+    notes = []
+    def key(r: dict[str, Any]) -> tuple:
+        return (r["runtime"], r["threads"], r.get("batch", 1), r.get("settings_label") or "")
+
+    keys = sorted({key(r) for r in records})
+    for rec in records:
+        rec["recommended"] = False
+    for runtime, threads, batch, label in keys:
+        same = [r for r in records if key(r) == (runtime, threads, batch, label)]
+        cands = [r for r in same if groups.get(r["variant"]) == group and r.get("status") == "ok" and _median(r)]
+        if not cands:
+            continue
+        within = [r for r in cands if (r.get("accuracy_budget") or {}).get("ok") is True]
+        where = f"{runtime} t{threads}" + (f" b{batch}" if batch != 1 else "") + (f" [{label}]" if label else "")
+        base = next((r for r in same if r["variant"] == BASELINES.get(runtime) and r.get("status") == "ok"), None)
+
+        def vs_base(r: dict[str, Any]) -> str:
+            return f" = {_median(r) / _median(base):.2f}x {base['variant']}" if base and _median(base) else ""
+
+        if within:
+            best = min(within, key=_median)
+            best["recommended"] = True
+            slower = base is not None and _median(base) and _median(best) >= _median(base)
+            notes.append(f"{where}: recommended quantized variant {best['variant']} "
+                         f"({_median(best):.3f} ms{vs_base(best)}; fastest of {len(cands)} within the accuracy budget"
+                         + ("; no faster than fp32 here, so fp32 is the better deployment)" if slower else ")"))
+        else:
+            fastest = min(cands, key=_median)
+            notes.append(f"{where}: no quantized variant stays within the accuracy budget; the fastest, "
+                         f"{fastest['variant']} ({_median(fastest):.3f} ms{vs_base(fastest)}), breaks it")
+    return notes

@@ -1,0 +1,53 @@
+"""`bench optimize`: build the profile's variants and write the deployable files plus a manifest; no measuring."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from benchmarks import __version__
+from benchmarks.data import embedded_data, load_user_data, random_data
+from benchmarks.variants import plan_variants
+from hardware_profiles import Profile
+
+
+def optimize_model(model: str | None, profile: Profile, out: Path, variants: list[str] | None = None,
+                   data: str | None = None, reporter: Any = None, timeout: float = 600.0) -> dict[str, Any]:
+    """Returns the manifest written to out/manifest.json."""
+    import tempfile
+
+    from benchmarks.convertproc import ConverterProcess
+    from benchmarks.pipeline import SilentReporter, _io_specs, resolve_source
+    from optimizers.manifest import deploy_copy, variant_entry, write_manifest
+
+    reporter = reporter or SilentReporter()
+    specs_to_build = plan_variants(variants, profile)
+    source, kind = resolve_source(model, reporter)
+    reporter.stage(f"reading {source.name} ({source.format})")
+    # TensorFlow and the passes run in a child process: a crashing converter costs its own variant only
+    converter = ConverterProcess(timeout)
+    _, io = _io_specs(source, timeout, converter)
+    dataset = load_user_data(data, io) if data else embedded_data() if kind == "default" else random_data(io)
+    reporter.stage("converting", total=len(specs_to_build))
+    out.mkdir(parents=True, exist_ok=True)
+    entries = []
+    with tempfile.TemporaryDirectory(prefix="edgebench-optimize-") as work:
+        built = converter.build_all(specs_to_build, source, profile, dataset, [s["name"] for s in io], Path(work),
+                                    lambda name: reporter.advance(f"building {name}"))
+    converter.close()
+    for b in built:
+        file = deploy_copy(b.artifact, out, b.spec.name) if b.artifact else None
+        entries.append(variant_entry(b.spec.name, b.spec.runtime, b.spec.summary, b.artifact, file, b.lineage,
+                                     b.error, b.skipped))
+    doc = {
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "tool": {"name": "edgebench", "version": __version__},
+        "profile": {"name": profile.name, "source": profile.source, "target_arch": profile.target_arch,
+                    "quantization": profile.quantization, "optimization": profile.optimization},
+        "model": dict(source.to_dict(), kind=kind, inputs=io),
+        "calibration_data": dataset.to_dict(),
+        "notes": [converter.conversion_summary()],
+        "variants": entries,
+    }
+    write_manifest(out, doc)
+    return doc
