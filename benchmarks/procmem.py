@@ -16,20 +16,21 @@ def _status_kb(field: str) -> int | None:
     return None
 
 
-def rss_kb() -> int:
-    v = _status_kb("VmRSS")
+def _kb_or_maxrss(field: str) -> int:
+    """The /proc figure, or getrusage's lifetime peak where /proc is missing (macOS reports bytes there)."""
+    v = _status_kb(field)
     if v is not None:
         return v
     ru = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return ru // 1024 if sys.platform == "darwin" else ru
+
+
+def rss_kb() -> int:
+    return _kb_or_maxrss("VmRSS")
 
 
 def peak_rss_kb() -> int:
-    v = _status_kb("VmHWM")
-    if v is not None:
-        return v
-    ru = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return ru // 1024 if sys.platform == "darwin" else ru
+    return _kb_or_maxrss("VmHWM")
 
 
 def reset_peak_rss() -> bool:

@@ -115,25 +115,21 @@ def _tf2onnx(args: list[str], out: Path) -> None:
         raise ConversionError(f"tf2onnx left operators ONNX lacks: {unsupported[0][:200]}")
 
 
-def savedmodel_to_onnx(saved_model: str | Path, parent_sha: str) -> Artifact:
+def _tf2onnx_artifact(flag: str, source: str | Path, parent_sha: str, pass_name: str) -> Artifact:
     settings = {"opset": DEFAULT_OPSET, "tool": tool_versions("tf2onnx", "onnx")}
-    folder = cache_dir_for(parent_sha, "tf2onnx-savedmodel", settings)
+    folder = cache_dir_for(parent_sha, pass_name, settings)
     cached = load_cached(folder)
     if cached:
         return cached
     fresh_folder(folder)
     out = folder / "model.onnx"
-    _tf2onnx(["--saved-model", str(saved_model)], out)
-    return store(folder, out, parent_sha, "tf2onnx-savedmodel", settings)
+    _tf2onnx([flag, str(source)], out)
+    return store(folder, out, parent_sha, pass_name, settings)
+
+
+def savedmodel_to_onnx(saved_model: str | Path, parent_sha: str) -> Artifact:
+    return _tf2onnx_artifact("--saved-model", saved_model, parent_sha, "tf2onnx-savedmodel")
 
 
 def tflite_to_onnx(tflite_path: str | Path, parent_sha: str) -> Artifact:
-    settings = {"opset": DEFAULT_OPSET, "tool": tool_versions("tf2onnx", "onnx")}
-    folder = cache_dir_for(parent_sha, "tf2onnx-tflite", settings)
-    cached = load_cached(folder)
-    if cached:
-        return cached
-    fresh_folder(folder)
-    out = folder / "model.onnx"
-    _tf2onnx(["--tflite", str(tflite_path)], out)
-    return store(folder, out, parent_sha, "tf2onnx-tflite", settings)
+    return _tf2onnx_artifact("--tflite", tflite_path, parent_sha, "tf2onnx-tflite")
