@@ -10,7 +10,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from optimizers.artifacts import Artifact, cache_dir_for, fresh_folder, load_cached, sha256_path, store
 
@@ -76,25 +76,35 @@ def keras_to_savedmodel(keras_path: str | Path) -> Artifact:
     return store(folder, out, src_sha, "keras-export", settings)
 
 
-def savedmodel_to_tflite(saved_model: str | Path, parent_sha: str, settings: dict[str, Any] | None = None) -> Artifact:
-    settings = dict(settings or {}, tool=tool_versions("tensorflow", "tensorflow-cpu"))
-    folder = cache_dir_for(parent_sha, "tflite-convert", settings)
+def tflite_convert(saved_model: str | Path, parent_sha: str, pass_name: str, settings: dict[str, Any],
+                   configure: Callable[[Any, Any], None] | None = None,
+                   describe: Callable[[Path], list[str]] | None = None, label: str | None = None) -> Artifact:
+    """TFLiteConverter on a SavedModel, cached: `configure(converter, tf)` sets a pass's options and
+    `describe(tflite_path)` returns its notes for the record."""
+    settings = dict(settings, tool=tool_versions("tensorflow", "tensorflow-cpu"))
+    folder = cache_dir_for(parent_sha, pass_name, settings)
     cached = load_cached(folder)
     if cached:
         return cached
     _quiet_tf()
     import tensorflow as tf
 
+    from optimizers.errors import converter_error
     try:
         converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model))
+        if configure is not None:
+            configure(converter, tf)
         blob = converter.convert()
     except Exception as exc:
-        from optimizers.errors import converter_error
-        raise ConversionError(f"TFLite conversion failed: {converter_error(exc)}") from None
+        raise ConversionError(f"{label or pass_name} failed: {converter_error(exc)}") from None
     fresh_folder(folder)
     out = folder / "model.tflite"
     out.write_bytes(blob)
-    return store(folder, out, parent_sha, "tflite-convert", settings)
+    return store(folder, out, parent_sha, pass_name, settings, describe(out) if describe else None)
+
+
+def savedmodel_to_tflite(saved_model: str | Path, parent_sha: str, settings: dict[str, Any] | None = None) -> Artifact:
+    return tflite_convert(saved_model, parent_sha, "tflite-convert", settings or {}, label="TFLite conversion")
 
 
 def _tf2onnx(args: list[str], out: Path) -> None:

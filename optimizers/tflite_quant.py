@@ -8,10 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from optimizers.artifacts import Artifact, cache_dir_for, fresh_folder, load_cached, store
+from optimizers.artifacts import Artifact
 from optimizers.calibration import CalibrationSet
-from optimizers.convert import ConversionError, _quiet_tf, tool_versions
-from optimizers.errors import converter_error
+from optimizers.convert import tflite_convert
 from optimizers.quant_stats import tflite_quant_stats
 
 IO_TYPES = ("float32", "int8", "uint8")
@@ -19,28 +18,13 @@ IO_TYPES = ("float32", "int8", "uint8")
 
 def _convert(saved_model: str | Path, parent_sha: str, pass_name: str, settings: dict[str, Any],
              configure: Callable[[Any, Any], None], reduced: str, extra_notes: list[str] | None = None) -> Artifact:
-    settings = dict(settings, tool=tool_versions("tensorflow", "tensorflow-cpu"))
-    folder = cache_dir_for(parent_sha, pass_name, settings)
-    cached = load_cached(folder)
-    if cached:
-        return cached
-    _quiet_tf()
-    import tensorflow as tf
-
-    try:
-        converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model))
-        configure(converter, tf)
-        blob = converter.convert()
-    except Exception as exc:
-        raise ConversionError(f"{pass_name} failed: {converter_error(exc)}") from None
-    fresh_folder(folder)
-    out = folder / "model.tflite"
-    out.write_bytes(blob)
-    notes = tflite_quant_stats(out, reduced).notes() + list(extra_notes or [])
-    if reduced == "float16":
-        notes = [n.replace("nothing quantized", "nothing stored in float16").replace("quantized:", "float16 weights:")
-                 for n in notes]
-    return store(folder, out, parent_sha, pass_name, settings, notes)
+    def describe(out: Path) -> list[str]:
+        notes = tflite_quant_stats(out, reduced).notes() + list(extra_notes or [])
+        if reduced == "float16":
+            notes = [n.replace("nothing quantized", "nothing stored in float16").replace("quantized:", "float16 weights:")
+                     for n in notes]
+        return notes
+    return tflite_convert(saved_model, parent_sha, pass_name, settings, configure, describe)
 
 
 def dynamic_range_int8(saved_model: str | Path, parent_sha: str) -> Artifact:
