@@ -17,11 +17,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from optimizers.errors import one_line
+
 REPLY_MARKER = "EDGEBENCH-REPLY "
 
 
 def _one_line(exc: BaseException) -> str:
-    return (" ".join(str(exc).split()) or type(exc).__name__)[:400]
+    return one_line(exc, 400)
 
 
 class _State:

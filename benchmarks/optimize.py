@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import __version__
-from benchmarks.data import embedded_data, load_user_data, random_data
 from benchmarks.variants import plan_variants
 from hardware_profiles import Profile
 
@@ -17,7 +16,8 @@ def optimize_model(model: str | None, profile: Profile, out: Path, variants: lis
     import tempfile
 
     from benchmarks.convertproc import ConverterProcess
-    from benchmarks.pipeline import SilentReporter, _io_specs, resolve_source
+    from benchmarks.convertproc import source_specs
+    from benchmarks.pipeline import SilentReporter, dataset_for, resolve_source
     from optimizers.manifest import deploy_copy, variant_entry, write_manifest
 
     reporter = reporter or SilentReporter()
@@ -26,8 +26,8 @@ def optimize_model(model: str | None, profile: Profile, out: Path, variants: lis
     reporter.stage(f"reading {source.name} ({source.format})")
     # TensorFlow and the passes run in a child process: a crashing converter costs its own variant only
     converter = ConverterProcess(timeout)
-    _, io = _io_specs(source, timeout, converter)
-    dataset = load_user_data(data, io) if data else embedded_data() if kind == "default" else random_data(io)
+    _, io = source_specs(source, converter, timeout)
+    dataset = dataset_for(data, kind, io)
     reporter.stage("converting", total=len(specs_to_build))
     out.mkdir(parents=True, exist_ok=True)
     entries = []

@@ -24,6 +24,7 @@ from benchmarks.measure import MeasureError, describe, evaluate, run_pyperf
 from benchmarks.reference import align
 from benchmarks.sources import ModelSource, detect_source
 from benchmarks.variants import plan_variants as plan_specs
+from optimizers.errors import one_line
 from hardware_profiles import Profile
 from optimizers.artifacts import Artifact, size_bytes
 from reports.results import PYPERF_FILE, RESULTS_FILE, SCHEMA_VERSION
@@ -71,8 +72,7 @@ class BuiltVariant:
 
 
 def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text[:400]
+    return one_line(exc, 400)
 
 
 def _runtime_settings(profile: Profile, runtime: str) -> dict[str, Any]:
@@ -140,21 +140,13 @@ def resolve_source(model: str | None, reporter: Reporter) -> tuple[ModelSource, 
     return detect_source(model), "user"
 
 
-def _io_specs(source: ModelSource, timeout: float, converter: ConverterProcess):
-    """(whether the source has a framework reference, input specs in reference order), read in child processes."""
-    return source_specs(source, converter, timeout)
-
-
-def _dataset(opts: RunOptions, kind: str, specs: list[dict[str, Any]]) -> DataSet:
-    if opts.data:
-        return load_user_data(opts.data, specs)
+def dataset_for(data: str | None, kind: str, specs: list[dict[str, Any]]) -> DataSet:
+    """The user's --data, else the embedded digits for the default model, else random inputs (flagged)."""
+    if data:
+        return load_user_data(data, specs)
     if kind == "default":
         return embedded_data()
     return random_data(specs)
-
-
-def plan_variants(opts: RunOptions) -> list[str]:
-    return [s.name for s in plan_specs(opts.variants, opts.profile)]
 
 
 def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[str, Any]:
@@ -169,8 +161,8 @@ def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[s
     reporter.stage(f"reading {source.name} ({source.format})")
     os.environ[resume.RUN_ID_ENV] = opts.run_id = opts.run_id or resume.new_run_id()
     converter = ConverterProcess(opts.timeout)  # TensorFlow runs there, never in this process
-    handle, specs = _io_specs(source, opts.timeout, converter)
-    data = _dataset(opts, kind, specs)
+    handle, specs = source_specs(source, converter, opts.timeout)
+    data = dataset_for(opts.data, kind, specs)
 
     host_is_target = host["arch"] == opts.profile.target_arch
     warnings: list[str] = []

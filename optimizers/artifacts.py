@@ -77,6 +77,12 @@ def cache_dir_for(parent_sha: str, pass_name: str, settings: dict[str, Any]) -> 
     return cache_root() / "artifacts" / f"{pass_name}-{key.hexdigest()[:20]}"
 
 
+def lookup(parent_sha: str, pass_name: str, settings: dict[str, Any]) -> tuple[Path, Artifact | None]:
+    """The pass's cache folder and the artifact already made there, if any (checked against its hash)."""
+    folder = cache_dir_for(parent_sha, pass_name, settings)
+    return folder, load_cached(folder)
+
+
 def load_cached(folder: Path) -> Artifact | None:
     meta = folder / "artifact.json"
     if not meta.is_file():

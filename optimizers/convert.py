@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from optimizers.artifacts import Artifact, cache_dir_for, fresh_folder, load_cached, sha256_path, store
+from optimizers.artifacts import Artifact, fresh_folder, lookup, sha256_path, store
 
 DEFAULT_OPSET = 17
 
@@ -62,8 +62,7 @@ def load_keras(path: str | Path):
 def keras_to_savedmodel(keras_path: str | Path) -> Artifact:
     src_sha = sha256_path(keras_path)
     settings = {"tool": tool_versions("keras", "tensorflow", "tensorflow-cpu")}
-    folder = cache_dir_for(src_sha, "keras-export", settings)
-    cached = load_cached(folder)
+    folder, cached = lookup(src_sha, "keras-export", settings)
     if cached:
         return cached
     model = load_keras(keras_path)
@@ -82,8 +81,7 @@ def tflite_convert(saved_model: str | Path, parent_sha: str, pass_name: str, set
     """TFLiteConverter on a SavedModel, cached: `configure(converter, tf)` sets a pass's options and
     `describe(tflite_path)` returns its notes for the record."""
     settings = dict(settings, tool=tool_versions("tensorflow", "tensorflow-cpu"))
-    folder = cache_dir_for(parent_sha, pass_name, settings)
-    cached = load_cached(folder)
+    folder, cached = lookup(parent_sha, pass_name, settings)
     if cached:
         return cached
     _quiet_tf()
@@ -127,8 +125,7 @@ def _tf2onnx(args: list[str], out: Path) -> None:
 
 def _tf2onnx_artifact(flag: str, source: str | Path, parent_sha: str, pass_name: str) -> Artifact:
     settings = {"opset": DEFAULT_OPSET, "tool": tool_versions("tf2onnx", "onnx")}
-    folder = cache_dir_for(parent_sha, pass_name, settings)
-    cached = load_cached(folder)
+    folder, cached = lookup(parent_sha, pass_name, settings)
     if cached:
         return cached
     fresh_folder(folder)

@@ -8,7 +8,7 @@ import contextlib
 import io
 import os
 from pathlib import Path
-from optimizers.artifacts import Artifact, cache_dir_for, fresh_folder, load_cached, store
+from optimizers.artifacts import Artifact, fresh_folder, lookup, store
 from optimizers.convert import ConversionError, tool_versions
 from optimizers.errors import PassSkipped, one_line
 
@@ -25,8 +25,7 @@ def _node_count(path: str | Path) -> int:
 def simplify(model: Artifact) -> Artifact:
     """onnxsim: constant folding and shape-driven cleanup, checked by onnxsim against the input on random data."""
     settings = {"tool": tool_versions("onnxsim", "onnx")}
-    folder = cache_dir_for(model.sha256, "onnxsim", settings)
-    cached = load_cached(folder)
+    folder, cached = lookup(model.sha256, "onnxsim", settings)
     if cached:
         return cached
     import onnx
@@ -57,8 +56,7 @@ def _level(name: str):
 def ort_optimize(model: Artifact, level: str = "all") -> Artifact:
     """ONNX Runtime applies its graph optimizations once and saves the result, so sessions start faster."""
     settings = {"level": level, "tool": tool_versions("onnxruntime")}
-    folder = cache_dir_for(model.sha256, "ort-optimize", settings)
-    cached = load_cached(folder)
+    folder, cached = lookup(model.sha256, "ort-optimize", settings)
     if cached:
         return cached
     import onnxruntime as ort
@@ -86,8 +84,7 @@ def to_ort_format(model: Artifact, target_platform: str = "arm") -> Artifact:
         raise ValueError(f"ort_format target_platform must be one of {', '.join(ORT_TARGETS)}")
     settings = {"target_platform": target_platform, "optimization_style": "fixed",
                 "tool": tool_versions("onnxruntime")}
-    folder = cache_dir_for(model.sha256, "ort-format", settings)
-    cached = load_cached(folder)
+    folder, cached = lookup(model.sha256, "ort-format", settings)
     if cached:
         return cached
     from onnxruntime.tools.convert_onnx_models_to_ort import OptimizationStyle, convert_onnx_models_to_ort
@@ -147,8 +144,7 @@ def transformer_fusions(model: Artifact, model_type: str = "bert", num_heads: in
         raise PassSkipped("no attention or layer-norm pattern in the graph: transformer fusion skipped")
     settings = {"model_type": model_type, "num_heads": num_heads, "hidden_size": hidden_size,
                 "tool": tool_versions("onnxruntime")}
-    folder = cache_dir_for(model.sha256, "ort-transformer-fusion", settings)
-    cached = load_cached(folder)
+    folder, cached = lookup(model.sha256, "ort-transformer-fusion", settings)
     if cached:
         return cached
     import logging

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from optimizers.artifacts import Artifact, cache_dir_for, fresh_folder, load_cached, store
+from optimizers.artifacts import Artifact, fresh_folder, lookup, store
 from optimizers.calibration import CalibrationSet
 from optimizers.convert import ConversionError, tool_versions
 from optimizers.errors import one_line
@@ -99,8 +99,7 @@ def pre_process(model: Artifact) -> Artifact:
     """ORT's recommended preparation: symbolic + ONNX shape inference and basic graph optimization (folds
     BatchNorm-style Mul/Add into Conv so the quantizer sees fewer, larger ops)."""
     settings = {"tool": tool_versions("onnxruntime", "onnx", "sympy")}
-    folder = cache_dir_for(model.sha256, "quant-pre-process", settings)
-    cached = load_cached(folder)
+    folder, cached = lookup(model.sha256, "quant-pre-process", settings)
     if cached:
         return cached
     from onnxruntime.quantization.shape_inference import quant_pre_process
@@ -146,8 +145,7 @@ def _upgrade_opset(path: str, folder: Path) -> str:
 def dynamic_quantize(model: Artifact, options: DynamicOptions) -> Artifact:
     """Weights int8 ahead of time, activations quantized per batch at run time (ConvInteger / MatMulInteger)."""
     settings = {**asdict(options), "tool": tool_versions("onnxruntime", "onnx")}
-    folder = cache_dir_for(model.sha256, "ort-dynamic-quant", settings)
-    cached = load_cached(folder)
+    folder, cached = lookup(model.sha256, "ort-dynamic-quant", settings)
     if cached:
         return cached
     from onnxruntime.quantization import quantize_dynamic
@@ -183,8 +181,7 @@ def static_quantize(model: Artifact, calibration: CalibrationSet, options: Stati
     """Weights and activations int8/uint8 with ranges calibrated on `calibration` (keyed by the model's input names)."""
     settings = {**asdict(options), "calibration_data": calibration.settings(),
                 "tool": tool_versions("onnxruntime", "onnx")}
-    folder = cache_dir_for(model.sha256, "ort-static-quant", settings)
-    cached = load_cached(folder)
+    folder, cached = lookup(model.sha256, "ort-static-quant", settings)
     if cached:
         return cached
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, quantize_static
