@@ -131,9 +131,7 @@ def _atomic_write(path: Path, text: str) -> None:
 
 def resolve_source(model: str | None, reporter: Reporter) -> tuple[ModelSource, str]:
     if model is None:
-        from benchmarks.default_model import NAME, ensure_default_model, model_path
-        if not model_path().is_file():
-            reporter.stage("training the embedded default model (first use only, about a minute)")
+        from benchmarks.default_model import NAME, ensure_default_model
         path = ensure_default_model()
         src = detect_source(path)
         return ModelSource(src.path, src.format, NAME, src.sha256, src.size_bytes), "default"

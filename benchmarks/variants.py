@@ -93,8 +93,8 @@ class BuildContext:
         n = int(self.profile.quantization.get("calibration_samples", 128))
         if self.data.kind == "embedded":
             from benchmarks.default_model import digits
-            x, _ = digits("train")
-            inputs, desc = [x[:n]], f"{min(n, len(x))} training digits (not the accuracy samples)"
+            x, _ = digits("train", limit=n)
+            inputs, desc = [x], f"{len(x)} training digits (not the accuracy samples)"
         else:
             inputs = [x[:n] for x in self.data.inputs]
             desc = f"first {len(inputs[0])} samples of the {self.data.kind} data"

@@ -7,8 +7,7 @@ and the fastest one within the accuracy budget. Run on demand:
     python benchmarks/selfcheck/int8_speed.py [--profile x86_64] [--target 0.5] [--fast] [--full-size]
 
 --full-size also measures a MobileNetV2 at the size FIELD-NOTES measured (224x224x3, alpha 1.0, random weights,
-calibrated on upscaled digits): int8 gains grow with the work per layer, so the default model's small 96x96 alpha-0.5
-layers gain less than a full-size network. Exit code 0 when every measured model meets the target, else 1.
+calibrated on upscaled digits; speed only). Exit code 0 when every measured model meets the target, else 1.
 """
 from __future__ import annotations
 
@@ -40,9 +39,8 @@ def full_size_model(folder: Path) -> tuple[Path, Path]:
     keras.utils.set_random_seed(0)
     keras.applications.MobileNetV2(input_shape=(224, 224, 3), alpha=1.0, weights=None, classes=10,
                                    classifier_activation=None).save(model)
-    x, _ = digits("train")
-    x = x[:160, ::3, ::3, :]  # 96 -> 32 px, then nearest-neighbour up to 224 (7x)
-    np.savez(data, x=np.repeat(np.repeat(x, 7, axis=1), 7, axis=2).astype(np.float32))
+    x, _ = digits("train", limit=160, native=True)  # 8x8, nearest-neighbour up to 224 (28x)
+    np.savez(data, x=np.repeat(np.repeat(x, 28, axis=1), 28, axis=2).astype(np.float32))
     return model, data
 
 
@@ -105,8 +103,9 @@ def main() -> int:
     args = ap.parse_args()
 
     root = args.out or Path(tempfile.mkdtemp(prefix="edgebench-int8-"))
-    models: list[tuple[str, Path | None, Path | None]] = [("default model (mobilenetv2-digits, 96x96, alpha 0.5)",
-                                                           None, None)]
+    from benchmarks.default_model import ALPHA, INPUT_SIZE, NAME
+    models: list[tuple[str, Path | None, Path | None]] = [
+        (f"default model ({NAME}, {INPUT_SIZE}x{INPUT_SIZE}, alpha {ALPHA})", None, None)]
     if args.full_size:
         from optimizers.artifacts import cache_root
         folder = cache_root() / "selfcheck"

@@ -1,0 +1,57 @@
+"""The embedded default model ships inside the installed package, and the recipe that made it still runs."""
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from benchmarks.default_model import INPUT_SIZE, TEST_SAMPLES, digits
+
+
+def _python(code: str, cwd: Path) -> str:
+    # from another folder, so `benchmarks` is the installed package, not the checkout
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, cwd=cwd,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stdout.strip()
+
+
+def test_the_installed_package_holds_the_trained_model(tmp_path):
+    path = Path(_python("from benchmarks.default_model import ensure_default_model; print(ensure_default_model())",
+                        tmp_path))
+    assert path.is_file() and path.stat().st_size > 5_000_000
+    checkout = Path(__file__).resolve().parents[1] / "benchmarks" / "models" / path.name
+    # an installed copy and the checkout hold the same bytes: the model is data, never rebuilt per machine
+    assert hashlib.sha256(path.read_bytes()).digest() == hashlib.sha256(checkout.read_bytes()).digest()
+
+
+def test_digits_split_is_fixed_and_disjoint():
+    x_test, y_test = digits("test")
+    assert x_test.shape == (TEST_SAMPLES, INPUT_SIZE, INPUT_SIZE, 3) and x_test.dtype.name == "float32"
+    assert -1.0 <= x_test.min() and x_test.max() <= 1.0
+    native, labels = digits("test", native=True)
+    assert native.shape == (TEST_SAMPLES, 8, 8, 3) and (labels == y_test).all()
+    # the upscaled images are the native ones repeated: what training (which upscales in the graph) saw
+    scale = INPUT_SIZE // 8
+    assert (x_test[:, ::scale, ::scale] == native).all()
+    train_first, _ = digits("train", limit=5, native=True)
+    train_all, _ = digits("train", native=True)
+    assert (train_first == train_all[:5]).all() and len(train_all) + TEST_SAMPLES == 1797
+    rows = {a.tobytes() for a in train_all}
+    assert sum(a.tobytes() in rows for a in native) < TEST_SAMPLES // 10  # held out (a few digits are duplicates)
+
+
+def test_training_recipe_runs_and_saves_a_loadable_model(tmp_path):
+    out = tmp_path / "m.keras"
+    shape = _python(f"""
+        from pathlib import Path
+        from benchmarks.default_model import train
+        train(Path({str(out)!r}), epochs=1, size=32, alpha=0.35)
+        import keras
+        m = keras.models.load_model({str(out)!r}, safe_mode=True)
+        print(m.input_shape, m.output_shape)
+    """, tmp_path)
+    assert shape.splitlines()[-1] == "(None, 32, 32, 3) (None, 10)"
+    assert [p.name for p in tmp_path.iterdir() if p.suffix == ".keras"] == ["m.keras"]  # no temporary left
