@@ -73,7 +73,7 @@ class MemoryWatch:
 
     def __exit__(self, *exc) -> None:
         self._stop.set()
-        self._thread.join()
+        self._thread.join(timeout=5)  # one poll is 50 ms; never let a stuck /proc read hold up Ctrl-C
 
     def _watch(self) -> None:
         while not self._stop.wait(POLL_SECONDS):

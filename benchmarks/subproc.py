@@ -47,11 +47,11 @@ def run_child(args: list[str], timeout: float, env: dict[str, str] | None = None
             timed_out = False
         except subprocess.TimeoutExpired:
             _kill_group(proc)
-            out, err = proc.communicate()
+            out, err = _drain(proc)
             timed_out = True
     except BaseException:
         _kill_group(proc)
-        proc.communicate()
+        _drain(proc)
         raise
     finally:
         if watch is not None:
@@ -60,6 +60,19 @@ def run_child(args: list[str], timeout: float, env: dict[str, str] | None = None
     _kill_group(proc)
     seen = watch.exceeded_mb if watch is not None else None
     return ChildResult(proc.returncode, out, err, timed_out and seen is None, max_rss_mb if seen else None, seen)
+
+
+def _drain(proc: subprocess.Popen, seconds: float = 10.0) -> tuple[str, str]:
+    """What a killed child wrote. Bounded: a process outside its group (one that made its own session) could hold
+    the pipes open forever, and Ctrl-C must still end the run."""
+    try:
+        return proc.communicate(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
+        proc.wait()
+        return "", "(the child's output could not be read: its pipes stayed open after it was stopped)"
 
 
 def _kill_group(proc: subprocess.Popen) -> None:

@@ -197,3 +197,17 @@ def test_a_child_that_prints_invalid_utf8_still_yields_one_line():
     res = run_child(["-c", "import sys; sys.stderr.buffer.write(b'\\xff\\xfe junk\\nValueError: boom \\xff\\n'); "
                      "sys.exit(3)"], 30)
     assert failure_reason(res, "child", 30).startswith("child failed: ValueError: boom")
+
+
+def test_a_grandchild_that_keeps_the_pipes_open_cannot_hold_up_the_parent():
+    """A child that hangs after starting a process in its own session (outside the group we kill), which inherits
+    its stdout: the timeout still ends the wait, with a failure reason, instead of reading the pipe forever."""
+    import time
+
+    from benchmarks.subproc import failure_reason, run_child
+    code = ("import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'], "
+            "start_new_session=True); time.sleep(60)")
+    t0 = time.monotonic()
+    res = run_child(["-c", code], 2)
+    assert time.monotonic() - t0 < 30
+    assert res.timed_out and "did not finish within 2 s" in failure_reason(res, "child", 2)
