@@ -29,11 +29,11 @@ def _quiet_tf() -> None:
 def tool_versions(*dists: str) -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
     out = {}
-    for d in dists:
+    for d in dists:  # only the installed ones: TensorFlow is `tensorflow-cpu` on x86-64, `tensorflow` elsewhere
         try:
             out[d] = version(d)
         except PackageNotFoundError:
-            out[d] = "none"
+            pass
     return out
 
 
