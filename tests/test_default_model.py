@@ -55,3 +55,25 @@ def test_training_recipe_runs_and_saves_a_loadable_model(tmp_path):
     """, tmp_path)
     assert shape.splitlines()[-1] == "(None, 32, 32, 3) (None, 10)"
     assert [p.name for p in tmp_path.iterdir() if p.suffix == ".keras"] == ["m.keras"]  # no temporary left
+
+
+def test_bench_run_with_no_model_measures_the_packaged_model_on_its_embedded_digits(tmp_path):
+    """The headline command on the model every user gets: both runtimes, real labels, a real accuracy."""
+    from conftest import load_results, run_bench
+    from benchmarks.default_model import model_path
+
+    out = tmp_path / "run"
+    proc = run_bench("run", "--fast", "--threads", "1", "--variants", "tflite-fp32,onnx-fp32", "--profile", "arm64",
+                     "--out", str(out))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    doc = load_results(out)
+    assert doc["model"]["kind"] == "default" and doc["model"]["inputs"][0]["shape"] == [-1, INPUT_SIZE, INPUT_SIZE, 3]
+    assert doc["model"]["sha256"] == hashlib.sha256(model_path().read_bytes()).hexdigest()
+    assert doc["data"] == {"kind": "embedded", "samples": TEST_SAMPLES, "labelled": True,
+                           "description": doc["data"]["description"]}
+    assert not any("RANDOM" in str(w) for w in doc["warnings"])
+    assert sorted(r["runtime"] for r in doc["results"]) == ["litert", "onnxruntime"]
+    for r in doc["results"]:
+        assert r["status"] == "ok", r
+        # a trained model (an untrained one scores about 0.1 on ten classes), converted faithfully
+        assert r["accuracy"]["top1_accuracy"] > 0.9 and r["accuracy"]["top1_agreement"] > 0.99
