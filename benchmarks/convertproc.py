@@ -11,7 +11,6 @@ import collections
 import json
 import os
 import queue
-import signal
 import subprocess
 import sys
 import threading
@@ -27,7 +26,7 @@ from benchmarks.convert_child import REPLY_MARKER
 from benchmarks.data import DataSet
 from benchmarks.errors import UserError
 from benchmarks.sources import ModelSource
-from benchmarks.subproc import ChildResult, failure_reason
+from benchmarks.subproc import ChildResult, failure_reason, kill_group
 from benchmarks.variants import VariantSpec
 from hardware_profiles import Profile
 from optimizers.artifacts import Artifact
@@ -59,13 +58,6 @@ class ChildFailed(RuntimeError):
     """A request the converter child could not answer; the message is one line."""
 
 
-def _kill_group(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
 class _Child:
     def __init__(self, env: dict[str, str]) -> None:
         self.proc = subprocess.Popen([sys.executable, "-m", "benchmarks.convert_child"], stdin=subprocess.PIPE,
@@ -76,7 +68,7 @@ class _Child:
         threading.Thread(target=self._read_replies, daemon=True).start()
         self._stderr_reader = threading.Thread(target=self._read_stderr, daemon=True)
         self._stderr_reader.start()
-        self._finalizer = weakref.finalize(self, _kill_group, self.proc.pid)
+        self._finalizer = weakref.finalize(self, kill_group, self.proc.pid)
 
     def _read_replies(self) -> None:
         for line in self.proc.stdout:
@@ -89,7 +81,7 @@ class _Child:
             self.stderr.append(line)
 
     def kill(self) -> int:
-        _kill_group(self.proc.pid)
+        kill_group(self.proc.pid)
         code = self.proc.wait()
         self._finalizer.detach()  # once reaped, its pid may be reused: never signal that number again
         self._stderr_reader.join(timeout=5)  # its last words are the failure reason

@@ -14,7 +14,6 @@ in 50 ms; the record still fails, with the figure that was seen.
 from __future__ import annotations
 
 import os
-import signal
 import threading
 from pathlib import Path
 
@@ -81,10 +80,8 @@ class MemoryWatch:
                 rss = rss_mb(p)
                 if rss is not None and rss > self.limit_mb:
                     self.exceeded_mb = rss
-                    try:
-                        os.killpg(self.pid, signal.SIGKILL)
-                    except (ProcessLookupError, PermissionError):
-                        pass
+                    from benchmarks.subproc import kill_group
+                    kill_group(self.pid)
                     return
 
 

@@ -22,7 +22,7 @@ def optimize_model(model: str | None, profile: Profile, out: Path, variants: lis
 
     reporter = reporter or SilentReporter()
     specs_to_build = plan_variants(variants, profile)
-    source, kind = resolve_source(model, reporter)
+    source, kind = resolve_source(model)
     reporter.stage(f"reading {source.name} ({source.format})")
     # TensorFlow and the passes run in a child process: a crashing converter costs its own variant only
     converter = ConverterProcess(timeout)

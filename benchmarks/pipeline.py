@@ -27,7 +27,7 @@ from benchmarks.variants import plan_variants as plan_specs
 from optimizers.errors import one_line
 from hardware_profiles import Profile
 from optimizers.artifacts import Artifact, size_bytes
-from reports.results import PYPERF_FILE, RESULTS_FILE, SCHEMA_VERSION
+from reports.results import PYPERF_FILE, RESULTS_FILE, SCHEMA_VERSION, write_text_atomic
 
 
 class Reporter(Protocol):
@@ -106,7 +106,7 @@ class RunWriter:
         self.flush()
 
     def flush(self) -> None:
-        _atomic_write(self.out / RESULTS_FILE, json.dumps(self.doc, indent=1, default=_json_default))
+        write_text_atomic(self.out / RESULTS_FILE, json.dumps(self.doc, indent=1, default=_json_default))
         if self.pyperf_files:
             import pyperf
             suite = pyperf.BenchmarkSuite([pyperf.Benchmark.load(str(p)) for p in self.pyperf_files])
@@ -123,13 +123,7 @@ def _json_default(o: Any) -> Any:
     raise TypeError(f"not JSON serializable: {type(o).__name__}")
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-
-
-def resolve_source(model: str | None, reporter: Reporter) -> tuple[ModelSource, str]:
+def resolve_source(model: str | None) -> tuple[ModelSource, str]:
     if model is None:
         from benchmarks.default_model import NAME, ensure_default_model
         path = ensure_default_model()
@@ -155,7 +149,7 @@ def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[s
     host = describe_host()
     threads = opts.threads or opts.profile.thread_counts(host["usable_cores"])
     batches = opts.batches or list(opts.profile.batch)
-    source, kind = resolve_source(opts.model, reporter)
+    source, kind = resolve_source(opts.model)
     reporter.stage(f"reading {source.name} ({source.format})")
     os.environ[resume.RUN_ID_ENV] = opts.run_id = opts.run_id or resume.new_run_id()
     converter = ConverterProcess(opts.timeout)  # TensorFlow runs there, never in this process

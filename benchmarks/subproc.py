@@ -46,18 +46,18 @@ def run_child(args: list[str], timeout: float, env: dict[str, str] | None = None
             out, err = proc.communicate(timeout=timeout)
             timed_out = False
         except subprocess.TimeoutExpired:
-            _kill_group(proc)
+            kill_group(proc.pid)
             out, err = _drain(proc)
             timed_out = True
     except BaseException:
-        _kill_group(proc)
+        kill_group(proc.pid)
         _drain(proc)
         raise
     finally:
         if watch is not None:
             watch.__exit__(None, None, None)
     # the group may still hold grandchildren (pyperf workers) when the direct child died first
-    _kill_group(proc)
+    kill_group(proc.pid)
     seen = watch.exceeded_mb if watch is not None else None
     return ChildResult(proc.returncode, out, err, timed_out and seen is None, max_rss_mb if seen else None, seen)
 
@@ -75,9 +75,10 @@ def _drain(proc: subprocess.Popen, seconds: float = 10.0) -> tuple[str, str]:
         return "", "(the child's output could not be read: its pipes stayed open after it was stopped)"
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
+def kill_group(pid: int) -> None:
+    """SIGKILL the process group led by `pid` (our children start their own session); gone already is fine."""
     try:
-        os.killpg(proc.pid, signal.SIGKILL)
+        os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
 

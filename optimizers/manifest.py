@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from optimizers.artifacts import Artifact, sha256_path, size_bytes
+from reports.results import write_text_atomic
 
 MANIFEST_FILE = "manifest.json"
 MANIFEST_VERSION = 1
@@ -44,8 +45,5 @@ def variant_entry(variant: str, runtime: str, summary: str, art: Artifact | None
 
 
 def write_manifest(out: Path, doc: dict[str, Any]) -> Path:
-    path = out / MANIFEST_FILE
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(dict(doc, manifest_version=MANIFEST_VERSION), indent=1, default=str), encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_text_atomic(out / MANIFEST_FILE,
+                             json.dumps(dict(doc, manifest_version=MANIFEST_VERSION), indent=1, default=str))

@@ -18,6 +18,7 @@ from reports.fields import (accuracy_metric, batch_of, budget_violations, dig, d
                             record_warnings, runtime_name, text, threads_of, within_budget)
 from reports.figures import Chart, build_charts
 from reports.recommend import Recommendation, recommend
+from reports.results import write_text_atomic
 from reports.rundata import RunData, load_run_data
 from reports.runtime_pairs import runtime_pairs
 from reports.table import COLUMNS, sort_key
@@ -352,10 +353,5 @@ def render_report(runs: Sequence[RunData], plotly: str = "embed", generated: str
 
 def write_report(paths: Sequence[str | Path], output: str | Path, plotly: str = "embed") -> Path:
     """Load the runs at `paths`, render them into one report, and write it to `output` atomically."""
-    html_text = render_report(load_run_data(paths), plotly=plotly)
-    out = Path(output)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(html_text, encoding="utf-8")
-    tmp.replace(out)
-    return out
+    return write_text_atomic(output, render_report(load_run_data(paths), plotly=plotly))
 

@@ -15,6 +15,15 @@ REQUIRED_RECORD_KEYS = ("runtime", "variant", "threads", "status", "latency_ms",
                         "model_bytes", "accuracy", "artifact")
 
 
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write beside `path`, then rename: a reader (or a run killed mid-write) never sees half a file."""
+    out = Path(path)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(out)
+    return out
+
+
 class ResultsError(ValueError):
     """A results file that cannot be read; the message is one line for the user."""
 
