@@ -23,9 +23,12 @@ PLAIN = ["--fast", "--variants", "onnx-fp32"]  # the tiny ONNX model on ONNX Run
 
 
 def _start(args: list[str], fault: str) -> subprocess.Popen:
-    # its own session, like a job started from a shell: kill -9 goes to the whole group
+    # its own session, like a job started from a shell: kill -9 goes to the whole group. SIGINT back to its default,
+    # as for a foreground job: when the tests themselves run as a background job of a non-interactive shell, SIGINT
+    # is ignored and bench would inherit that (this, not a race, made the Ctrl-C test hang in such runs)
     return subprocess.Popen([*BENCH, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=dict(os.environ, EDGEBENCH_FAULT=fault), start_new_session=True)
+                            env=dict(os.environ, EDGEBENCH_FAULT=fault), start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def _wait_for_records(out: Path, n: int, proc: subprocess.Popen, limit: float = 300) -> dict:
