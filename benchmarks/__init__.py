@@ -1,2 +1,1 @@
-"""edgebench: measure a model on LiteRT and ONNX Runtime for the CPU you deploy to."""
-__version__ = "0.1.0"
+"""Measuring: the CLI, the run, building variants, isolated workers and runtimes."""

@@ -143,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _version() -> str:
-    from benchmarks import __version__
+    from edgebench.results import __version__
     return __version__
 
 
@@ -155,7 +155,7 @@ def _console(stderr: bool):
 def cmd_profiles(args: argparse.Namespace) -> int:
     from rich.table import Table
 
-    from hardware_profiles import builtin_profiles, load_profile
+    from edgebench.hardware_profiles import builtin_profiles, load_profile
     console = _console(False)
     if args.action == "show":
         if not args.name:
@@ -181,7 +181,7 @@ def cmd_profiles(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from reports.compare import compare_runs, compare_text, regressions
+    from edgebench.reports.compare import compare_runs, compare_text, regressions
 
     result = compare_runs(args.a, args.b)
     if args.json:
@@ -198,18 +198,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _default_profile() -> str:
-    from hardware_profiles import host_arch
+    from edgebench.hardware_profiles import host_arch
     return "arm64" if host_arch() == "arm64" else "x86_64"
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from benchmarks.pipeline import RunOptions, run_benchmarks
-    from hardware_profiles import load_profile
-    from reports.table import op_profile_text, print_table, run_messages
+    from edgebench.benchmarks.run.pipeline import RunOptions, run_benchmarks
+    from edgebench.hardware_profiles import load_profile
+    from edgebench.reports.table import op_profile_text, print_table, run_messages
 
-    from benchmarks import resume
+    from edgebench.benchmarks.run import resume
 
     if args.resume:
         resume.check_resume_flags(args)
@@ -258,8 +258,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_optimize(args: argparse.Namespace) -> int:
-    from benchmarks.optimize import optimize_model
-    from hardware_profiles import load_profile
+    from edgebench.benchmarks.run.optimize import optimize_model
+    from edgebench.hardware_profiles import load_profile
 
     profile = load_profile(args.profile or _default_profile())
     out = Path(args.out)
@@ -276,7 +276,7 @@ def cmd_optimize(args: argparse.Namespace) -> int:
             line = f"{e['variant']:32s} {e['status'].upper()}: {e.get('error') or e.get('reason')}"
         console.print(line, markup=False, highlight=False, soft_wrap=True)
     if doc["calibration_data"]["kind"] == "random":
-        from optimizers.calibration import RANDOM_CALIBRATION_NOTE
+        from edgebench.optimizers.calibration import RANDOM_CALIBRATION_NOTE
         console.print(f"warning: {RANDOM_CALIBRATION_NOTE}", markup=False, highlight=False, soft_wrap=True)
     for note in doc["notes"]:
         console.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
@@ -286,7 +286,7 @@ def cmd_optimize(args: argparse.Namespace) -> int:
 def _write_run_report(out: Path) -> str:
     """Write report.html beside results.json; returns the line that tells the user where it is (or why not)."""
     try:
-        from reports.html import REPORT_FILE, write_report
+        from edgebench.reports.html import REPORT_FILE, write_report
         path = write_report([out], out / REPORT_FILE)
     except Exception as exc:  # the measurements are on disk already: a report problem must not fail the run
         return f"report.html not written ({type(exc).__name__}: {' '.join(str(exc).split())[:200]}); " \
@@ -295,9 +295,9 @@ def _write_run_report(out: Path) -> str:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from reports.html import REPORT_FILE, render_report
-    from reports.recommend import describe_pick, recommend
-    from reports.rundata import load_run_data
+    from edgebench.reports.html import REPORT_FILE, render_report
+    from edgebench.reports.recommend import describe_pick, recommend
+    from edgebench.reports.rundata import load_run_data
 
     out = Path(args.output)
     if out.is_dir():
@@ -348,7 +348,7 @@ class _SimpleReporter:
 
 
 def _user_error(msg: str) -> Exception:
-    from benchmarks.errors import UserError
+    from edgebench.results.errors import UserError
     return UserError(msg)
 
 
@@ -369,10 +369,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return EXIT_USAGE
-    from benchmarks.errors import UserError
-    from hardware_profiles import ProfileError
-    from optimizers.convert import ConversionError
-    from reports.results import ResultsError
+    from edgebench.results.errors import UserError
+    from edgebench.hardware_profiles import ProfileError
+    from edgebench.optimizers.convert import ConversionError
+    from edgebench.results.contract import ResultsError
     try:
         if args.command == "profiles":
             return cmd_profiles(args)

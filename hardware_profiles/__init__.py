@@ -45,7 +45,7 @@ class Profile:
     optimization: dict[str, Any] = field(default_factory=dict)
     source: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
-    # [limits] max_rss_mb: resident memory any one benchmark process may use (benchmarks.limits explains why RSS)
+    # [limits] max_rss_mb: resident memory any one benchmark process may use (edgebench.benchmarks.isolation.limits explains why RSS)
     max_rss_mb: float | None = None
 
     def thread_counts(self, cores: int | None = None) -> list[int]:
@@ -105,7 +105,7 @@ def parse_profile(data: dict[str, Any], source: str) -> Profile:
         v = acc.get(key, 0.99)
         if not isinstance(v, (int, float)) or not 0 <= v <= 1:
             raise ProfileError(f"accuracy.{key} must be a number between 0 and 1")
-    from hardware_profiles.optimizer_settings import check
+    from edgebench.hardware_profiles.optimizer_settings import check
     problem = check(data.get("quantization", {}), data.get("optimization", {}))
     if problem:
         raise ProfileError(f"profile {source}: {problem}")

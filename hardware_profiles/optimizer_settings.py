@@ -30,8 +30,8 @@ def static_candidates(quantization: dict[str, Any]) -> list[dict[str, Any]]:
 
 def check(quantization: dict[str, Any], optimization: dict[str, Any]) -> str | None:
     """The first problem as one line, or None."""
-    from optimizers.onnx_quant import DynamicOptions, StaticOptions
-    from optimizers.tflite_quant import IO_TYPES
+    from edgebench.optimizers.onnx_quant import DynamicOptions, StaticOptions
+    from edgebench.optimizers.tflite_quant import IO_TYPES
 
     problem = _unknown(quantization, QUANT_KEYS, "quantization") or _unknown(optimization, OPTIMIZATION_KEYS,
                                                                              "optimization")

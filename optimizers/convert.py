@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from optimizers.artifacts import Artifact, fresh_folder, lookup, sha256_path, store
+from edgebench.optimizers.artifacts import Artifact, fresh_folder, lookup, sha256_path, store
 
 DEFAULT_OPSET = 17
 
@@ -87,7 +87,7 @@ def tflite_convert(saved_model: str | Path, parent_sha: str, pass_name: str, set
     _quiet_tf()
     import tensorflow as tf
 
-    from optimizers.errors import converter_error
+    from edgebench.optimizers.errors import converter_error
     try:
         converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model))
         if configure is not None:

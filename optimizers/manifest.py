@@ -6,8 +6,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from optimizers.artifacts import Artifact, sha256_path, size_bytes
-from reports.results import write_text_atomic
+from edgebench.optimizers.artifacts import Artifact, sha256_path, size_bytes
+from edgebench.results.contract import write_text_atomic
 
 MANIFEST_FILE = "manifest.json"
 MANIFEST_VERSION = 1

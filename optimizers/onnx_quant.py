@@ -13,11 +13,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from optimizers.artifacts import Artifact, fresh_folder, lookup, store
-from optimizers.calibration import CalibrationSet
-from optimizers.convert import ConversionError, tool_versions
-from optimizers.errors import one_line
-from optimizers.quant_stats import onnx_quant_stats
+from edgebench.optimizers.artifacts import Artifact, fresh_folder, lookup, store
+from edgebench.optimizers.calibration import CalibrationSet
+from edgebench.optimizers.convert import ConversionError, tool_versions
+from edgebench.optimizers.errors import one_line
+from edgebench.optimizers.quant_stats import onnx_quant_stats
 
 FORMATS = ("QDQ", "QOperator")
 TYPES = ("int8", "uint8")

@@ -50,7 +50,7 @@ def check_onnx_file(path: str | Path) -> None:
     """Parse the graph without its external data, then refuse any external data path outside the model's folder."""
     import onnx
 
-    from benchmarks.errors import UserError
+    from edgebench.results.errors import UserError
 
     p = Path(path)
     try:

@@ -8,10 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from optimizers.artifacts import Artifact
-from optimizers.calibration import CalibrationSet
-from optimizers.convert import tflite_convert
-from optimizers.quant_stats import tflite_quant_stats
+from edgebench.optimizers.artifacts import Artifact
+from edgebench.optimizers.calibration import CalibrationSet
+from edgebench.optimizers.convert import tflite_convert
+from edgebench.optimizers.quant_stats import tflite_quant_stats
 
 IO_TYPES = ("float32", "int8", "uint8")
 

@@ -11,7 +11,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from reports.results import PYPERF_FILE, ResultsError, load_run
+from edgebench.results.contract import PYPERF_FILE, ResultsError, load_run
 
 ALPHA = 0.05
 

@@ -12,12 +12,12 @@ from typing import Any, Sequence
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from reports.fields import (accuracy_metric, batch_of, dig_num, is_ok, median_ms, num, runtime_name, threads_of,
+from edgebench.reports.fields import (accuracy_metric, batch_of, dig_num, is_ok, median_ms, num, runtime_name, threads_of,
                             within_budget)
-from reports.pareto import pareto_front
-from reports.rundata import RunData
-from reports.runtime_pairs import runtime_pairs
-from reports.table import variant_label
+from edgebench.reports.pareto import pareto_front
+from edgebench.reports.rundata import RunData
+from edgebench.reports.runtime_pairs import runtime_pairs
+from edgebench.reports.table import variant_label
 
 RUNTIME_COLORS = {"litert": "#e8710a", "onnxruntime": "#1a73e8"}
 OTHER_COLOR = "#7f7f7f"

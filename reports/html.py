@@ -14,15 +14,15 @@ import re
 from pathlib import Path
 from typing import Any, Sequence
 
-from reports.fields import (accuracy_metric, batch_of, budget_violations, dig, dig_num, fmt, is_ok, median_ms,
+from edgebench.reports.fields import (accuracy_metric, batch_of, budget_violations, dig, dig_num, fmt, is_ok, median_ms,
                             record_warnings, runtime_name, text, threads_of, within_budget)
-from reports.figures import Chart, build_charts
-from reports.recommend import Recommendation, recommend
-from reports.results import write_text_atomic
-from reports.rundata import RunData, load_run_data
-from reports.runtime_pairs import runtime_pairs
-from reports.table import COLUMNS, sort_key
-from reports.table import variant_label
+from edgebench.reports.figures import Chart, build_charts
+from edgebench.reports.recommend import Recommendation, recommend
+from edgebench.results.contract import write_text_atomic
+from edgebench.reports.rundata import RunData, load_run_data
+from edgebench.reports.runtime_pairs import runtime_pairs
+from edgebench.reports.table import COLUMNS, sort_key
+from edgebench.reports.table import variant_label
 
 PLOTLY_MODES = ("embed", "cdn")
 REPORT_FILE = "report.html"

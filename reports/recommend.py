@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from reports.fields import batch_of, is_ok, median_ms, runtime_name, threads_of, within_budget
+from edgebench.reports.fields import batch_of, is_ok, median_ms, runtime_name, threads_of, within_budget
 
 RUNTIME_ORDER = ("litert", "onnxruntime")
 

@@ -5,8 +5,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from reports.fields import batch_of, dig, text, threads_of
-from reports.results import PYPERF_FILE, load_run, results_path
+from edgebench.reports.fields import batch_of, dig, text, threads_of
+from edgebench.results.contract import PYPERF_FILE, load_run, results_path
 
 
 @dataclass

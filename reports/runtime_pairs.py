@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from reports.fields import batch_of, is_ok, median_ms, threads_of, within_budget
+from edgebench.reports.fields import batch_of, is_ok, median_ms, threads_of, within_budget
 
 # Variants that run the same numerics on each runtime; a name not listed is classified by its spelling, so
 # variants added later still pair up (e.g. a new "onnx-foo-int8").

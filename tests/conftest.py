@@ -12,9 +12,9 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-# The installed console script, as a user runs it; `python -m benchmarks.cli` only when it is not installed.
+# The installed console script, as a user runs it; `python -m edgebench.benchmarks.cli` only when it is not installed.
 _SCRIPT = Path(sys.executable).with_name("bench")
-BENCH = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "benchmarks.cli"]
+BENCH = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "edgebench.benchmarks.cli"]
 
 
 @pytest.fixture(scope="session", autouse=True)

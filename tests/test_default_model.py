@@ -7,7 +7,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from benchmarks.default_model import INPUT_SIZE, TEST_SAMPLES, digits
+from edgebench.benchmarks.build.default_model import INPUT_SIZE, TEST_SAMPLES, digits
 
 
 def _python(code: str, cwd: Path) -> str:
@@ -19,10 +19,10 @@ def _python(code: str, cwd: Path) -> str:
 
 
 def test_the_installed_package_holds_the_trained_model(tmp_path):
-    path = Path(_python("from benchmarks.default_model import ensure_default_model; print(ensure_default_model())",
+    path = Path(_python("from edgebench.benchmarks.build.default_model import ensure_default_model; print(ensure_default_model())",
                         tmp_path))
     assert path.is_file() and path.stat().st_size > 5_000_000
-    checkout = Path(__file__).resolve().parents[1] / "benchmarks" / "models" / path.name
+    checkout = Path(__file__).resolve().parents[1] / "benchmarks" / "build" / "models" / path.name
     # an installed copy and the checkout hold the same bytes: the model is data, never rebuilt per machine
     assert hashlib.sha256(path.read_bytes()).digest() == hashlib.sha256(checkout.read_bytes()).digest()
 
@@ -47,7 +47,7 @@ def test_training_recipe_runs_and_saves_a_loadable_model(tmp_path):
     out = tmp_path / "m.keras"
     shape = _python(f"""
         from pathlib import Path
-        from benchmarks.default_model import train
+        from edgebench.benchmarks.build.default_model import train
         train(Path({str(out)!r}), epochs=1, size=32, alpha=0.35)
         import keras
         m = keras.models.load_model({str(out)!r}, safe_mode=True)
@@ -60,7 +60,7 @@ def test_training_recipe_runs_and_saves_a_loadable_model(tmp_path):
 def test_bench_run_with_no_model_measures_the_packaged_model_on_its_embedded_digits(tmp_path):
     """The headline command on the model every user gets: both runtimes, real labels, a real accuracy."""
     from conftest import load_results, run_bench
-    from benchmarks.default_model import model_path
+    from edgebench.benchmarks.build.default_model import model_path
 
     out = tmp_path / "run"
     proc = run_bench("run", "--fast", "--threads", "1", "--variants", "tflite-fp32,onnx-fp32", "--profile", "arm64",

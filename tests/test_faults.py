@@ -1,7 +1,7 @@
 """One benchmark's failure (crash, hang, memory, missing operator, crashing converter) is a failed record with a
 one-line reason; the rest of the matrix is measured and the main process carries on.
 
-Faults come from tiny purpose-made models or from the EDGEBENCH_FAULT hook (benchmarks/faults.py) in real workers.
+Faults come from tiny purpose-made models or from the EDGEBENCH_FAULT hook (benchmarks/isolation/faults.py) in real workers.
 """
 from __future__ import annotations
 
@@ -121,7 +121,7 @@ def test_a_model_that_needs_more_memory_than_the_profile_allows(tmp_path):
 def test_a_crashing_converter_costs_one_variant_and_tensorflow_stays_out_of_the_main_process(tiny_models, tmp_path):
     out = tmp_path / "run"
     # the CLI's own main(), in a fresh interpreter that reports afterwards whether it ever imported TensorFlow
-    code = ("import sys; from benchmarks.cli import main; rc = main(sys.argv[1:]); "
+    code = ("import sys; from edgebench.benchmarks.cli import main; rc = main(sys.argv[1:]); "
             "print('TF-IN-MAIN', 'tensorflow' in sys.modules); sys.exit(rc)")
     proc = subprocess.run([sys.executable, "-c", code, "run", str(tiny_models["keras"]), *PLAIN, "--threads", "1",
                            "--data", str(tiny_models["data"]), "--out", str(out)], capture_output=True, text=True,
@@ -193,7 +193,7 @@ def test_an_operator_onnx_runtime_lacks(tmp_path):
 
 def test_a_child_that_prints_invalid_utf8_still_yields_one_line():
     """A crashing native library can print any bytes; decoding them must not be what fails."""
-    from benchmarks.subproc import failure_reason, run_child
+    from edgebench.benchmarks.isolation.subproc import failure_reason, run_child
     res = run_child(["-c", "import sys; sys.stderr.buffer.write(b'\\xff\\xfe junk\\nValueError: boom \\xff\\n'); "
                      "sys.exit(3)"], 30)
     assert failure_reason(res, "child", 30).startswith("child failed: ValueError: boom")
@@ -204,7 +204,7 @@ def test_a_grandchild_that_keeps_the_pipes_open_cannot_hold_up_the_parent():
     its stdout: the timeout still ends the wait, with a failure reason, instead of reading the pipe forever."""
     import time
 
-    from benchmarks.subproc import failure_reason, run_child
+    from edgebench.benchmarks.isolation.subproc import failure_reason, run_child
     code = ("import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'], "
             "start_new_session=True); time.sleep(60)")
     t0 = time.monotonic()

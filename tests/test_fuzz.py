@@ -16,10 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
-from benchmarks.convertproc import ConverterProcess, source_specs
-from benchmarks.errors import UserError
-from benchmarks.measure import MeasureError, describe
-from benchmarks.sources import detect_source
+from edgebench.benchmarks.build.convertproc import ConverterProcess, source_specs
+from edgebench.results.errors import UserError
+from edgebench.benchmarks.measure.pyperf_run import MeasureError, describe
+from edgebench.benchmarks.build.sources import detect_source
 
 EXAMPLES = int(os.environ.get("EDGEBENCH_FUZZ_EXAMPLES", "25"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
@@ -180,7 +180,7 @@ _sections = st.sampled_from(["name", "description", "target_arch", "benchmark", 
 @given(doc=st.dictionaries(_sections, _toml_values | st.dictionaries(_sections, _toml_values, max_size=4), max_size=8),
        arch=st.sampled_from(["x86_64", "arm64", None]))
 def test_profile_parser_only_raises_profile_errors(doc, arch):
-    from hardware_profiles import ProfileError, parse_profile
+    from edgebench.hardware_profiles import ProfileError, parse_profile
     if arch:
         doc = dict(doc, name="fuzz", target_arch=arch)
     try:
@@ -192,7 +192,7 @@ def test_profile_parser_only_raises_profile_errors(doc, arch):
 @settings(max_examples=150, deadline=None, database=None, derandomize=True)
 @given(text=st.binary(max_size=300))
 def test_profile_files_of_random_bytes(text):
-    from hardware_profiles import ProfileError, load_profile
+    from edgebench.hardware_profiles import ProfileError, load_profile
     with tempfile.TemporaryDirectory() as d:
         f = Path(d) / "p.toml"
         f.write_bytes(b'name = "p"\ntarget_arch = "x86_64"\n' + text)

@@ -1,4 +1,4 @@
-"""`import reports` and `bench --help` must stay fast: no TensorFlow, no runtime."""
+"""`import edgebench.reports` and `bench --help` must stay fast: no TensorFlow, no runtime."""
 from __future__ import annotations
 
 import subprocess
@@ -16,11 +16,11 @@ def _imported_after(code: str) -> set[str]:
 
 
 def test_import_reports_is_light():
-    assert not _imported_after("import reports, reports.table, reports.stats") & set(HEAVY)
+    assert not _imported_after("import edgebench.reports, edgebench.reports.table, edgebench.results.stats") & set(HEAVY)
 
 
 def test_bench_help_is_light():
-    code = ("import sys; sys.argv=['bench','--help']\nimport benchmarks.cli as c\ntry:\n    c.main()\n"
+    code = ("import sys; sys.argv=['bench','--help']\nimport edgebench.benchmarks.cli as c\ntry:\n    c.main()\n"
             "except SystemExit:\n    pass")
     assert not _imported_after(code) & set(HEAVY)
     proc = subprocess.run([*BENCH, "run", "--help"], capture_output=True, text=True)
@@ -29,7 +29,7 @@ def test_bench_help_is_light():
 
 def test_report_help_imports_neither_plotly_nor_a_runtime():
     # the help text itself names plotly, so it goes to a buffer, not into the module list on stdout
-    code = ("import contextlib, io, sys; sys.argv=['bench','report','--help']\nimport benchmarks.cli as c\n"
+    code = ("import contextlib, io, sys; sys.argv=['bench','report','--help']\nimport edgebench.benchmarks.cli as c\n"
             "with contextlib.redirect_stdout(io.StringIO()):\n    try:\n        c.main()\n"
             "    except SystemExit:\n        pass")
     assert not _imported_after(code) & {*HEAVY, "plotly"}
@@ -38,4 +38,4 @@ def test_report_help_imports_neither_plotly_nor_a_runtime():
 
 
 def test_report_modules_import_no_runtime():
-    assert not _imported_after("import reports.html, reports.figures, reports.rundata") & set(HEAVY)
+    assert not _imported_after("import edgebench.reports.html, edgebench.reports.figures, edgebench.reports.rundata") & set(HEAVY)

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.variants import plan_variants, registry
+from edgebench.benchmarks.build.variants import plan_variants, registry
 from conftest import load_results, run_bench
-from hardware_profiles import ProfileError, load_profile
-from optimizers.artifacts import sha256_path
+from edgebench.hardware_profiles import ProfileError, load_profile
+from edgebench.optimizers.artifacts import sha256_path
 
 
 @pytest.fixture(scope="module")
@@ -185,7 +185,7 @@ def test_static_family_name_expands_to_every_candidate():
 
 
 def test_recommendation_ignores_faster_variants_over_budget():
-    from benchmarks.candidates import mark_recommended
+    from edgebench.benchmarks.run.candidates import mark_recommended
 
     def rec(variant: str, median: float, ok: bool | None) -> dict:
         return {"runtime": "onnxruntime", "variant": variant, "threads": 1, "batch": 1, "status": "ok",

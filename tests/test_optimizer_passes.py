@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from optimizers.artifacts import Artifact, sha256_path
-from optimizers.calibration import CalibrationSet
-from optimizers.convert import ConversionError
+from edgebench.optimizers.artifacts import Artifact, sha256_path
+from edgebench.optimizers.calibration import CalibrationSet
+from edgebench.optimizers.convert import ConversionError
 
 
 # --- helpers: run a file in its runtime, compare outputs ---------------------------------------------------------
@@ -57,7 +57,7 @@ def op_types(path: str) -> set[str]:
 @pytest.fixture(scope="module")
 def base(quant_models):
     """SavedModel, fp32 TFLite and fp32 ONNX of the quantizable classifier, plus calibration and check inputs."""
-    from optimizers.convert import keras_to_savedmodel, savedmodel_to_onnx, savedmodel_to_tflite
+    from edgebench.optimizers.convert import keras_to_savedmodel, savedmodel_to_onnx, savedmodel_to_tflite
     sm = keras_to_savedmodel(quant_models["keras"])
     onnx_fp32 = savedmodel_to_onnx(sm.path, sm.sha256)
     with np.load(quant_models["data"]) as d:
@@ -73,8 +73,8 @@ def calib(arr: np.ndarray, name: str = "image") -> CalibrationSet:
 # --- TFLite ---------------------------------------------------------------------------------------------------------
 
 def test_tflite_float16_and_dynamic_range(base):
-    from optimizers.quant_stats import tflite_quant_stats
-    from optimizers.tflite_quant import dynamic_range_int8, float16
+    from edgebench.optimizers.quant_stats import tflite_quant_stats
+    from edgebench.optimizers.tflite_quant import dynamic_range_int8, float16
 
     ref = run_tflite(base["tflite"].path, base["x"])
     fp16 = float16(base["sm"].path, base["sm"].sha256)
@@ -94,7 +94,7 @@ def test_tflite_float16_and_dynamic_range(base):
 def test_tflite_full_integer(base, io_type):
     from ai_edge_litert import interpreter as litert
 
-    from optimizers.tflite_quant import full_integer_int8
+    from edgebench.optimizers.tflite_quant import full_integer_int8
 
     art = full_integer_int8(base["sm"].path, base["sm"].sha256, calib(base["cal"]), io_type)
     assert art.notes == ["quantized: 3 of 3 Conv/MatMul/Gemm-like ops in int8"]
@@ -105,7 +105,7 @@ def test_tflite_full_integer(base, io_type):
 
 
 def test_cache_is_keyed_by_input_settings_and_calibration_data(base):
-    from optimizers.tflite_quant import full_integer_int8
+    from edgebench.optimizers.tflite_quant import full_integer_int8
 
     first = full_integer_int8(base["sm"].path, base["sm"].sha256, calib(base["cal"]))
     again = full_integer_int8(base["sm"].path, base["sm"].sha256, calib(base["cal"]))
@@ -118,7 +118,7 @@ def test_cache_is_keyed_by_input_settings_and_calibration_data(base):
 def test_failing_tflite_pass_gives_one_line_naming_the_op(quant_models, tmp_path):
     import keras
 
-    from optimizers.tflite_quant import full_integer_int8
+    from edgebench.optimizers.tflite_quant import full_integer_int8
 
     sm = tmp_path / "det_sm"
     keras.saving.load_model(quant_models["det"], safe_mode=True).export(str(sm), verbose=False)
@@ -133,7 +133,7 @@ def test_failing_tflite_pass_gives_one_line_naming_the_op(quant_models, tmp_path
 # --- ONNX graph passes ----------------------------------------------------------------------------------------------
 
 def test_onnxsim_and_ort_offline_optimization(base):
-    from optimizers.onnx_passes import ort_optimize, simplify
+    from edgebench.optimizers.onnx_passes import ort_optimize, simplify
 
     ref = run_onnx(base["onnx"].path, base["x"])
     sim = simplify(base["onnx"])
@@ -147,7 +147,7 @@ def test_onnxsim_and_ort_offline_optimization(base):
 
 
 def test_ort_format(base):
-    from optimizers.onnx_passes import to_ort_format
+    from edgebench.optimizers.onnx_passes import to_ort_format
 
     art = to_ort_format(base["onnx"], "arm")
     assert art.path.endswith(".ort") and art.settings["target_platform"] == "arm"
@@ -156,8 +156,8 @@ def test_ort_format(base):
 
 
 def test_transformer_fusion_is_skipped_without_attention_or_layer_norm(base):
-    from optimizers.errors import PassSkipped
-    from optimizers.onnx_passes import transformer_fusions
+    from edgebench.optimizers.errors import PassSkipped
+    from edgebench.optimizers.onnx_passes import transformer_fusions
 
     with pytest.raises(PassSkipped, match="no attention or layer-norm"):
         transformer_fusions(base["onnx"])
@@ -191,7 +191,7 @@ def _layer_norm_model(path: Path) -> None:
 
 
 def test_transformer_fusion_fuses_layer_norm(tmp_path):
-    from optimizers.onnx_passes import transformer_fusions, transformer_patterns
+    from edgebench.optimizers.onnx_passes import transformer_fusions, transformer_patterns
 
     src = tmp_path / "ln.onnx"
     _layer_norm_model(src)
@@ -206,7 +206,7 @@ def test_transformer_fusion_fuses_layer_norm(tmp_path):
 # --- ONNX Runtime quantization --------------------------------------------------------------------------------------
 
 def test_ort_dynamic_quantization(base):
-    from optimizers.onnx_quant import DynamicOptions, dynamic_quantize
+    from edgebench.optimizers.onnx_quant import DynamicOptions, dynamic_quantize
 
     art = dynamic_quantize(base["onnx"], DynamicOptions(weight_type="int8"))
     assert "ConvInteger" in op_types(art.path) and art.notes[0].startswith("quantized: 3 of 3")
@@ -220,7 +220,7 @@ def test_ort_dynamic_quantization(base):
          calibration="percentile", pre_process=False),
 ])
 def test_ort_static_quantization(base, opts):
-    from optimizers.onnx_quant import StaticOptions, pre_process, static_quantize
+    from edgebench.optimizers.onnx_quant import StaticOptions, pre_process, static_quantize
 
     options = StaticOptions(**opts)
     parent = pre_process(base["onnx"]) if options.pre_process else base["onnx"]
@@ -239,7 +239,7 @@ def _input_name(path: str) -> str:
 
 
 def test_pre_process_leaves_no_files_in_the_working_directory(base, tmp_path, monkeypatch):
-    from optimizers.onnx_quant import pre_process
+    from edgebench.optimizers.onnx_quant import pre_process
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("EDGEBENCH_CACHE", str(tmp_path / "fresh-cache"))  # force the pass to run, not reuse
@@ -282,7 +282,7 @@ def _if_branch_model(path: Path) -> None:
 
 
 def test_nothing_quantized_is_reported(tmp_path):
-    from optimizers.onnx_quant import DynamicOptions, StaticOptions, dynamic_quantize, pre_process, static_quantize
+    from edgebench.optimizers.onnx_quant import DynamicOptions, StaticOptions, dynamic_quantize, pre_process, static_quantize
 
     cal = calib(np.random.default_rng(3).standard_normal((8, 16)).astype(np.float32), "x")
     const, branches = tmp_path / "const.onnx", tmp_path / "if.onnx"
@@ -311,7 +311,7 @@ def test_per_channel_upgrades_old_opsets(tmp_path):
     """Per-channel QDQ needs opset 13: an opset-11 graph is converted first instead of failing."""
     import onnx
 
-    from optimizers.onnx_quant import StaticOptions, static_quantize
+    from edgebench.optimizers.onnx_quant import StaticOptions, static_quantize
 
     src = tmp_path / "old.onnx"
     _constant_weight_model(src)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import run_bench
-from hardware_profiles import ProfileError, builtin_profiles, load_profile
+from edgebench.hardware_profiles import ProfileError, builtin_profiles, load_profile
 
 
 def test_builtin_profiles_load():

@@ -8,8 +8,8 @@ import pytest
 
 from conftest import load_results, run_bench
 from report_docs import evolved_run, hostile_run, write_doc
-from reports.html import render_report
-from reports.rundata import load_run_data
+from edgebench.reports.html import render_report
+from edgebench.reports.rundata import load_run_data
 
 CHART_KEYS = ["latency", "pareto", "memory", "scaling", "runtimes"]
 SECTIONS = ["summary", "warnings", *CHART_KEYS, "runtime-table", "records", "environment"]

@@ -6,10 +6,10 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reports.fields import accuracy_metric, fmt, num
-from reports.pareto import dominates, pareto_front
-from reports.recommend import pick, recommend
-from reports.runtime_pairs import precision_family, runtime_pairs
+from edgebench.reports.fields import accuracy_metric, fmt, num
+from edgebench.reports.pareto import dominates, pareto_front
+from edgebench.reports.recommend import pick, recommend
+from edgebench.reports.runtime_pairs import precision_family, runtime_pairs
 
 finite = st.floats(min_value=0, max_value=1e3, allow_nan=False)
 

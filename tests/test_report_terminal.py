@@ -7,7 +7,7 @@ import re
 from rich.console import Console
 
 from conftest import load_results
-from reports.table import plain_table, print_table
+from edgebench.reports.table import plain_table, print_table
 
 
 def render(doc: dict, terminal: bool) -> str:

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from conftest import load_results, run_bench
-from reports.results import REQUIRED_RECORD_KEYS, SCHEMA_VERSION
+from edgebench.results.contract import REQUIRED_RECORD_KEYS, SCHEMA_VERSION
 
 LATENCY_KEYS = {"median", "mean", "stdev", "p90", "p99", "min", "max", "n"}
 
@@ -101,7 +101,7 @@ def test_savedmodel_source(tiny_models, tmp_path):
 
 
 def test_arm64_profile_on_x86_host_labels_host_timings(tiny_models, tmp_path):
-    from hardware_profiles import host_arch
+    from edgebench.hardware_profiles import host_arch
     if host_arch() == "arm64":
         pytest.skip("host is arm64: timings are the target's")
     out = tmp_path / "arm"

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from benchmarks.accuracy import budget_violations, compare_outputs
-from reports.stats import latency_stats
+from edgebench.benchmarks.measure.accuracy import budget_violations, compare_outputs
+from edgebench.results.stats import latency_stats
 
 
 @settings(max_examples=50, deadline=None)

@@ -34,7 +34,7 @@ def full_size_model(folder: Path) -> tuple[Path, Path]:
     import keras
     import numpy as np
 
-    from benchmarks.default_model import digits
+    from edgebench.benchmarks.build.default_model import digits
 
     keras.utils.set_random_seed(0)
     keras.applications.MobileNetV2(input_shape=(224, 224, 3), alpha=1.0, weights=None, classes=10,
@@ -45,7 +45,7 @@ def full_size_model(folder: Path) -> tuple[Path, Path]:
 
 
 def bench_run(model: Path | None, data: Path | None, profile: str, fast: bool, out: Path) -> tuple[dict, float]:
-    cmd = [sys.executable, "-m", "benchmarks.cli", "run", *([str(model)] if model else []), "--profile", profile,
+    cmd = [sys.executable, "-m", "edgebench.benchmarks.cli", "run", *([str(model)] if model else []), "--profile", profile,
            "--threads", "1", "--variants", VARIANTS, "--out", str(out), *(["--data", str(data)] if data else []),
            *(["--fast"] if fast else [])]
     t0 = time.perf_counter()
@@ -103,11 +103,11 @@ def main() -> int:
     args = ap.parse_args()
 
     root = args.out or Path(tempfile.mkdtemp(prefix="edgebench-int8-"))
-    from benchmarks.default_model import ALPHA, INPUT_SIZE, NAME
+    from edgebench.benchmarks.build.default_model import ALPHA, INPUT_SIZE, NAME
     models: list[tuple[str, Path | None, Path | None]] = [
         (f"default model ({NAME}, {INPUT_SIZE}x{INPUT_SIZE}, alpha {ALPHA})", None, None)]
     if args.full_size:
-        from optimizers.artifacts import cache_root
+        from edgebench.optimizers.artifacts import cache_root
         folder = cache_root() / "selfcheck"
         folder.mkdir(parents=True, exist_ok=True)
         m, d = full_size_model(folder)

@@ -23,7 +23,7 @@ def bare_loop(runtime: str, model: str, inputs_npz: str, settings_json: str, val
     """Median ms of single invoke() calls in this process (the same Session wrapper the workers use)."""
     import numpy as np
 
-    from benchmarks.runtimes import open_runtime
+    from edgebench.benchmarks.measure.runtimes import open_runtime
     with np.load(inputs_npz, allow_pickle=False) as data:
         inputs = [data[f"arr_{i}"] for i in range(len(data.files))]
     session = open_runtime(runtime, model, 1, json.loads(settings_json))

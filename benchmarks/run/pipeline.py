@@ -5,57 +5,38 @@ Every record is written to results.json and pyperf.json as soon as it exists, so
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
-from benchmarks import __version__
-from benchmarks import resume
-from benchmarks.accuracy import budget_violations, compare_outputs
-from benchmarks.convertproc import ConverterProcess, source_specs
-from benchmarks.data import RANDOM_WARNING, DataSet, batch_of, embedded_data, load_user_data, random_data
-from benchmarks.environment import busy_warning, describe_host
-from benchmarks.errors import UserError
-from benchmarks.measure import MeasureError, describe, evaluate, run_pyperf
-from benchmarks.reference import align
-from benchmarks.sources import ModelSource, detect_source
-from benchmarks.variants import plan_variants as plan_specs
-from optimizers.errors import one_line
-from hardware_profiles import Profile
-from optimizers.artifacts import Artifact, size_bytes
-from reports.results import PYPERF_FILE, RESULTS_FILE, SCHEMA_VERSION, write_text_atomic
-
-
-class Reporter(Protocol):
-    def stage(self, text: str, total: int | None = None) -> None: ...
-    def advance(self, text: str | None = None) -> None: ...
-    def note(self, text: str) -> None: ...
-
-
-class SilentReporter:
-    def stage(self, text: str, total: int | None = None) -> None: ...
-    def advance(self, text: str | None = None) -> None: ...
-    def note(self, text: str) -> None: ...
-
-
-@dataclass
-class RunOptions:
-    profile: Profile
-    out: Path
-    model: str | None = None
-    threads: list[int] | None = None
-    batches: list[int] | None = None
-    variants: list[str] | None = None
-    data: str | None = None
-    mode: str = "default"
-    timeout: float = 600.0
-    run_id: str = ""
-    resume: Any = None  # benchmarks.resume.Prior when finishing an interrupted run
-    op_profile: bool = False
+from edgebench.benchmarks.build.convertproc import ConverterProcess, source_specs
+from edgebench.benchmarks.build.data import (
+    RANDOM_WARNING,
+    DataSet,
+    batch_of,
+    embedded_data,
+    load_user_data,
+    random_data,
+)
+from edgebench.benchmarks.build.reference import align
+from edgebench.benchmarks.build.sources import ModelSource, detect_source
+from edgebench.benchmarks.build.variants import plan_variants as plan_specs
+from edgebench.benchmarks.measure.accuracy import budget_violations, compare_outputs
+from edgebench.benchmarks.measure.environment import busy_warning, describe_host
+from edgebench.benchmarks.measure.pyperf_run import MeasureError, describe, evaluate, run_pyperf
+from edgebench.benchmarks.run import resume
+from edgebench.benchmarks.run.options import Reporter, RunOptions, SilentReporter
+from edgebench.benchmarks.run.prior import OPTIONS_KEY
+from edgebench.benchmarks.run.writer import RunWriter
+from edgebench.hardware_profiles import Profile
+from edgebench.optimizers.artifacts import Artifact, size_bytes
+from edgebench.optimizers.errors import one_line
+from edgebench.results import __version__
+from edgebench.results.contract import SCHEMA_VERSION
+from edgebench.results.errors import UserError
 
 
 @dataclass
@@ -89,43 +70,9 @@ def settings_sweep(profile: Profile, runtime: str) -> list[tuple[str | None, dic
     return [(None, base)]
 
 
-class RunWriter:
-    """Owns the run directory: results.json and pyperf.json rewritten atomically after every record."""
-
-    def __init__(self, out: Path, doc: dict[str, Any]) -> None:
-        self.out = out
-        self.work = out / "work"
-        self.work.mkdir(parents=True, exist_ok=True)
-        self.doc = doc
-        self.pyperf_files: list[Path] = []
-
-    def add(self, record: dict[str, Any], pyperf_json: Path | None = None) -> None:
-        self.doc["results"].append(record)
-        if pyperf_json is not None:
-            self.pyperf_files.append(pyperf_json)
-        self.flush()
-
-    def flush(self) -> None:
-        write_text_atomic(self.out / RESULTS_FILE, json.dumps(self.doc, indent=1, default=_json_default))
-        if self.pyperf_files:
-            import pyperf
-            suite = pyperf.BenchmarkSuite([pyperf.Benchmark.load(str(p)) for p in self.pyperf_files])
-            tmp = self.out / (PYPERF_FILE + ".tmp")
-            suite.dump(str(tmp), replace=True)
-            tmp.replace(self.out / PYPERF_FILE)
-
-
-def _json_default(o: Any) -> Any:
-    if isinstance(o, (np.floating, np.integer)):
-        return o.item()
-    if isinstance(o, Path):
-        return str(o)
-    raise TypeError(f"not JSON serializable: {type(o).__name__}")
-
-
 def resolve_source(model: str | None) -> tuple[ModelSource, str]:
     if model is None:
-        from benchmarks.default_model import NAME, ensure_default_model
+        from edgebench.benchmarks.build.default_model import NAME, ensure_default_model
         path = ensure_default_model()
         src = detect_source(path)
         return ModelSource(src.path, src.format, NAME, src.sha256, src.size_bytes), "default"
@@ -184,10 +131,10 @@ def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[s
         "results": [],
     }
     if kind == "default":
-        from benchmarks.default_model import DESCRIPTION
+        from edgebench.benchmarks.build.default_model import DESCRIPTION
         doc["model"]["description"] = DESCRIPTION
     writer = RunWriter(opts.out, doc)
-    doc[resume.OPTIONS_KEY] = resume.run_options_record(opts, [v.name for v in variant_specs], threads, batches)
+    doc[OPTIONS_KEY] = resume.run_options_record(opts, [v.name for v in variant_specs], threads, batches)
     resume.seed(opts, doc, writer)
     writer.flush()  # from here on the directory can be resumed, even before the first measurement
 
@@ -207,7 +154,7 @@ def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[s
         built.append(BuiltVariant(name=b.spec.name, runtime=b.spec.runtime, artifact=b.artifact, error=b.error,
                                   group=b.spec.group, lineage=b.lineage))
     notes.append(converter.conversion_summary())
-    from optimizers.calibration import RANDOM_CALIBRATION_NOTE
+    from edgebench.optimizers.calibration import RANDOM_CALIBRATION_NOTE
     if any(RANDOM_CALIBRATION_NOTE in bv.artifact.notes for bv in built if bv.artifact):
         warnings.append(RANDOM_CALIBRATION_NOTE)
 
@@ -269,7 +216,7 @@ def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[s
         reporter.advance(f"{bv.runtime} {bv.name} t{t} b{b}" + (f" {sw[0]}" if sw[0] else ""))
         record, pyperf_json = _measure_one(opts, source, bv, t, b, sw, data, writer, host, host_is_target)
         writer.add(record, pyperf_json)
-    from benchmarks.candidates import mark_recommended
+    from edgebench.benchmarks.run.candidates import mark_recommended
     notes.extend(mark_recommended(doc["results"], {bv.name: bv.group for bv in built}))
     writer.flush()
     return doc
@@ -278,7 +225,7 @@ def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[s
 def _op_profiles(opts: RunOptions, built: list[BuiltVariant], threads: int, data: DataSet, writer: RunWriter,
                  reporter: Reporter) -> None:
     """ONNX Runtime's per-node profile of each ONNX variant, kept in DIR/op_profile/ and summarised in results.json."""
-    from benchmarks.measure import op_profile
+    from edgebench.benchmarks.measure.pyperf_run import op_profile
     onnx_variants = [bv for bv in built if bv.runtime == "onnxruntime" and not bv.error]
     reporter.stage(f"operator profiles (ONNX Runtime, {threads} thread)", total=len(onnx_variants))
     profiles = writer.doc.setdefault("op_profiles", {})

@@ -1,6 +1,6 @@
 """ONNX Runtime's per-node profile of one model, summarised by operator type (run as a child process).
 
-`python -m benchmarks.opprofile --model M --inputs IN.npz --out OUT.json` runs warm-up inferences, then profiled
+`python -m edgebench.benchmarks.measure.opprofile --model M --inputs IN.npz --out OUT.json` runs warm-up inferences, then profiled
 ones, and writes the operators ranked by their share of node time. The raw trace (chrome://tracing format) is kept
 beside it. Profiling slows inference, so these runs are never the timed ones.
 """
@@ -36,7 +36,7 @@ def summarize_trace(events: list[dict[str, Any]], runs: int) -> dict[str, Any]:
 def main() -> None:
     import numpy as np
 
-    from benchmarks.runtimes.ort import session_options
+    from edgebench.benchmarks.measure.runtimes.ort import session_options
     import onnxruntime as ort
 
     ap = argparse.ArgumentParser()

@@ -1,6 +1,6 @@
 """Run a model file over a data set in its runtime, in a child process: the load test and the accuracy outputs.
 
-`python -m benchmarks.evaluate --runtime R --model M --inputs IN.npz --outputs OUT.npz` runs every sample at batch 1
+`python -m edgebench.benchmarks.measure.evaluate --runtime R --model M --inputs IN.npz --outputs OUT.npz` runs every sample at batch 1
 and prints one JSON line (input/output specs, mean seconds per inference). With --describe it only loads the model.
 With --specs it reads the input specs even when the model cannot run (an operator the runtime lacks), so that the
 run can go on and the variants that need that operator fail on their own.
@@ -25,8 +25,8 @@ def main() -> None:
     ap.add_argument("--specs", action="store_true")
     args = ap.parse_args()
 
-    from benchmarks import faults
-    from benchmarks.runtimes import open_runtime
+    from edgebench.benchmarks.isolation import faults
+    from edgebench.benchmarks.measure.runtimes import open_runtime
 
     if args.specs:
         print("EDGEBENCH-RESULT " + json.dumps(_specs(args.runtime, args.model)))
@@ -54,7 +54,7 @@ def main() -> None:
 
 
 def _specs(runtime: str, model: str) -> dict:
-    from benchmarks.runtimes import open_runtime
+    from edgebench.benchmarks.measure.runtimes import open_runtime
     try:
         session = open_runtime(runtime, model, 1, {})
         return {"inputs": session.input_specs(), "outputs": session.output_specs()}
@@ -85,5 +85,5 @@ def _onnx_specs(model: str) -> list[dict]:
 
 
 if __name__ == "__main__":
-    from benchmarks.childguard import run_guarded
+    from edgebench.benchmarks.isolation.childguard import run_guarded
     run_guarded(main)

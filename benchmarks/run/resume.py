@@ -13,37 +13,16 @@ import fcntl
 import os
 import signal
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
-from benchmarks.errors import UserError
-from optimizers.artifacts import sha256_path
+from edgebench.benchmarks.run.options import RunOptions
+from edgebench.benchmarks.run.prior import Prior, load_prior
+from edgebench.benchmarks.run.writer import RunWriter
+from edgebench.optimizers.artifacts import sha256_path
+from edgebench.results.errors import UserError
 
-if TYPE_CHECKING:  # the pipeline imports this module: annotations only
-    from benchmarks.pipeline import RunOptions, RunWriter
-
-OPTIONS_KEY = "run_options"
 RUN_ID_ENV = "EDGEBENCH_RUN_ID"
-Key = tuple[str, str, int, int, "str | None"]  # variant, runtime, threads, batch, settings label (e.g. arena-off)
-
-
-def record_key(rec: dict[str, Any]) -> Key:
-    return (rec["variant"], rec["runtime"], int(rec["threads"]), int(rec.get("batch") or 1), rec.get("settings_label"))
-
-
-@dataclass
-class Prior:
-    """What earlier attempts of this run measured, and what the user is told about it."""
-
-    run_dir: Path
-    doc: dict[str, Any]
-    done: dict[Key, dict[str, Any]] = field(default_factory=dict)
-    samples: dict[Key, Path] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-
-    def pending(self, variant: str, runtime: str, threads: int, batch: int, label: str | None = None) -> bool:
-        return (variant, runtime, threads, batch, label) not in self.done
 
 
 def new_run_id() -> str:
@@ -58,62 +37,9 @@ def run_options_record(opts: RunOptions, variants: list[str], threads: list[int]
             "mode": opts.mode, "timeout": opts.timeout, "op_profile": bool(getattr(opts, "op_profile", False))}
 
 
-def load_prior(run_dir: str | Path) -> tuple[dict[str, Any], Prior]:
-    """(stored run options, what was measured); UserError when DIR cannot be resumed."""
-    from reports.results import ResultsError, load_run
-    d = Path(run_dir)
-    if not d.is_dir():
-        raise UserError(f"cannot resume {d}: no such directory")
-    try:
-        doc = load_run(d)
-    except ResultsError as exc:
-        raise UserError(f"cannot resume {d}: {exc}") from None
-    options = doc.get(OPTIONS_KEY)
-    if not isinstance(options, dict) or not {"variants", "threads", "batches", "mode"} <= set(options):
-        raise UserError(f"cannot resume {d}: its results.json has no run_options (written by an older edgebench?); "
-                        "start a new run")
-    prior = Prior(run_dir=d, doc=doc)
-    work = d / "work"
-    retried = 0
-    for rec in doc["results"]:
-        try:
-            key = record_key(rec)
-        except (KeyError, TypeError, ValueError):
-            raise UserError(f"cannot resume {d}: a record in results.json lacks variant/runtime/threads") from None
-        if rec.get("status") != "ok":
-            retried += 1
-            continue
-        samples = work / (str(rec.get("benchmark", "")).replace("/", "__") + ".pyperf.json")
-        if not _samples_match(samples, rec):
-            prior.notes.append(f"{rec.get('benchmark')}: its raw samples in {work} are missing or do not match the "
-                               "record; measured again")
-            continue
-        prior.done[key] = rec
-        prior.samples[key] = samples
-    if prior.done:
-        prior.notes.append(f"resumed: {len(prior.done)} benchmark(s) measured before were kept as they were")
-    if retried:
-        prior.notes.append(f"resumed: {retried} benchmark(s) that had failed were tried again")
-    return options, prior
-
-
-def _samples_match(path: Path, rec: dict[str, Any]) -> bool:
-    """The record's raw pyperf samples exist, load, and are as many as the record says (pyperf.json is rebuilt
-    from these files, so a damaged one would otherwise break every later write)."""
-    if not path.is_file():
-        return False
-    try:
-        import pyperf
-        bench = pyperf.Benchmark.load(str(path))
-        return bench.get_name() == rec.get("benchmark") and len(bench.get_values()) == rec["latency_ms"]["n"]
-    except Exception:  # pyperf raises many types for a damaged file; any of them means "measure it again"
-        return False
-
-
 def options_from_run(run_dir: str | Path, timeout: float | None) -> RunOptions:
     """The RunOptions of the interrupted run in DIR, with `resume` set; checks model and data are unchanged."""
-    from benchmarks.pipeline import RunOptions
-    from hardware_profiles import ProfileError, parse_profile
+    from edgebench.hardware_profiles import ProfileError, parse_profile
 
     options, prior = load_prior(run_dir)
     doc = prior.doc

@@ -1,6 +1,6 @@
 """After measuring: mark the fastest quantization candidate within the accuracy budget, per runtime configuration.
 
-reports.recommend picks the best record of a run overall; this marks, among the quantized variants a profile
+edgebench.reports.recommend picks the best record of a run overall; this marks, among the quantized variants a profile
 asked for, the one to deploy if you quantize, and says how it compares with fp32 under the same settings.
 """
 from __future__ import annotations

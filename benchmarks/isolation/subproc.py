@@ -4,13 +4,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 from dataclasses import dataclass
 
-from benchmarks.childguard import ERROR_MARKER, PARENT_ENV
-from benchmarks.reasons import concise, describe_signal
+from edgebench.benchmarks.isolation.childguard import ERROR_MARKER, PARENT_ENV
+from edgebench.benchmarks.isolation.limits import MemoryWatch, describe_excess, kill_group
+from edgebench.benchmarks.isolation.reasons import concise, describe_signal
 
 _ERROR_LINE = re.compile(r"^\s*([\w.]*(Error|Exception|Fail\w*)|Segmentation fault|Aborted|Killed)\b.*")
 # pyperf's manager reports a dead worker with this generic line; the worker's own marker line says more.
@@ -31,7 +31,7 @@ def run_child(args: list[str], timeout: float, env: dict[str, str] | None = None
               max_rss_mb: float | None = None) -> ChildResult:
     """Run `python args...` in its own session so a hang can be killed with every process it started.
 
-    With `max_rss_mb`, every process of the child's tree is held to that resident memory (see benchmarks.limits).
+    With `max_rss_mb`, every process of the child's tree is held to that resident memory (see edgebench.benchmarks.isolation.limits).
     """
     env = dict(os.environ if env is None else env, **{PARENT_ENV: str(os.getpid())})
     # errors="replace": a crashing native library may print anything, and decoding must not be what fails
@@ -40,7 +40,6 @@ def run_child(args: list[str], timeout: float, env: dict[str, str] | None = None
     watch = None
     try:
         if max_rss_mb:
-            from benchmarks.limits import MemoryWatch
             watch = MemoryWatch(proc.pid, max_rss_mb).__enter__()
         try:
             out, err = proc.communicate(timeout=timeout)
@@ -75,16 +74,8 @@ def _drain(proc: subprocess.Popen, seconds: float = 10.0) -> tuple[str, str]:
         return "", "(the child's output could not be read: its pipes stayed open after it was stopped)"
 
 
-def kill_group(pid: int) -> None:
-    """SIGKILL the process group led by `pid` (our children start their own session); gone already is fine."""
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
 def marker_error(text: str) -> str | None:
-    """The last error a guarded child reported (benchmarks.childguard), as 'Type: message'.
+    """The last error a guarded child reported (edgebench.benchmarks.isolation.childguard), as 'Type: message'.
 
     pyperf's manager reports a dead worker with a generic 'failed with exit code' error: skipped, the signal in
     it is read separately and the worker's own report, if any, says more.
@@ -105,7 +96,6 @@ def marker_error(text: str) -> str | None:
 def failure_reason(res: ChildResult, what: str, timeout: float) -> str:
     """One line saying why a child failed: memory limit, timeout, signal, or the error it reported."""
     if res.memory_seen_mb is not None:
-        from benchmarks.limits import describe_excess
         return f"{what} {describe_excess(res.memory_limit_mb or 0, res.memory_seen_mb)}"
     if res.timed_out:
         return f"{what} did not finish within {timeout:g} s (hang or too slow; raise --timeout)"

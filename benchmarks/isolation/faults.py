@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Iterable
+from collections.abc import Iterable
 
 # The `oom` fault stops growing here and then hangs, so a run whose memory limit is not enforced fails by its
 # timeout instead of exhausting a shared machine.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import statistics
 from typing import Sequence
 
-from reports.stats import percentile
+from edgebench.results.stats import percentile
 
 MAX_CV = 0.10            # stdev / mean
 MAX_OUTLIER_SHARE = 0.01  # share of samples above Q3 + 3 IQR

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.sources import ModelSource
+from edgebench.benchmarks.build.sources import ModelSource
 
 
 def normalize_name(name: str) -> str:
@@ -32,7 +32,7 @@ def _tf_specs(tensors) -> list[dict[str, Any]]:
 
 def keras_io(source: ModelSource):
     """(model, input specs) for a Keras source; loaded in safe mode."""
-    from optimizers.convert import load_keras
+    from edgebench.optimizers.convert import load_keras
     model = load_keras(source.path)
     specs = [{"name": t.name, "shape": [-1 if d is None else int(d) for d in t.shape], "dtype": str(t.dtype)}
              for t in model.inputs]
@@ -44,7 +44,7 @@ def savedmodel_io(source: ModelSource):
     import tensorflow as tf
     loaded = tf.saved_model.load(str(source.path))
     if "serving_default" not in loaded.signatures:
-        from benchmarks.errors import UserError
+        from edgebench.results.errors import UserError
         raise UserError(f"{source.path} has no serving_default signature; export it with one")
     fn = loaded.signatures["serving_default"]
     sig = fn.structured_input_signature[1]

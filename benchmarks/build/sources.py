@@ -5,8 +5,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.errors import UserError
-from optimizers.artifacts import sha256_path, size_bytes
+from edgebench.results.errors import UserError
+from edgebench.optimizers.artifacts import sha256_path, size_bytes
 
 FORMATS = ("keras", "savedmodel", "tflite", "onnx")
 # A .keras archive whose members inflate this much more than they are stored is refused before anything is
@@ -80,7 +80,7 @@ def _check_keras(p: Path) -> None:
 
 
 def _check_onnx(p: Path) -> None:
-    from optimizers.onnx_safety import check_onnx_file
+    from edgebench.optimizers.onnx_safety import check_onnx_file
     try:
         check_onnx_file(p)
     except UserError as exc:

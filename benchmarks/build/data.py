@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.errors import UserError
+from edgebench.results.errors import UserError
 
 RANDOM_SAMPLES = 64
 RANDOM_WARNING = ("accuracy measured on RANDOM inputs (no --data given): random data can saturate activations and "
@@ -62,7 +62,7 @@ def load_user_data(path: str | Path, specs: list[dict[str, Any]]) -> DataSet:
                             "arrays with numpy.savez") from None
         raise UserError(f"{p} is not a readable .npz file: {' '.join(str(exc).split())[:200]}") from None
     labels = arrays.pop("y", None)
-    from benchmarks.reference import normalize_name
+    from edgebench.benchmarks.build.reference import normalize_name
     by_norm = {normalize_name(k): v for k, v in arrays.items()}
     inputs = []
     for i, spec in enumerate(specs):
@@ -83,7 +83,7 @@ def load_user_data(path: str | Path, specs: list[dict[str, Any]]) -> DataSet:
 
 
 def embedded_data() -> DataSet:
-    from benchmarks.default_model import TEST_SAMPLES, digits
+    from edgebench.benchmarks.build.default_model import TEST_SAMPLES, digits
     x, y = digits("test")
     return DataSet([x], y, "embedded", f"{TEST_SAMPLES} held-out scikit-learn digits (labelled, never used in training)")
 

@@ -33,10 +33,10 @@ def import_runtime(name: str) -> None:
 def open_runtime(name: str, model_path: str, threads: int, settings: dict[str, Any] | None = None) -> Session:
     settings = settings or {}
     if name == "litert":
-        from benchmarks.runtimes.litert import LiteRTSession
+        from edgebench.benchmarks.measure.runtimes.litert import LiteRTSession
         return LiteRTSession(model_path, threads, settings)
     if name == "onnxruntime":
-        from benchmarks.runtimes.ort import OrtSession
+        from edgebench.benchmarks.measure.runtimes.ort import OrtSession
         return OrtSession(model_path, threads, settings)
     raise ValueError(f"unknown runtime {name!r}")
 

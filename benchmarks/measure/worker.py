@@ -1,6 +1,6 @@
 """The pyperf program that measures one (model, runtime, threads, batch).
 
-Run as `python -m benchmarks.worker ...` by the main process; pyperf re-executes it as fresh worker processes.
+Run as `python -m edgebench.benchmarks.measure.worker ...` by the main process; pyperf re-executes it as fresh worker processes.
 A worker imports numpy, pyperf and the one runtime it measures, nothing heavier, so its memory and start-up
 figures are the runtime's own. Each worker appends one JSON line (load time, first inference, memory) to --sidecar.
 """
@@ -12,7 +12,7 @@ import time
 
 import pyperf
 
-from benchmarks import procmem
+from edgebench.benchmarks.isolation import procmem
 
 PASS_ON = ("model", "runtime", "threads", "inputs", "settings", "sidecar", "bench_name")
 
@@ -23,13 +23,13 @@ def _add_worker_args(cmd: list[str], args) -> None:
 
 
 def _fault_hook(stage: str, args) -> None:
-    """Fault injection for the reliability tests (EDGEBENCH_FAULT, see benchmarks.faults); workers only."""
-    from benchmarks import faults
+    """Fault injection for the reliability tests (EDGEBENCH_FAULT, see edgebench.benchmarks.isolation.faults); workers only."""
+    from edgebench.benchmarks.isolation import faults
     faults.inject(stage, [args.runtime, f"t{args.threads}", *args.bench_name.split("/")])
 
 
 def main() -> None:
-    runner = pyperf.Runner(program_args=("-m", "benchmarks.worker"),
+    runner = pyperf.Runner(program_args=("-m", "edgebench.benchmarks.measure.worker"),
                            add_cmdline_args=_add_worker_args)
     ap = runner.argparser
     ap.add_argument("--model", required=True)
@@ -46,7 +46,7 @@ def main() -> None:
     if args.worker:
         import numpy as np
 
-        from benchmarks.runtimes import import_runtime, open_runtime
+        from edgebench.benchmarks.measure.runtimes import import_runtime, open_runtime
 
         record["rss_start_kb"] = procmem.rss_kb()
         import_runtime(args.runtime)
@@ -82,5 +82,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    from benchmarks.childguard import run_guarded
+    from edgebench.benchmarks.isolation.childguard import run_guarded
     run_guarded(main)

@@ -8,7 +8,7 @@ import json
 import os
 import signal
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 ERROR_MARKER = "EDGEBENCH-ERROR "
 PARENT_ENV = "EDGEBENCH_PARENT_PID"

@@ -1,13 +1,13 @@
 """The converter child: the only process of a run that imports TensorFlow.
 
-`python -m benchmarks.convert_child` reads one JSON request per line on stdin and answers each with one
+`python -m edgebench.benchmarks.build.convert_child` reads one JSON request per line on stdin and answers each with one
 `EDGEBENCH-REPLY {json}` line on a private copy of stdout (file descriptor 1 itself is pointed at stderr, so
 whatever TensorFlow, Keras or tf2onnx print cannot corrupt a reply). Requests:
   {"op": "specs", "source": {...}}                       input specs of a Keras file or SavedModel
   {"op": "build", "source", "profile", "data", "input_names", "variant"}   build one variant (BuildContext.variant)
   {"op": "reference", "source", "specs", "inputs", "outputs"}  the source model's outputs on the inputs (.npz)
 Replies carry "ok", or "user_error" / "not_applicable" / "error" with one line. A crash of TensorFlow kills only
-this process; the parent (benchmarks.convertproc) turns it into a failed variant and starts a fresh child.
+this process; the parent (edgebench.benchmarks.build.convertproc) turns it into a failed variant and starts a fresh child.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from optimizers.errors import one_line
+from edgebench.optimizers.errors import one_line
 
 REPLY_MARKER = "EDGEBENCH-REPLY "
 
@@ -38,14 +38,14 @@ class _State:
 
 
 def _source(d: dict[str, Any]):
-    from benchmarks.sources import ModelSource
+    from edgebench.benchmarks.build.sources import ModelSource
     return ModelSource(Path(d["path"]), d["format"], d["name"], d["sha256"], d["size_bytes"])
 
 
 def _load(state: _State, source) -> list[dict[str, Any]]:
     """Load the source in its framework (Keras in safe mode) once; returns its input specs."""
     if state.handle_key != source.sha256:
-        from benchmarks import reference
+        from edgebench.benchmarks.build import reference
         state.handle, state.specs = (reference.keras_io(source) if source.format == "keras"
                                      else reference.savedmodel_io(source))
         state.handle_key = source.sha256
@@ -57,9 +57,9 @@ def _context(state: _State, req: dict[str, Any]):
     if state.ctx_key != key:
         import numpy as np
 
-        from benchmarks.data import DataSet
-        from benchmarks.variants import BuildContext
-        from hardware_profiles import parse_profile
+        from edgebench.benchmarks.build.data import DataSet
+        from edgebench.benchmarks.build.variants import BuildContext
+        from edgebench.hardware_profiles import parse_profile
         with np.load(req["data"]["npz"], allow_pickle=False) as npz:
             inputs = [npz[f"arr_{i}"] for i in range(req["data"]["count"])]
             labels = npz["labels"] if "labels" in npz.files else None
@@ -76,9 +76,9 @@ def _known(ctx) -> list[dict[str, Any]]:
 
 
 def handle(state: _State, req: dict[str, Any]) -> dict[str, Any]:
-    from benchmarks import faults
-    from benchmarks.errors import UserError
-    from optimizers.convert import ConversionError
+    from edgebench.benchmarks.isolation import faults
+    from edgebench.results.errors import UserError
+    from edgebench.optimizers.convert import ConversionError
 
     op = req["op"]
     if op == "specs":
@@ -92,7 +92,7 @@ def handle(state: _State, req: dict[str, Any]) -> dict[str, Any]:
                 why = "saved_model.pb holds no MetaGraph (it is empty or damaged)"
             return {"user_error": f"{req['source']['path']} cannot be loaded by TensorFlow: {why}"}
     if op == "build":
-        from benchmarks.variants import NotApplicable
+        from edgebench.benchmarks.build.variants import NotApplicable
         faults.inject("convert", [req["variant"]])
         ctx = _context(state, req)
         try:
@@ -105,7 +105,7 @@ def handle(state: _State, req: dict[str, Any]) -> dict[str, Any]:
     if op == "reference":
         import numpy as np
 
-        from benchmarks.reference import reference_outputs
+        from edgebench.benchmarks.build.reference import reference_outputs
         faults.inject("reference", [])
         source = _source(req["source"])
         try:
@@ -134,5 +134,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    from benchmarks.childguard import run_guarded
+    from edgebench.benchmarks.isolation.childguard import run_guarded
     run_guarded(main)

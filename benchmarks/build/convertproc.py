@@ -1,7 +1,7 @@
 """Conversions and reference outputs in a child process, so a crashing or hanging converter costs one variant.
 
 TensorFlow's converters are native code that can abort (MLIR LOG(FATAL)) or segfault on unusual models; in the main
-process that would end the run and lose the matrix. One child (benchmarks.convert_child) holds TensorFlow for the
+process that would end the run and lose the matrix. One child (edgebench.benchmarks.build.convert_child) holds TensorFlow for the
 whole run, so TensorFlow is imported once; when it dies or exceeds the time limit, the request it was serving fails
 with a one-line reason and the next request starts a fresh child.
 """
@@ -21,15 +21,16 @@ from typing import Any, Callable
 
 import numpy as np
 
-from benchmarks.childguard import PARENT_ENV
-from benchmarks.convert_child import REPLY_MARKER
-from benchmarks.data import DataSet
-from benchmarks.errors import UserError
-from benchmarks.sources import ModelSource
-from benchmarks.subproc import ChildResult, failure_reason, kill_group
-from benchmarks.variants import VariantSpec
-from hardware_profiles import Profile
-from optimizers.artifacts import Artifact
+from edgebench.benchmarks.isolation.childguard import PARENT_ENV
+from edgebench.benchmarks.build.convert_child import REPLY_MARKER
+from edgebench.benchmarks.build.data import DataSet
+from edgebench.results.errors import UserError
+from edgebench.benchmarks.build.sources import ModelSource
+from edgebench.benchmarks.isolation.limits import kill_group
+from edgebench.benchmarks.isolation.subproc import ChildResult, failure_reason
+from edgebench.benchmarks.build.variants import VariantSpec
+from edgebench.hardware_profiles import Profile
+from edgebench.optimizers.artifacts import Artifact
 
 
 def child_env() -> dict[str, str]:
@@ -39,7 +40,7 @@ def child_env() -> dict[str, str]:
 
 @dataclass
 class Built:
-    """benchmarks.variants.Built, plus the artifact's lineage (computed in the child, which knows the parents)."""
+    """edgebench.benchmarks.build.variants.Built, plus the artifact's lineage (computed in the child, which knows the parents)."""
 
     spec: VariantSpec
     artifact: Artifact | None = None
@@ -60,7 +61,7 @@ class ChildFailed(RuntimeError):
 
 class _Child:
     def __init__(self, env: dict[str, str]) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "benchmarks.convert_child"], stdin=subprocess.PIPE,
+        self.proc = subprocess.Popen([sys.executable, "-m", "edgebench.benchmarks.build.convert_child"], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace",
                                      env=env, start_new_session=True)
         self.replies: queue.Queue[str | None] = queue.Queue()
@@ -152,7 +153,7 @@ class ConverterProcess:
     def build(self, variant: str, source: ModelSource, profile: Profile, data: DataSet, input_names: list[str],
               workdir: Path) -> tuple[Artifact, list[dict[str, Any]]]:
         """Build one variant: (artifact, lineage). Raises NotApplicable as the builder did, ChildFailed otherwise."""
-        from benchmarks.variants import NotApplicable
+        from edgebench.benchmarks.build.variants import NotApplicable
 
         reply = self.call({"op": "build", "variant": variant, "source": source.to_dict(), "input_names": input_names,
                            "profile": {"raw": profile.raw, "source": profile.source},
@@ -167,8 +168,8 @@ class ConverterProcess:
 
     def build_all(self, specs: list[VariantSpec], source: ModelSource, profile: Profile, data: DataSet,
                   input_names: list[str], workdir: Path, on_start: Callable[[str], None] | None = None) -> list[Built]:
-        """benchmarks.variants.build_all, one request per variant: a failing or crashing pass costs its variant."""
-        from benchmarks.variants import NotApplicable
+        """edgebench.benchmarks.build.variants.build_all, one request per variant: a failing or crashing pass costs its variant."""
+        from edgebench.benchmarks.build.variants import NotApplicable
 
         out = []
         for spec in specs:
@@ -184,10 +185,10 @@ class ConverterProcess:
         return out
 
     def conversion_summary(self) -> str:
-        """benchmarks.variants.conversion_summary over every artifact the converter children made or reused."""
+        """edgebench.benchmarks.build.variants.conversion_summary over every artifact the converter children made or reused."""
         from types import SimpleNamespace
 
-        from benchmarks.variants import conversion_summary
+        from edgebench.benchmarks.build.variants import conversion_summary
         return conversion_summary(SimpleNamespace(known=self._known))
 
     def reference(self, source: ModelSource, specs: list[dict[str, Any]], inputs: list[np.ndarray],
@@ -226,9 +227,9 @@ def source_specs(source: ModelSource, converter: ConverterProcess, timeout: floa
     """
     if source.format in ("keras", "savedmodel"):
         return True, converter.specs(source)
-    from benchmarks.subproc import run_child
+    from edgebench.benchmarks.isolation.subproc import run_child
     runtime = "litert" if source.format == "tflite" else "onnxruntime"
-    res = run_child(["-m", "benchmarks.evaluate", "--runtime", runtime, "--model", str(source.path), "--specs"],
+    res = run_child(["-m", "edgebench.benchmarks.measure.evaluate", "--runtime", runtime, "--model", str(source.path), "--specs"],
                     timeout, child_env())
     if res.returncode != 0 or res.timed_out:
         raise UserError(f"{source.path} cannot be loaded by {runtime}: "

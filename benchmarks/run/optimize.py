@@ -5,9 +5,9 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from benchmarks import __version__
-from benchmarks.variants import plan_variants
-from hardware_profiles import Profile
+from edgebench.benchmarks.build.variants import plan_variants
+from edgebench.hardware_profiles import Profile
+from edgebench.results import __version__
 
 
 def optimize_model(model: str | None, profile: Profile, out: Path, variants: list[str] | None = None,
@@ -15,10 +15,9 @@ def optimize_model(model: str | None, profile: Profile, out: Path, variants: lis
     """Returns the manifest written to out/manifest.json."""
     import tempfile
 
-    from benchmarks.convertproc import ConverterProcess
-    from benchmarks.convertproc import source_specs
-    from benchmarks.pipeline import SilentReporter, dataset_for, resolve_source
-    from optimizers.manifest import deploy_copy, variant_entry, write_manifest
+    from edgebench.benchmarks.build.convertproc import ConverterProcess, source_specs
+    from edgebench.benchmarks.run.pipeline import SilentReporter, dataset_for, resolve_source
+    from edgebench.optimizers.manifest import deploy_copy, variant_entry, write_manifest
 
     reporter = reporter or SilentReporter()
     specs_to_build = plan_variants(variants, profile)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from benchmarks.sources import ModelSource
-from optimizers.artifacts import Artifact
+from edgebench.benchmarks.build.sources import ModelSource
+from edgebench.optimizers.artifacts import Artifact
 
 
 class NotApplicable(Exception):
@@ -26,7 +26,7 @@ QUANTIZED = "quantized"  # the group whose fastest in-budget member a run recomm
 class BuildContext:
     source: ModelSource
     profile: Any
-    data: Any = None  # benchmarks.data.DataSet: calibration samples (kind says embedded / user / random)
+    data: Any = None  # edgebench.benchmarks.build.data.DataSet: calibration samples (kind says embedded / user / random)
     cache: dict[str, Artifact] = field(default_factory=dict)
     input_names: list[str] | None = None  # the reference model's input names, in the order of data.inputs
     known: dict[str, Artifact] = field(default_factory=dict)  # every artifact made or reused, by sha256
@@ -38,8 +38,8 @@ class BuildContext:
 
     def saved_model(self) -> Artifact:
         if "savedmodel" not in self.cache:
-            from optimizers.artifacts import sha256_path
-            from optimizers.convert import keras_to_savedmodel
+            from edgebench.optimizers.artifacts import sha256_path
+            from edgebench.optimizers.convert import keras_to_savedmodel
             if self.source.format == "keras":
                 self.cache["savedmodel"] = keras_to_savedmodel(self.source.path)
             elif self.source.format == "savedmodel":
@@ -85,14 +85,14 @@ class BuildContext:
     def calibration(self, target_names: list[str]):
         """Calibration samples keyed by the target model's input names: the embedded model's *training* digits
         (never the held-out accuracy samples), else the first samples of --data, else random data (noted loudly)."""
-        from benchmarks.reference import align
-        from optimizers.calibration import CalibrationSet
+        from edgebench.benchmarks.build.reference import align
+        from edgebench.optimizers.calibration import CalibrationSet
 
         if self.data is None:
             raise NotApplicable("no calibration data")
         n = int(self.profile.quantization.get("calibration_samples", 128))
         if self.data.kind == "embedded":
-            from benchmarks.default_model import digits
+            from edgebench.benchmarks.build.default_model import digits
             x, _ = digits("train", limit=n)
             inputs, desc = [x], f"{len(x)} training digits (not the accuracy samples)"
         else:
@@ -114,7 +114,7 @@ def build_tflite_fp32(ctx: BuildContext) -> Artifact:
         return _source_artifact(ctx)
     if ctx.source.format == "onnx":
         raise NotApplicable("no TFLite variant is made from an ONNX model yet (ONNX -> TFLite is not supported)")
-    from optimizers.convert import savedmodel_to_tflite
+    from edgebench.optimizers.convert import savedmodel_to_tflite
     sm = ctx.saved_model()
     return savedmodel_to_tflite(sm.path, sm.sha256)
 
@@ -123,9 +123,9 @@ def build_onnx_fp32(ctx: BuildContext) -> Artifact:
     if ctx.source.format == "onnx":
         return _source_artifact(ctx)
     if ctx.source.format == "tflite":
-        from optimizers.convert import tflite_to_onnx
+        from edgebench.optimizers.convert import tflite_to_onnx
         return tflite_to_onnx(ctx.source.path, ctx.source.sha256)
-    from optimizers.convert import savedmodel_to_onnx
+    from edgebench.optimizers.convert import savedmodel_to_onnx
     sm = ctx.saved_model()
     return savedmodel_to_onnx(sm.path, sm.sha256)
 
@@ -140,19 +140,19 @@ def _tf_graph(ctx: BuildContext) -> Artifact:
 
 
 def build_tflite_fp16(ctx: BuildContext) -> Artifact:
-    from optimizers.tflite_quant import float16
+    from edgebench.optimizers.tflite_quant import float16
     sm = _tf_graph(ctx)
     return float16(sm.path, sm.sha256)
 
 
 def build_tflite_dynamic_int8(ctx: BuildContext) -> Artifact:
-    from optimizers.tflite_quant import dynamic_range_int8
+    from edgebench.optimizers.tflite_quant import dynamic_range_int8
     sm = _tf_graph(ctx)
     return dynamic_range_int8(sm.path, sm.sha256)
 
 
 def _tflite_int8(ctx: BuildContext, io_type: str) -> Artifact:
-    from optimizers.tflite_quant import full_integer_int8
+    from edgebench.optimizers.tflite_quant import full_integer_int8
     sm = _tf_graph(ctx)
     names = ctx.input_names or [f"input_{i}" for i in range(len(ctx.data.inputs))]
     return full_integer_int8(sm.path, sm.sha256, ctx.calibration(names), io_type)
@@ -176,20 +176,20 @@ def _onnx_input_names(path: str) -> list[str]:
 
 
 def build_onnx_simplified(ctx: BuildContext) -> Artifact:
-    from optimizers.onnx_passes import simplify
+    from edgebench.optimizers.onnx_passes import simplify
     return simplify(ctx.variant("onnx-fp32"))
 
 
 def build_onnx_optimized(ctx: BuildContext) -> Artifact:
-    from optimizers.onnx_passes import ort_optimize
+    from edgebench.optimizers.onnx_passes import ort_optimize
     level = ctx.profile.optimization.get("onnx_offline_level",
                                          ctx.profile.onnxruntime.get("graph_optimization_level", "all"))
     return ort_optimize(ctx.variant("onnx-fp32"), level)
 
 
 def build_onnx_transformer(ctx: BuildContext) -> Artifact:
-    from optimizers.errors import PassSkipped
-    from optimizers.onnx_passes import transformer_fusions
+    from edgebench.optimizers.errors import PassSkipped
+    from edgebench.optimizers.onnx_passes import transformer_fusions
     try:
         return transformer_fusions(ctx.variant("onnx-fp32"),
                                    ctx.profile.optimization.get("transformer_model_type", "bert"))
@@ -198,13 +198,13 @@ def build_onnx_transformer(ctx: BuildContext) -> Artifact:
 
 
 def build_onnx_dynamic_int8(ctx: BuildContext) -> Artifact:
-    from optimizers.onnx_quant import DynamicOptions, dynamic_quantize
+    from edgebench.optimizers.onnx_quant import DynamicOptions, dynamic_quantize
     return dynamic_quantize(ctx.variant("onnx-fp32"), DynamicOptions(**ctx.profile.quantization.get("onnx_dynamic", {})))
 
 
 def _static_builder(settings: dict[str, Any]) -> Callable[[BuildContext], Artifact]:
     def build(ctx: BuildContext) -> Artifact:
-        from optimizers.onnx_quant import StaticOptions, pre_process, static_quantize
+        from edgebench.optimizers.onnx_quant import StaticOptions, pre_process, static_quantize
         options = StaticOptions(**settings)
         model = ctx.variant("onnx-fp32")
         if options.pre_process:
@@ -214,7 +214,7 @@ def _static_builder(settings: dict[str, Any]) -> Callable[[BuildContext], Artifa
 
 
 def build_ort_format(ctx: BuildContext) -> Artifact:
-    from optimizers.onnx_passes import to_ort_format
+    from edgebench.optimizers.onnx_passes import to_ort_format
     start = ctx.profile.optimization.get("ort_format_source", "onnx-fp32")
     if start == "ort-format":
         raise ValueError("optimization.ort_format_source cannot be ort-format itself")
@@ -253,7 +253,7 @@ VARIANTS: dict[str, VariantSpec] = {s.name: s for s in [
 
 def static_specs(profile: Any) -> list[VariantSpec]:
     """One variant per [[quantization.onnx_static]] candidate of the profile (one default candidate if none)."""
-    from hardware_profiles.optimizer_settings import static_candidates
+    from edgebench.hardware_profiles.optimizer_settings import static_candidates
 
     cands = static_candidates(profile.quantization) or [{}]
     specs = []
@@ -275,7 +275,7 @@ def registry(profile: Any) -> dict[str, VariantSpec]:
 
 def plan_variants(names: list[str] | None, profile: Any) -> list[VariantSpec]:
     """The specs to build, in order: the given names or the profile's; `onnx-static-int8` means every candidate."""
-    from benchmarks.errors import UserError
+    from edgebench.results.errors import UserError
 
     reg = registry(profile)
     statics = [s.name for s in static_specs(profile)]
@@ -301,7 +301,7 @@ class Built:
 def build_all(ctx: BuildContext, specs: list[VariantSpec], on_start: Callable[[str], None] | None = None
               ) -> list[Built]:
     """Build every spec; a failing pass costs its own variant (and those made from it) only."""
-    from optimizers.errors import one_line
+    from edgebench.optimizers.errors import one_line
 
     out = []
     for spec in specs:

@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.subproc import failure_reason, run_child
-from reports.stability import instability_warnings
-from reports.stats import latency_stats
+from edgebench.benchmarks.isolation.subproc import failure_reason, run_child
+from edgebench.results.stability import instability_warnings
+from edgebench.results.stats import latency_stats
 
 # processes x values (one inference per value, so percentiles are per-inference latencies);
 # `budget` is the seconds of timed inferences per process, which sets the value count from the model's speed.
@@ -54,7 +54,7 @@ def _parse_marker(stdout: str) -> dict[str, Any]:
 
 def describe(runtime: str, model: str, settings: dict[str, Any], timeout: float,
              max_rss_mb: float | None = None) -> dict[str, Any]:
-    res = run_child(["-m", "benchmarks.evaluate", "--runtime", runtime, "--model", model, "--settings",
+    res = run_child(["-m", "edgebench.benchmarks.measure.evaluate", "--runtime", runtime, "--model", model, "--settings",
                      json.dumps(settings), "--describe"], timeout, _child_env(), max_rss_mb)
     if res.returncode != 0 or res.timed_out:
         raise MeasureError(failure_reason(res, f"loading the model in {runtime}", timeout))
@@ -64,7 +64,7 @@ def describe(runtime: str, model: str, settings: dict[str, Any], timeout: float,
 def evaluate(runtime: str, model: str, settings: dict[str, Any], inputs_npz: Path, outputs_npz: Path,
              timeout: float, max_rss_mb: float | None = None) -> Evaluation:
     """Load test + outputs on every evaluation sample, in a child process."""
-    res = run_child(["-m", "benchmarks.evaluate", "--runtime", runtime, "--model", model, "--settings",
+    res = run_child(["-m", "edgebench.benchmarks.measure.evaluate", "--runtime", runtime, "--model", model, "--settings",
                      json.dumps(settings), "--inputs", str(inputs_npz), "--outputs", str(outputs_npz)],
                     timeout, _child_env(), max_rss_mb)
     if res.returncode != 0 or res.timed_out:
@@ -92,7 +92,7 @@ def run_pyperf(bench_name: str, runtime: str, model: str, threads: int, settings
     sidecar = workdir / f"{safe}.workers.jsonl"
     for p in (out_json, sidecar):
         p.unlink(missing_ok=True)
-    args = ["-m", "benchmarks.worker", "--model", model, "--runtime", runtime, "--threads", str(threads),
+    args = ["-m", "edgebench.benchmarks.measure.worker", "--model", model, "--runtime", runtime, "--threads", str(threads),
             "--inputs", str(inputs_npz), "--settings", json.dumps(settings), "--sidecar", str(sidecar),
             "--bench-name", bench_name, *pyperf_args(mode, seconds_per_inference), "--inherit-environ", INHERIT_ENV,
             "--quiet", "--output", str(out_json)]
@@ -134,8 +134,8 @@ def summarize(pyperf_json: Path, sidecar: Path) -> dict[str, Any]:
 
 def op_profile(model: str, threads: int, settings: dict[str, Any], inputs_npz: Path, out_json: Path,
                timeout: float) -> dict[str, Any]:
-    """Run benchmarks.opprofile in a child process; returns its summary (operators ranked by share of node time)."""
-    res = run_child(["-m", "benchmarks.opprofile", "--model", model, "--inputs", str(inputs_npz), "--out",
+    """Run edgebench.benchmarks.measure.opprofile in a child process; returns its summary (operators ranked by share of node time)."""
+    res = run_child(["-m", "edgebench.benchmarks.measure.opprofile", "--model", model, "--inputs", str(inputs_npz), "--out",
                      str(out_json), "--threads", str(threads), "--settings", json.dumps(settings)], timeout,
                     _child_env())
     if res.returncode != 0 or res.timed_out or not out_json.is_file():

@@ -14,6 +14,7 @@ in 50 ms; the record still fails, with the figure that was seen.
 from __future__ import annotations
 
 import os
+import signal
 import threading
 from pathlib import Path
 
@@ -56,6 +57,14 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
+def kill_group(pid: int) -> None:
+    """SIGKILL the process group led by `pid` (our children start their own session); gone already is fine."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 class MemoryWatch:
     """Kill the process group of `pid` when any process in its tree has more than `limit_mb` resident."""
 
@@ -66,7 +75,7 @@ class MemoryWatch:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="edgebench-memory-watch", daemon=True)
 
-    def __enter__(self) -> "MemoryWatch":
+    def __enter__(self) -> MemoryWatch:
         self._thread.start()
         return self
 
@@ -80,7 +89,6 @@ class MemoryWatch:
                 rss = rss_mb(p)
                 if rss is not None and rss > self.limit_mb:
                     self.exceeded_mb = rss
-                    from benchmarks.subproc import kill_group
                     kill_group(self.pid)
                     return
 

@@ -8,7 +8,7 @@ import socket
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from hardware_profiles import host_arch
+from edgebench.hardware_profiles import host_arch
 
 PACKAGES = ("edgebench", "tensorflow", "tensorflow-cpu", "keras", "tf2onnx", "onnx", "onnxruntime", "onnxsim",
             "ai-edge-litert", "pyperf", "numpy", "rich", "plotly")

@@ -1,0 +1,36 @@
+"""What a run is asked to do (RunOptions) and how it tells the user about progress (Reporter)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from edgebench.hardware_profiles import Profile
+
+
+class Reporter(Protocol):
+    def stage(self, text: str, total: int | None = None) -> None: ...
+    def advance(self, text: str | None = None) -> None: ...
+    def note(self, text: str) -> None: ...
+
+
+class SilentReporter:
+    def stage(self, text: str, total: int | None = None) -> None: ...
+    def advance(self, text: str | None = None) -> None: ...
+    def note(self, text: str) -> None: ...
+
+
+@dataclass
+class RunOptions:
+    profile: Profile
+    out: Path
+    model: str | None = None
+    threads: list[int] | None = None
+    batches: list[int] | None = None
+    variants: list[str] | None = None
+    data: str | None = None
+    mode: str = "default"
+    timeout: float = 600.0
+    run_id: str = ""
+    resume: Prior | None = None  # set when finishing an interrupted run
+    op_profile: bool = False
