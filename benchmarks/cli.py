@@ -7,8 +7,8 @@ import json
 import os
 import signal
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 EXIT_OK, EXIT_FAILED_RECORDS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -184,6 +184,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from edgebench.reports.compare import compare_runs, compare_text, regressions
 
     result = compare_runs(args.a, args.b)
+    _warn_skipped(result["skipped"])
     if args.json:
         sys.stdout.write(json.dumps(result, indent=1) + "\n")
     else:
@@ -205,11 +206,10 @@ def _default_profile() -> str:
 def cmd_run(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    from edgebench.benchmarks.run import resume
     from edgebench.benchmarks.run.pipeline import RunOptions, run_benchmarks
     from edgebench.hardware_profiles import load_profile
     from edgebench.reports.table import op_profile_text, print_table, run_messages
-
-    from edgebench.benchmarks.run import resume
 
     if args.resume:
         resume.check_resume_flags(args)
@@ -298,6 +298,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from edgebench.reports.html import REPORT_FILE, render_report
     from edgebench.reports.recommend import describe_pick, recommend
     from edgebench.reports.rundata import load_run_data
+    from edgebench.results.contract import SKIPPED_KEY
 
     out = Path(args.output)
     if out.is_dir():
@@ -305,6 +306,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if not out.parent.is_dir():
         raise _user_error(f"cannot write {out}: directory {out.parent} does not exist")
     runs = load_run_data(args.runs)
+    _warn_skipped([w for run in runs for w in run.doc[SKIPPED_KEY]])
     text = render_report(runs, plotly=args.plotly)
     try:
         out.write_text(text, encoding="utf-8")
@@ -319,6 +321,12 @@ def cmd_report(args: argparse.Namespace) -> int:
                   f"{'embedded' if args.plotly == 'embed' else 'from the CDN'})", markup=False, highlight=False,
                   soft_wrap=True)
     return EXIT_OK
+
+
+def _warn_skipped(lines: list[str]) -> None:
+    """Damaged records that a reader left out: one warning line each, the rest of the file is still reported."""
+    for line in lines:
+        sys.stderr.write(f"bench: warning: skipped a damaged record: {line}\n")
 
 
 class _SimpleReporter:
@@ -369,10 +377,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return EXIT_USAGE
-    from edgebench.results.errors import UserError
     from edgebench.hardware_profiles import ProfileError
     from edgebench.optimizers.convert import ConversionError
-    from edgebench.results.contract import ResultsError
+    from edgebench.results.errors import ResultsError, UserError
     try:
         if args.command == "profiles":
             return cmd_profiles(args)

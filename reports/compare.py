@@ -11,13 +11,16 @@ import math
 from pathlib import Path
 from typing import Any
 
-from edgebench.results.contract import PYPERF_FILE, ResultsError, load_run
+from edgebench.reports.rundata import benchmark_name
+from edgebench.results.contract import PYPERF_FILE, SKIPPED_KEY, load_run
+from edgebench.results.errors import ResultsError
+from edgebench.results.record import Record, record_key
 
 ALPHA = 0.05
 
 
-def record_key(rec: dict[str, Any], with_model: bool) -> tuple:
-    key = (rec.get("runtime"), rec.get("variant"), rec.get("settings_label"), rec.get("threads"), rec.get("batch", 1))
+def _key(rec: Record, with_model: bool) -> tuple[Any, ...]:
+    key = tuple(record_key(rec))
     return ((rec.get("model"),) + key) if with_model else key
 
 
@@ -27,13 +30,19 @@ def load_samples(run_path: str | Path) -> dict[str, list[float]]:
     p = (p if p.is_dir() else p.parent) / PYPERF_FILE
     if not p.is_file():
         return {}
-    doc = json.loads(p.read_text(encoding="utf-8"))
-    out: dict[str, list[float]] = {}
-    for bench in doc.get("benchmarks", []):
-        name = bench.get("metadata", {}).get("name") or doc.get("metadata", {}).get("name")
-        values = [v for run in bench.get("runs", []) for v in run.get("values", [])]
-        if name:
-            out[name] = values
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8"))
+        out: dict[str, list[float]] = {}
+        for bench in doc.get("benchmarks", []):
+            name = bench.get("metadata", {}).get("name") or doc.get("metadata", {}).get("name")
+            values = [float(v) for run in bench.get("runs", []) for v in run.get("values", [])]
+            if name:
+                out[str(name)] = values
+    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
+        raise ResultsError(f"{p} is damaged ({' '.join(str(exc).split())[:120]}); re-run the benchmark or delete "
+                           "the file to compare medians without significance tests") from None
+    except (AttributeError, TypeError):
+        raise ResultsError(f"{p} is not a pyperf benchmark suite (unexpected structure)") from None
     return out
 
 
@@ -52,10 +61,10 @@ def compare_runs(path_a: str | Path, path_b: str | Path, min_change: float = 0.0
     single_model = len({r.get("model") for r in a["results"]}) == 1 and len({r.get("model") for r in b["results"]}) == 1
     with_model = not single_model
     samples_a, samples_b = load_samples(path_a), load_samples(path_b)
-    b_by_key = {record_key(r, with_model): r for r in b["results"]}
+    b_by_key = {_key(r, with_model): r for r in b["results"]}
     rows = []
     for ra in a["results"]:
-        rb = b_by_key.get(record_key(ra, with_model))
+        rb = b_by_key.get(_key(ra, with_model))
         if rb is None:
             continue
         row: dict[str, Any] = {"runtime": ra.get("runtime"), "variant": ra.get("variant"),
@@ -64,7 +73,7 @@ def compare_runs(path_a: str | Path, path_b: str | Path, min_change: float = 0.0
                                "p_value": None, "significant": False, "verdict": "not comparable"}
         if ra.get("status") == "ok" and rb.get("status") == "ok":
             ma, mb = ra["latency_ms"]["median"], rb["latency_ms"]["median"]
-            p = welch_p_value(samples_a.get(ra["benchmark"], []), samples_b.get(rb["benchmark"], []))
+            p = welch_p_value(samples_a.get(benchmark_name(a, ra), []), samples_b.get(benchmark_name(b, rb), []))
             ratio = mb / ma if ma else None
             significant = p is not None and p < ALPHA
             verdict = "same"
@@ -78,7 +87,8 @@ def compare_runs(path_a: str | Path, path_b: str | Path, min_change: float = 0.0
     if not rows:
         raise ResultsError(f"no matching records between {path_a} and {path_b} (same runtime, variant, threads, batch)")
     return {"a": str(path_a), "b": str(path_b), "a_host": a.get("host", {}).get("cpu_model"),
-            "b_host": b.get("host", {}).get("cpu_model"), "rows": rows}
+            "b_host": b.get("host", {}).get("cpu_model"), "rows": rows,
+            "skipped": [*a[SKIPPED_KEY], *b[SKIPPED_KEY]]}
 
 
 def regressions(result: dict[str, Any], threshold_pct: float) -> list[dict[str, Any]]:

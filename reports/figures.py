@@ -6,14 +6,24 @@ comes from a results file goes through `_t`, which escapes it; plotly shows the 
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from edgebench.reports.fields import (accuracy_metric, batch_of, dig_num, is_ok, median_ms, num, runtime_name, threads_of,
-                            within_budget)
+from edgebench.reports.fields import (
+    accuracy_metric,
+    batch_of,
+    dig_num,
+    is_ok,
+    median_ms,
+    num,
+    runtime_name,
+    threads_of,
+    within_budget,
+)
 from edgebench.reports.pareto import pareto_front
 from edgebench.reports.rundata import RunData
 from edgebench.reports.runtime_pairs import runtime_pairs

@@ -11,18 +11,31 @@ import datetime as dt
 import hashlib
 import html
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-from edgebench.reports.fields import (accuracy_metric, batch_of, budget_violations, dig, dig_num, fmt, is_ok, median_ms,
-                            record_warnings, runtime_name, text, threads_of, within_budget)
+from edgebench.reports.fields import (
+    accuracy_metric,
+    batch_of,
+    budget_violations,
+    dig,
+    dig_num,
+    fmt,
+    is_ok,
+    median_ms,
+    record_warnings,
+    runtime_name,
+    text,
+    threads_of,
+    within_budget,
+)
 from edgebench.reports.figures import Chart, build_charts
 from edgebench.reports.recommend import Recommendation, recommend
-from edgebench.results.contract import write_text_atomic
 from edgebench.reports.rundata import RunData, load_run_data
 from edgebench.reports.runtime_pairs import runtime_pairs
-from edgebench.reports.table import COLUMNS, sort_key
-from edgebench.reports.table import variant_label
+from edgebench.reports.table import COLUMNS, sort_key, variant_label
+from edgebench.results.contract import write_text_atomic
 
 PLOTLY_MODES = ("embed", "cdn")
 REPORT_FILE = "report.html"

@@ -1,7 +1,7 @@
 """The Pareto front of (latency, accuracy) points: lower latency and higher accuracy are better."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 
 def dominates(a: tuple[float, float], b: tuple[float, float]) -> bool:

@@ -1,8 +1,9 @@
 """The recommended variant per run (profile and host) and runtime: the fastest within the accuracy budget."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from edgebench.reports.fields import batch_of, is_ok, median_ms, runtime_name, threads_of, within_budget
 

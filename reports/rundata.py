@@ -1,12 +1,14 @@
 """One run as a report sees it: results.json, the raw latency samples from pyperf.json, and a label for merging."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from edgebench.reports.fields import batch_of, dig, text, threads_of
 from edgebench.results.contract import PYPERF_FILE, load_run, results_path
+from edgebench.results.record import bench_name
 
 
 @dataclass
@@ -30,8 +32,8 @@ def benchmark_name(doc: dict[str, Any], rec: dict[str, Any]) -> str:
     if isinstance(rec.get("benchmark"), str):
         return rec["benchmark"]
     model = text(rec.get("model") or dig(doc, "model", "name"), "?")
-    name = f"{model}/{rec.get('runtime')}/{rec.get('variant')}/t{threads_of(rec)}"
-    return name if batch_of(rec) == 1 else f"{name}/b{batch_of(rec)}"
+    return bench_name(model, str(rec.get("runtime")), str(rec.get("variant")), threads_of(rec), batch_of(rec),
+                      rec.get("settings_label"))
 
 
 def load_samples(pyperf_json: Path) -> tuple[dict[str, list[float]], str | None]:

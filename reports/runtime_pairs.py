@@ -1,8 +1,9 @@
 """LiteRT against ONNX Runtime, variant for variant: the runtimes' variants paired by numeric precision."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from edgebench.reports.fields import batch_of, is_ok, median_ms, threads_of, within_budget
 

@@ -8,11 +8,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+from edgebench.results.errors import ResultsError
+from edgebench.results.record import Record, validate_record
+
 SCHEMA_VERSION = "1.0"
 RESULTS_FILE = "results.json"
 PYPERF_FILE = "pyperf.json"
-REQUIRED_RECORD_KEYS = ("runtime", "variant", "threads", "status", "latency_ms", "cold_start_ms", "peak_rss_mb",
-                        "model_bytes", "accuracy", "artifact")
+REQUIRED_RECORD_KEYS = tuple(sorted(Record.__required_keys__))
+SKIPPED_KEY = "_skipped"  # set by load_run: one line per damaged record it left out
 
 
 def write_text_atomic(path: str | Path, text: str) -> Path:
@@ -24,10 +27,6 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
     return out
 
 
-class ResultsError(ValueError):
-    """A results file that cannot be read; the message is one line for the user."""
-
-
 def _major(version: str) -> int:
     try:
         return int(str(version).split(".")[0])
@@ -35,16 +34,31 @@ def _major(version: str) -> int:
         raise ResultsError(f"invalid schema_version {version!r}") from None
 
 
-def check_schema(doc: dict[str, Any], source: str) -> None:
+def check_schema(doc: Any, source: str) -> None:
     if not isinstance(doc, dict) or "schema_version" not in doc or not isinstance(doc.get("results"), list):
         raise ResultsError(f"{source} is not an edgebench results file (no schema_version/results)")
     if _major(doc["schema_version"]) > _major(SCHEMA_VERSION):
         raise ResultsError(f"{source} has schema_version {doc['schema_version']}, newer than this edgebench reads "
                            f"({SCHEMA_VERSION}); upgrade edgebench")
+
+
+def valid_records(doc: dict[str, Any], source: str, skip_damaged: bool) -> tuple[list[Record], list[str]]:
+    """The records that follow the Record type, and one line per damaged one (each names the record and the field).
+
+    With skip_damaged, damaged records are left out as long as one record is usable; otherwise the first is an error.
+    """
+    good: list[Record] = []
+    damaged: list[str] = []
     for i, rec in enumerate(doc["results"]):
-        missing = [k for k in REQUIRED_RECORD_KEYS if k not in rec]
-        if missing:
-            raise ResultsError(f"{source}: record {i} lacks {', '.join(missing)}")
+        name = rec.get("benchmark") if isinstance(rec, dict) else None
+        try:
+            good.append(validate_record(rec, f"{source}: record {i}" + (f" ({name})" if isinstance(name, str) else "")))
+        except ResultsError as exc:
+            damaged.append(str(exc))
+    if damaged and (not skip_damaged or not good):
+        more = f" (and {len(damaged) - 1} more damaged record(s))" if len(damaged) > 1 else ""
+        raise ResultsError(damaged[0] + more)
+    return good, damaged
 
 
 def results_path(path: str | Path) -> Path:
@@ -52,8 +66,9 @@ def results_path(path: str | Path) -> Path:
     return p / RESULTS_FILE if p.is_dir() else p
 
 
-def load_run(path: str | Path) -> dict[str, Any]:
-    """Load and validate one run: a run directory or its results.json."""
+def load_run(path: str | Path, skip_damaged: bool = True) -> dict[str, Any]:
+    """Load and validate one run: a run directory or its results.json. Damaged records are left out with one line
+    each under SKIPPED_KEY (or, with skip_damaged=False or when none is usable, the first ends in ResultsError)."""
     p = results_path(path)
     if not p.is_file():
         raise ResultsError(f"no results file at {p}")
@@ -62,5 +77,6 @@ def load_run(path: str | Path) -> dict[str, Any]:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ResultsError(f"{p} is not valid JSON: {exc}") from None
     check_schema(doc, str(p))
+    doc["results"], doc[SKIPPED_KEY] = valid_records(doc, str(p), skip_damaged)
     doc.setdefault("_source", str(p))
     return doc

@@ -3,3 +3,7 @@
 
 class UserError(Exception):
     """Bad input from the user: a missing file, an unknown format, a bad profile, conflicting flags."""
+
+
+class ResultsError(ValueError):
+    """A results file that cannot be read; the message is one line for the user."""

@@ -8,7 +8,7 @@ machine) is checked as well.
 from __future__ import annotations
 
 import statistics
-from typing import Sequence
+from collections.abc import Sequence
 
 from edgebench.results.stats import percentile
 

@@ -7,7 +7,6 @@ import zipfile
 
 import numpy as np
 import pytest
-
 from conftest import run_bench
 from reliability_models import keras_naming, keras_with_lambda, onnx_with_external_data
 

@@ -60,6 +60,7 @@ def test_training_recipe_runs_and_saves_a_loadable_model(tmp_path):
 def test_bench_run_with_no_model_measures_the_packaged_model_on_its_embedded_digits(tmp_path):
     """The headline command on the model every user gets: both runtimes, real labels, a real accuracy."""
     from conftest import load_results, run_bench
+
     from edgebench.benchmarks.build.default_model import model_path
 
     out = tmp_path / "run"

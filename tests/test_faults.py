@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import load_results, run_bench
 from reliability_models import onnx_needing_memory, tflite_with_op
 

@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 from edgebench.benchmarks.build.convertproc import ConverterProcess, source_specs
-from edgebench.results.errors import UserError
-from edgebench.benchmarks.measure.pyperf_run import MeasureError, describe
 from edgebench.benchmarks.build.sources import detect_source
+from edgebench.benchmarks.measure.pyperf_run import MeasureError, describe
+from edgebench.results.errors import UserError
 
 EXAMPLES = int(os.environ.get("EDGEBENCH_FUZZ_EXAMPLES", "25"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,

@@ -7,7 +7,6 @@ import sys
 import time
 
 import pytest
-
 from conftest import build_tiny_classifier, load_results, run_bench
 
 

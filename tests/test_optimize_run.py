@@ -5,9 +5,9 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import load_results, run_bench
 
 from edgebench.benchmarks.build.variants import plan_variants, registry
-from conftest import load_results, run_bench
 from edgebench.hardware_profiles import ProfileError, load_profile
 from edgebench.optimizers.artifacts import sha256_path
 

@@ -11,7 +11,6 @@ from edgebench.optimizers.artifacts import Artifact, sha256_path
 from edgebench.optimizers.calibration import CalibrationSet
 from edgebench.optimizers.convert import ConversionError
 
-
 # --- helpers: run a file in its runtime, compare outputs ---------------------------------------------------------
 
 def run_tflite(path: str, x: np.ndarray) -> np.ndarray:
@@ -282,7 +281,13 @@ def _if_branch_model(path: Path) -> None:
 
 
 def test_nothing_quantized_is_reported(tmp_path):
-    from edgebench.optimizers.onnx_quant import DynamicOptions, StaticOptions, dynamic_quantize, pre_process, static_quantize
+    from edgebench.optimizers.onnx_quant import (
+        DynamicOptions,
+        StaticOptions,
+        dynamic_quantize,
+        pre_process,
+        static_quantize,
+    )
 
     cal = calib(np.random.default_rng(3).standard_normal((8, 16)).astype(np.float32), "x")
     const, branches = tmp_path / "const.onnx", tmp_path / "if.onnx"

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import run_bench
+
 from edgebench.hardware_profiles import ProfileError, builtin_profiles, load_profile
 
 

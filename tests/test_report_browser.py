@@ -10,7 +10,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from conftest import run_bench
 from report_docs import hostile_run
 

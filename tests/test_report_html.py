@@ -5,9 +5,9 @@ import html as html_lib
 import re
 
 import pytest
-
 from conftest import load_results, run_bench
 from report_docs import evolved_run, hostile_run, write_doc
+
 from edgebench.reports.html import render_report
 from edgebench.reports.rundata import load_run_data
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import io
 import re
 
+from conftest import load_results
 from rich.console import Console
 
-from conftest import load_results
 from edgebench.reports.table import plain_table, print_table
 
 

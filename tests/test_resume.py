@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import BENCH, load_results, run_bench
 from test_faults import _leftovers
 

@@ -6,8 +6,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import load_results, run_bench
+
 from edgebench.results.contract import REQUIRED_RECORD_KEYS, SCHEMA_VERSION
 
 LATENCY_KEYS = {"median", "mean", "stdev", "p90", "p99", "min", "max", "n"}

@@ -5,24 +5,30 @@ asked for, the one to deploy if you quantize, and says how it compares with fp32
 """
 from __future__ import annotations
 
-from typing import Any
+from edgebench.results.record import Record, record_key
 
 BASELINES = {"litert": "tflite-fp32", "onnxruntime": "onnx-fp32"}
 
 
-def _median(rec: dict[str, Any]) -> float | None:
+def _median(rec: Record) -> float | None:
     return (rec.get("latency_ms") or {}).get("median")
 
 
-def mark_recommended(records: list[dict[str, Any]], groups: dict[str, str], group: str = "quantized") -> list[str]:
+def _vs_base(r: Record, base: Record | None) -> str:
+    mb, mr = (_median(base) if base else None), _median(r)
+    return f" = {mr / mb:.2f}x {base['variant']}" if base and mb and mr else ""
+
+
+def mark_recommended(records: list[Record], groups: dict[str, str], group: str = "quantized") -> list[str]:
     """Sets `recommended` on every record (True on the winners) and returns one note per (runtime, threads, batch).
 
     A candidate counts only when it was measured and its accuracy was checked and stayed within the budget: an
     unknown accuracy is not a pass.
     """
     notes = []
-    def key(r: dict[str, Any]) -> tuple:
-        return (r["runtime"], r["threads"], r.get("batch", 1), r.get("settings_label") or "")
+
+    def key(r: Record) -> tuple[str, int, int, str]:
+        return record_key(r).configuration()
 
     keys = sorted({key(r) for r in records})
     for rec in records:
@@ -36,18 +42,15 @@ def mark_recommended(records: list[dict[str, Any]], groups: dict[str, str], grou
         where = f"{runtime} t{threads}" + (f" b{batch}" if batch != 1 else "") + (f" [{label}]" if label else "")
         base = next((r for r in same if r["variant"] == BASELINES.get(runtime) and r.get("status") == "ok"), None)
 
-        def vs_base(r: dict[str, Any]) -> str:
-            return f" = {_median(r) / _median(base):.2f}x {base['variant']}" if base and _median(base) else ""
-
         if within:
             best = min(within, key=_median)
             best["recommended"] = True
             slower = base is not None and _median(base) and _median(best) >= _median(base)
             notes.append(f"{where}: recommended quantized variant {best['variant']} "
-                         f"({_median(best):.3f} ms{vs_base(best)}; fastest of {len(cands)} within the accuracy budget"
+                         f"({_median(best):.3f} ms{_vs_base(best, base)}; fastest of {len(cands)} within the accuracy budget"
                          + ("; no faster than fp32 here, so fp32 is the better deployment)" if slower else ")"))
         else:
             fastest = min(cands, key=_median)
             notes.append(f"{where}: no quantized variant stays within the accuracy budget; the fastest, "
-                         f"{fastest['variant']} ({_median(fastest):.3f} ms{vs_base(fastest)}), breaks it")
+                         f"{fastest['variant']} ({_median(fastest):.3f} ms{_vs_base(fastest, base)}), breaks it")
     return notes

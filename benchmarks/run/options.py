@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from edgebench.benchmarks.run.prior import Prior
 from edgebench.hardware_profiles import Profile
 
 

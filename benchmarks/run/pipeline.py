@@ -37,6 +37,7 @@ from edgebench.optimizers.errors import one_line
 from edgebench.results import __version__
 from edgebench.results.contract import SCHEMA_VERSION
 from edgebench.results.errors import UserError
+from edgebench.results.record import MeasuredOn, Record, new_record
 
 
 @dataclass
@@ -242,33 +243,20 @@ def _op_profiles(opts: RunOptions, built: list[BuiltVariant], threads: int, data
     writer.flush()
 
 
-def bench_name(model: str, runtime: str, variant: str, threads: int, batch: int, label: str | None = None) -> str:
-    name = f"{model}/{runtime}/{variant}/t{threads}"
-    if batch != 1:
-        name += f"/b{batch}"
-    return f"{name}/{label}" if label else name
-
-
 def _measure_one(opts: RunOptions, source: ModelSource, bv: BuiltVariant, threads: int, batch: int,
                  sweep: tuple[str | None, dict[str, Any]], data: DataSet, writer: RunWriter, host: dict[str, Any],
-                 host_is_target: bool) -> tuple[dict[str, Any], Path | None]:
+                 host_is_target: bool) -> tuple[Record, Path | None]:
     label, settings = sweep
-    name = bench_name(source.name, bv.runtime, bv.name, threads, batch, label)
-    record: dict[str, Any] = {
-        "benchmark": name, "model": source.name, "runtime": bv.runtime, "variant": bv.name, "threads": threads,
-        "batch": batch, "settings_label": label, "status": "failed", "error": bv.error, "latency_ms": None, "throughput_ips": None,
-        "cold_start_ms": None, "cold_start": None, "peak_rss_mb": None, "memory": None,
-        "model_bytes": size_bytes(bv.artifact.path) if bv.artifact else None,
-        "accuracy": bv.accuracy if isinstance(bv.accuracy, dict) else {},
-        "accuracy_budget": None, "artifact": dict(bv.artifact.to_dict(), lineage=bv.lineage) if bv.artifact else None,
-        "pass_notes": list(bv.artifact.notes) if bv.artifact else [], "recommended": False,
-        "runtime_settings": settings, "mode": opts.mode,
-        "measured_on": {"host_id": host["host_id"], "hostname": host["hostname"], "arch": host["arch"],
-                        "cpu_model": host["cpu_model"], "target_arch": opts.profile.target_arch,
-                        "host_is_target": host_is_target},
-        "timing_scope": "target" if host_is_target else "host",
-        "warnings": [],
-    }
+    measured_on = MeasuredOn(host_id=host["host_id"], hostname=host["hostname"], arch=host["arch"],
+                             cpu_model=host["cpu_model"], target_arch=opts.profile.target_arch,
+                             host_is_target=host_is_target)
+    record = new_record(model=source.name, runtime=bv.runtime, variant=bv.name, threads=threads, batch=batch,
+                        settings_label=label, runtime_settings=settings, mode=opts.mode, measured_on=measured_on,
+                        error=bv.error, model_bytes=size_bytes(bv.artifact.path) if bv.artifact else None,
+                        accuracy=bv.accuracy if isinstance(bv.accuracy, dict) else {},
+                        artifact=dict(bv.artifact.to_dict(), lineage=bv.lineage) if bv.artifact else None,
+                        pass_notes=list(bv.artifact.notes) if bv.artifact else [])
+    name = record["benchmark"]
     acc = record["accuracy"]
     if acc and "error" not in acc:
         violations = budget_violations(acc, opts.profile.min_top1_agreement, opts.profile.min_cosine)

@@ -5,14 +5,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from edgebench.results.errors import UserError
+from edgebench.results.contract import load_run
+from edgebench.results.errors import ResultsError, UserError
+from edgebench.results.record import RecordKey, record_key
 
 OPTIONS_KEY = "run_options"
-Key = tuple[str, str, int, int, "str | None"]  # variant, runtime, threads, batch, settings label (e.g. arena-off)
-
-
-def record_key(rec: dict[str, Any]) -> Key:
-    return (rec["variant"], rec["runtime"], int(rec["threads"]), int(rec.get("batch") or 1), rec.get("settings_label"))
 
 
 @dataclass
@@ -21,22 +18,21 @@ class Prior:
 
     run_dir: Path
     doc: dict[str, Any]
-    done: dict[Key, dict[str, Any]] = field(default_factory=dict)
-    samples: dict[Key, Path] = field(default_factory=dict)
+    done: dict[RecordKey, dict[str, Any]] = field(default_factory=dict)
+    samples: dict[RecordKey, Path] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     def pending(self, variant: str, runtime: str, threads: int, batch: int, label: str | None = None) -> bool:
-        return (variant, runtime, threads, batch, label) not in self.done
+        return RecordKey(variant, runtime, threads, batch, label) not in self.done
 
 
 def load_prior(run_dir: str | Path) -> tuple[dict[str, Any], Prior]:
     """(stored run options, what was measured); UserError when DIR cannot be resumed."""
-    from edgebench.results.contract import ResultsError, load_run
     d = Path(run_dir)
     if not d.is_dir():
         raise UserError(f"cannot resume {d}: no such directory")
     try:
-        doc = load_run(d)
+        doc = load_run(d, skip_damaged=False)
     except ResultsError as exc:
         raise UserError(f"cannot resume {d}: {exc}") from None
     options = doc.get(OPTIONS_KEY)
@@ -47,10 +43,7 @@ def load_prior(run_dir: str | Path) -> tuple[dict[str, Any], Prior]:
     work = d / "work"
     retried = 0
     for rec in doc["results"]:
-        try:
-            key = record_key(rec)
-        except (KeyError, TypeError, ValueError):
-            raise UserError(f"cannot resume {d}: a record in results.json lacks variant/runtime/threads") from None
+        key = record_key(rec)
         if rec.get("status") != "ok":
             retried += 1
             continue

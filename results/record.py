@@ -1,0 +1,228 @@
+"""The result record: the one definition of a record's fields, its key, its benchmark name, and its validation.
+
+`bench run` builds every record with `new_record` and fills the measured parts; every reader gets records through
+`validate_record`, so a damaged file is reported as damaged (naming the field), never as failed benchmarks.
+"""
+# No `from __future__ import annotations` here: TypedDict reads Required[...] from the evaluated annotations.
+import math
+import sys
+import types
+import typing
+from typing import Any, NamedTuple, TypedDict, Union
+
+if sys.version_info >= (3, 11):
+    from typing import NotRequired, Required
+else:  # pragma: no cover
+    from typing_extensions import NotRequired, Required
+
+from edgebench.results.errors import ResultsError
+
+
+class Latency(TypedDict, total=False):
+    """Per-inference latency statistics (ms) from the raw samples; n is the sample count."""
+
+    median: Required[float]
+    mean: float
+    stdev: float
+    p90: float
+    p99: float
+    min: float
+    max: float
+    n: int
+
+
+class ColdStart(TypedDict, total=False):
+    load_ms: float
+    first_inference_ms: float
+    n: int
+
+
+class Memory(TypedDict, total=False):
+    peak_rss_mb: float
+    rss_after_import_mb: float
+    peak_rss_total_mb: float
+    peak_rss_during_load_mb: float
+    peak_reset_supported: bool
+
+
+class Accuracy(TypedDict, total=False):
+    """Outputs of a variant against the reference outputs on the same inputs, and which data that was."""
+
+    max_abs_error: float
+    cosine: float
+    cosine_min: float
+    top1_agreement: float
+    top1_accuracy: float
+    samples: int
+    data: str
+    error: str
+
+
+class AccuracyBudget(TypedDict):
+    ok: bool
+    violations: list[str]
+
+
+class MeasuredOn(TypedDict, total=False):
+    host_id: str
+    hostname: str
+    arch: str
+    cpu_model: str
+    target_arch: str
+    host_is_target: bool
+
+
+class Figures(TypedDict, total=False):
+    """What one pyperf measurement adds to a record."""
+
+    latency_ms: Latency
+    processes: int
+    warnings: list[str]
+    cold_start_ms: float | None
+    cold_start: ColdStart | None
+    peak_rss_mb: float | None
+    memory: Memory | None
+
+
+class Record(TypedDict, total=False):
+    """One (variant, runtime, threads, batch, settings) benchmark of a run; `status` says whether it was measured."""
+
+    benchmark: str
+    model: str
+    runtime: Required[str]
+    variant: Required[str]
+    threads: Required[int]
+    batch: int
+    settings_label: str | None
+    status: Required[str]
+    error: str | None
+    latency_ms: Required[Latency | None]
+    throughput_ips: float | None
+    cold_start_ms: Required[float | None]
+    cold_start: ColdStart | None
+    peak_rss_mb: Required[float | None]
+    memory: Memory | None
+    model_bytes: Required[int | None]
+    accuracy: Required[Accuracy | None]
+    accuracy_budget: AccuracyBudget | None
+    artifact: Required[dict[str, Any] | None]  # optimizers.artifacts.Artifact.to_dict() plus its lineage
+    pass_notes: list[str]
+    recommended: bool
+    runtime_settings: dict[str, Any]
+    mode: str
+    measured_on: MeasuredOn
+    timing_scope: str
+    warnings: list[str]
+    processes: NotRequired[int]
+
+
+class RecordKey(NamedTuple):
+    """What identifies a record within a run (and across runs of one model): resume, compare and candidates use it."""
+
+    variant: str
+    runtime: str
+    threads: int
+    batch: int
+    settings_label: str | None
+
+    def configuration(self) -> tuple[str, int, int, str]:
+        """The runtime configuration, the variant left out: the records that compete with each other."""
+        return (self.runtime, self.threads, self.batch, self.settings_label or "")
+
+
+def record_key(rec: Record | dict[str, Any]) -> RecordKey:
+    return RecordKey(str(rec["variant"]), str(rec["runtime"]), int(rec["threads"]), int(rec.get("batch") or 1),
+                     rec.get("settings_label"))
+
+
+def bench_name(model: str, runtime: str, variant: str, threads: int, batch: int = 1, label: str | None = None) -> str:
+    """The pyperf benchmark name: <model>/<runtime>/<variant>/t<threads>[/b<batch>][/<label>]."""
+    name = f"{model}/{runtime}/{variant}/t{threads}"
+    if batch != 1:
+        name += f"/b{batch}"
+    return f"{name}/{label}" if label else name
+
+
+def new_record(*, model: str, runtime: str, variant: str, threads: int, batch: int, settings_label: str | None,
+               runtime_settings: dict[str, Any], mode: str, measured_on: MeasuredOn, error: str | None,
+               model_bytes: int | None, accuracy: Accuracy, artifact: dict[str, Any] | None,
+               pass_notes: list[str]) -> Record:
+    """A record in its not-yet-measured state (status failed, no figures): measuring fills it in."""
+    return Record(
+        benchmark=bench_name(model, runtime, variant, threads, batch, settings_label), model=model, runtime=runtime,
+        variant=variant, threads=threads, batch=batch, settings_label=settings_label, status="failed", error=error,
+        latency_ms=None, throughput_ips=None, cold_start_ms=None, cold_start=None, peak_rss_mb=None, memory=None,
+        model_bytes=model_bytes, accuracy=accuracy, accuracy_budget=None, artifact=artifact, pass_notes=pass_notes,
+        recommended=False, runtime_settings=runtime_settings, mode=mode, measured_on=measured_on,
+        timing_scope="target" if measured_on["host_is_target"] else "host", warnings=[])
+
+
+# --- validation against the types above ----------------------------------------------------------------------------
+
+def validate_record(obj: Any, where: str) -> Record:
+    """`obj` as a Record, or ResultsError naming `where` and the first field that is missing or of the wrong type."""
+    problem = _check_typed_dict(obj, Record, "")
+    if problem:
+        raise ResultsError(f"{where}: {problem}")
+    return typing.cast(Record, obj)
+
+
+def _check_typed_dict(obj: Any, td: Any, path: str) -> str | None:
+    if not isinstance(obj, dict):
+        return f"{path or 'record'} must be an object, got {_shown(obj)}"
+    hints = typing.get_type_hints(td)
+    for key in sorted(td.__required_keys__):
+        if key not in obj:
+            return f"field {path}{key} is missing"
+    for key, hint in hints.items():
+        if key in obj:
+            problem = _check(obj[key], _unwrap(hint), f"{path}{key}")
+            if problem:
+                return problem
+    return None  # fields this version does not know are kept: a newer minor version may add them
+
+
+def _unwrap(hint: Any) -> Any:
+    while typing.get_origin(hint) in (Required, NotRequired):
+        hint = typing.get_args(hint)[0]
+    return hint
+
+
+def _check(value: Any, hint: Any, path: str) -> str | None:
+    origin = typing.get_origin(hint)
+    if origin in (Union, types.UnionType):
+        options = typing.get_args(hint)
+        if value is None and type(None) in options:
+            return None
+        problems = [_check(value, o, path) for o in options if o is not type(None)]
+        return None if any(p is None for p in problems) else problems[0]
+    if hint is Any:
+        return None
+    if isinstance(hint, type) and hasattr(hint, "__required_keys__"):
+        return _check_typed_dict(value, hint, path + ".")
+    if origin is list:
+        if not isinstance(value, list):
+            return f"field {path} must be a list, got {_shown(value)}"
+        (item,) = typing.get_args(hint)
+        for i, v in enumerate(value):
+            problem = _check(v, item, f"{path}[{i}]")
+            if problem:
+                return problem
+        return None
+    if origin is dict:
+        return None if isinstance(value, dict) else f"field {path} must be an object, got {_shown(value)}"
+    if hint is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        return None if ok else f"field {path} must be a number, got {_shown(value)}"
+    if hint is int:
+        ok = (isinstance(value, int) and not isinstance(value, bool)) or (
+            isinstance(value, float) and math.isfinite(value) and value.is_integer())
+        return None if ok else f"field {path} must be an integer, got {_shown(value)}"
+    if hint is type(None):
+        return None if value is None else f"field {path} must be null, got {_shown(value)}"
+    return None if isinstance(value, hint) else f"field {path} must be a {hint.__name__}, got {_shown(value)}"
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
