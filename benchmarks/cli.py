@@ -207,7 +207,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from edgebench.benchmarks.run import resume
-    from edgebench.benchmarks.run.pipeline import RunOptions, run_benchmarks
+    from edgebench.benchmarks.run.options import RunOptions
+    from edgebench.benchmarks.run.pipeline import run_benchmarks
     from edgebench.hardware_profiles import load_profile
     from edgebench.reports.table import op_profile_text, print_table, run_messages
 

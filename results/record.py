@@ -75,7 +75,7 @@ class MeasuredOn(TypedDict, total=False):
 class Figures(TypedDict, total=False):
     """What one pyperf measurement adds to a record."""
 
-    latency_ms: Latency
+    latency_ms: Latency | None
     processes: int
     warnings: list[str]
     cold_start_ms: float | None

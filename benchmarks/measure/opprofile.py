@@ -35,9 +35,9 @@ def summarize_trace(events: list[dict[str, Any]], runs: int) -> dict[str, Any]:
 
 def main() -> None:
     import numpy as np
+    import onnxruntime as ort
 
     from edgebench.benchmarks.measure.runtimes.ort import session_options
-    import onnxruntime as ort
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", required=True)

@@ -5,18 +5,29 @@ asked for, the one to deploy if you quantize, and says how it compares with fp32
 """
 from __future__ import annotations
 
+import math
+
 from edgebench.results.record import Record, record_key
 
 BASELINES = {"litert": "tflite-fp32", "onnxruntime": "onnx-fp32"}
 
 
-def _median(rec: Record) -> float | None:
-    return (rec.get("latency_ms") or {}).get("median")
+def _median(rec: Record) -> float:
+    """The record's median latency (ms); infinity when it has none, so it never wins."""
+    lat = rec.get("latency_ms")
+    return lat["median"] if lat and lat.get("median") else math.inf
+
+
+def _within_budget(rec: Record) -> bool:
+    """Only a checked accuracy that stayed within the budget counts: an unknown accuracy is not a pass."""
+    budget = rec.get("accuracy_budget")
+    return budget is not None and budget["ok"] is True
 
 
 def _vs_base(r: Record, base: Record | None) -> str:
-    mb, mr = (_median(base) if base else None), _median(r)
-    return f" = {mr / mb:.2f}x {base['variant']}" if base and mb and mr else ""
+    if base is None or _median(base) == math.inf:
+        return ""
+    return f" = {_median(r) / _median(base):.2f}x {base['variant']}"
 
 
 def mark_recommended(records: list[Record], groups: dict[str, str], group: str = "quantized") -> list[str]:
@@ -35,17 +46,17 @@ def mark_recommended(records: list[Record], groups: dict[str, str], group: str =
         rec["recommended"] = False
     for runtime, threads, batch, label in keys:
         same = [r for r in records if key(r) == (runtime, threads, batch, label)]
-        cands = [r for r in same if groups.get(r["variant"]) == group and r.get("status") == "ok" and _median(r)]
+        cands = [r for r in same if groups.get(r["variant"]) == group and r.get("status") == "ok" and _median(r) < math.inf]
         if not cands:
             continue
-        within = [r for r in cands if (r.get("accuracy_budget") or {}).get("ok") is True]
+        within = [r for r in cands if _within_budget(r)]
         where = f"{runtime} t{threads}" + (f" b{batch}" if batch != 1 else "") + (f" [{label}]" if label else "")
         base = next((r for r in same if r["variant"] == BASELINES.get(runtime) and r.get("status") == "ok"), None)
 
         if within:
             best = min(within, key=_median)
             best["recommended"] = True
-            slower = base is not None and _median(base) and _median(best) >= _median(base)
+            slower = base is not None and _median(best) >= _median(base)
             notes.append(f"{where}: recommended quantized variant {best['variant']} "
                          f"({_median(best):.3f} ms{_vs_base(best, base)}; fastest of {len(cands)} within the accuracy budget"
                          + ("; no faster than fp32 here, so fp32 is the better deployment)" if slower else ")"))

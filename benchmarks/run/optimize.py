@@ -16,7 +16,8 @@ def optimize_model(model: str | None, profile: Profile, out: Path, variants: lis
     import tempfile
 
     from edgebench.benchmarks.build.convertproc import ConverterProcess, source_specs
-    from edgebench.benchmarks.run.pipeline import SilentReporter, dataset_for, resolve_source
+    from edgebench.benchmarks.run.inputs import dataset_for, resolve_source
+    from edgebench.benchmarks.run.options import SilentReporter
     from edgebench.optimizers.manifest import deploy_copy, variant_entry, write_manifest
 
     reporter = reporter or SilentReporter()

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from edgebench.results.contract import PYPERF_FILE, RESULTS_FILE, write_text_atomic
+from edgebench.results.record import Record
 
 
 class RunWriter:
@@ -20,7 +21,7 @@ class RunWriter:
         self.doc = doc
         self.pyperf_files: list[Path] = []
 
-    def add(self, record: dict[str, Any], pyperf_json: Path | None = None) -> None:
+    def add(self, record: Record, pyperf_json: Path | None = None) -> None:
         self.doc["results"].append(record)
         if pyperf_json is not None:
             self.pyperf_files.append(pyperf_json)

@@ -1,0 +1,55 @@
+"""Stage 1 of a run: build the variants and the reference outputs in the converter child (TensorFlow lives there)."""
+from __future__ import annotations
+
+from typing import Any
+
+from edgebench.benchmarks.build.convertproc import ConverterProcess
+from edgebench.benchmarks.build.variants import VariantSpec
+from edgebench.benchmarks.run.context import BuiltVariant, RunContext
+from edgebench.benchmarks.run.settings import settings_sweep
+from edgebench.optimizers.calibration import RANDOM_CALIBRATION_NOTE
+from edgebench.optimizers.errors import one_line
+
+
+def still_needed(ctx: RunContext, specs: list[VariantSpec]) -> list[VariantSpec]:
+    """The variants with at least one benchmark left to measure (all of them, unless resuming)."""
+    return [s for s in specs if any(ctx.pending(s.name, s.runtime, t, b, label) for t in ctx.threads
+                                    for b in ctx.batches for label, _ in settings_sweep(ctx.opts.profile, s.runtime))]
+
+
+def build_variants(ctx: RunContext, converter: ConverterProcess, specs: list[VariantSpec]) -> list[BuiltVariant]:
+    """Every variant's file (or its one-line failure); a crashing converter costs its own variant only."""
+    ctx.reporter.stage("converting", total=len(specs))
+    built: list[BuiltVariant] = []
+    names = [s["name"] for s in ctx.io_specs]
+    for b in converter.build_all(specs, ctx.source, ctx.opts.profile, ctx.data, names, ctx.writer.work,
+                                 lambda name: ctx.reporter.advance(f"building {name}")):
+        if b.skipped:
+            ctx.note(f"{b.spec.name} skipped: {b.skipped}")
+            continue
+        built.append(BuiltVariant(name=b.spec.name, runtime=b.spec.runtime, artifact=b.artifact, error=b.error,
+                                  group=b.spec.group, lineage=b.lineage))
+    ctx.note(converter.conversion_summary())
+    if any(RANDOM_CALIBRATION_NOTE in bv.artifact.notes for bv in built if bv.artifact):
+        ctx.warn(RANDOM_CALIBRATION_NOTE)
+    return built
+
+
+def reference_outputs(ctx: RunContext, converter: ConverterProcess, handle: Any,
+                      built: list[BuiltVariant]) -> tuple[list[Any] | None, str | None]:
+    """(outputs, description) of the source model in Keras/TensorFlow, or (None, why not) when it cannot run.
+
+    Sources that TensorFlow does not run (.tflite, .onnx) have no handle: their reference is the source file on its
+    own runtime, taken during the accuracy stage.
+    """
+    if not handle or not built:
+        return None, None
+    ctx.reporter.stage(f"reference outputs ({ctx.source.format}) on {len(ctx.data.inputs[0])} samples")
+    framework = "Keras" if ctx.source.format == "keras" else "TensorFlow"
+    try:
+        outputs = converter.reference(ctx.source, ctx.io_specs, ctx.data.inputs, ctx.writer.work)
+        return outputs, f"source model in {framework}"
+    except Exception as exc:  # the variants are still measured, without an accuracy comparison
+        why = f"none (the source model failed in {framework}: {one_line(exc, 400)})"
+        ctx.warn(f"no accuracy figures: {why}")
+        return None, why

@@ -1,0 +1,65 @@
+"""One run's shared state: what was asked, what it runs on, and the documents it writes."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from edgebench.benchmarks.build.data import DataSet
+from edgebench.benchmarks.build.sources import ModelSource
+from edgebench.benchmarks.run.options import Reporter, RunOptions
+from edgebench.benchmarks.run.writer import RunWriter
+from edgebench.optimizers.artifacts import Artifact
+
+
+@dataclass
+class BuiltVariant:
+    """A variant as the run knows it once built: its file, its accuracy and what measuring it needs."""
+
+    name: str
+    runtime: str
+    artifact: Artifact | None = None
+    error: str | None = None
+    accuracy: dict[str, Any] = field(default_factory=dict)
+    outputs: list[Any] | None = None  # the variant's outputs on the evaluation inputs, until compared
+    seconds_per_inference: float = 1e-3
+    input_order: list[int] = field(default_factory=list)
+    group: str = "baseline"
+    lineage: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def path(self) -> str:
+        """The variant's file; only asked of a variant that was built (no error)."""
+        assert self.artifact is not None, f"{self.name} was not built"
+        return self.artifact.path
+
+
+@dataclass
+class RunContext:
+    opts: RunOptions
+    reporter: Reporter
+    source: ModelSource
+    io_specs: list[dict[str, Any]]
+    data: DataSet
+    host: dict[str, Any]
+    threads: list[int]
+    batches: list[int]
+    writer: RunWriter
+
+    @property
+    def doc(self) -> dict[str, Any]:
+        return self.writer.doc
+
+    @property
+    def host_is_target(self) -> bool:
+        return bool(self.host["arch"] == self.opts.profile.target_arch)
+
+    def note(self, text: str) -> None:
+        self.doc["notes"].append(text)
+
+    def warn(self, text: str) -> None:
+        self.doc["warnings"].append(text)
+
+    def pending(self, variant: str, runtime: str, threads: int, batch: int, label: str | None) -> bool:
+        """Whether this benchmark still needs measuring (always, unless finishing an interrupted run)."""
+        prior = self.opts.resume
+        return prior is None or prior.pending(variant, runtime, threads, batch, label)

@@ -1,0 +1,22 @@
+"""The runtime settings a profile asks for, expanded into the configurations a run measures."""
+from __future__ import annotations
+
+from typing import Any
+
+from edgebench.hardware_profiles import Profile
+
+Sweep = tuple[str | None, dict[str, Any]]  # (label such as "arena-off", settings passed to the runtime)
+
+
+def settings_sweep(profile: Profile, runtime: str) -> list[Sweep]:
+    """(label, settings) per runtime configuration to measure: a profile may list enable_cpu_mem_arena = [true, false]."""
+    base = dict(profile.litert if runtime == "litert" else profile.onnxruntime)
+    arena = base.get("enable_cpu_mem_arena", True)
+    if runtime == "onnxruntime" and isinstance(arena, list):
+        return [(f"arena-{'on' if a else 'off'}", dict(base, enable_cpu_mem_arena=bool(a))) for a in arena]
+    return [(None, base)]
+
+
+def runtime_settings(profile: Profile, runtime: str) -> dict[str, Any]:
+    """The runtime's settings with any sweep collapsed to its first value (used for load tests and accuracy)."""
+    return settings_sweep(profile, runtime)[0][1]
