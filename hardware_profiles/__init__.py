@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from edgebench.hardware_profiles.runtime_options import LiteRTOptions, OrtOptions
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -20,9 +22,10 @@ else:  # pragma: no cover
 PROFILE_DIR = Path(__file__).resolve().parent
 KNOWN_ARCHES = ("x86_64", "arm64")
 _KNOWN_SECTIONS = {"name", "description", "target_arch", "benchmark", "accuracy", "variants", "litert", "onnxruntime",
-                   "quantization", "optimization", "memory", "limits"}
-_TABLES = ("benchmark", "accuracy", "variants", "litert", "onnxruntime", "quantization", "optimization", "memory",
-           "limits")
+                   "quantization", "optimization", "limits"}
+_TABLES = ("benchmark", "accuracy", "variants", "litert", "onnxruntime", "quantization", "optimization", "limits")
+# Sections that once were accepted but never read: refused with a pointer to what does the job, not silently kept
+_RETIRED = {"memory": "[memory] was never read; a memory limit is [limits] max_rss_mb"}
 
 
 class ProfileError(ValueError):
@@ -39,8 +42,8 @@ class Profile:
     variants: tuple[str, ...]
     min_top1_agreement: float
     min_cosine: float
-    litert: dict[str, Any] = field(default_factory=dict)
-    onnxruntime: dict[str, Any] = field(default_factory=dict)
+    litert: LiteRTOptions = field(default_factory=LiteRTOptions)
+    onnxruntime: OrtOptions = field(default_factory=OrtOptions)
     quantization: dict[str, Any] = field(default_factory=dict)
     optimization: dict[str, Any] = field(default_factory=dict)
     source: str = ""
@@ -85,9 +88,10 @@ def _positive_int_list(value: Any, key: str, allow_all: bool) -> tuple:
 
 def parse_profile(data: dict[str, Any], source: str) -> Profile:
     """Validate a decoded TOML document; raises ProfileError naming the first problem."""
-    unknown = set(data) - _KNOWN_SECTIONS
+    unknown = sorted(set(data) - _KNOWN_SECTIONS)
     if unknown:
-        raise ProfileError(f"unknown key(s) {', '.join(sorted(unknown))} in profile {source}")
+        hints = "".join(f"; {_RETIRED[k]}" for k in unknown if k in _RETIRED)
+        raise ProfileError(f"unknown key(s) {', '.join(unknown)} in profile {source}{hints}")
     for key in ("name", "target_arch"):
         if not isinstance(data.get(key), str) or not data[key]:
             raise ProfileError(f"profile {source} lacks the string key '{key}'")
@@ -109,10 +113,11 @@ def parse_profile(data: dict[str, Any], source: str) -> Profile:
     problem = check(data.get("quantization", {}), data.get("optimization", {}))
     if problem:
         raise ProfileError(f"profile {source}: {problem}")
-
-    arena = data.get("onnxruntime", {}).get("enable_cpu_mem_arena", True)
-    if not (isinstance(arena, bool) or (isinstance(arena, list) and arena and all(isinstance(a, bool) for a in arena))):
-        raise ProfileError("onnxruntime.enable_cpu_mem_arena must be true, false or a list of both to measure each")
+    try:
+        litert = LiteRTOptions.from_table(data.get("litert", {}))
+        onnxruntime = OrtOptions.from_table(data.get("onnxruntime", {}))
+    except ValueError as exc:
+        raise ProfileError(f"profile {source}: {exc}") from None
     max_rss_mb = _limits(data.get("limits", {}))
     return Profile(
         name=data["name"],
@@ -123,8 +128,8 @@ def parse_profile(data: dict[str, Any], source: str) -> Profile:
         variants=tuple(variants),
         min_top1_agreement=float(acc.get("min_top1_agreement", 0.99)),
         min_cosine=float(acc.get("min_cosine", 0.99)),
-        litert=dict(data.get("litert", {})),
-        onnxruntime=dict(data.get("onnxruntime", {})),
+        litert=litert,
+        onnxruntime=onnxruntime,
         quantization=dict(data.get("quantization", {})),
         optimization=dict(data.get("optimization", {})),
         source=source,

@@ -55,7 +55,7 @@ def check(quantization: dict[str, Any], optimization: dict[str, Any]) -> str | N
     raw = quantization.get("onnx_static", [])
     if not isinstance(raw, (list, dict)):
         return "quantization.onnx_static must be a table or an array of tables ([[quantization.onnx_static]])"
-    names: set[str] = set()
+    names: set[str | None] = set()  # None: the one unnamed candidate a single-candidate profile may have
     for cand in static_candidates(quantization):
         problem = _unknown(cand, STATIC_KEYS, "quantization.onnx_static")
         if problem:

@@ -168,6 +168,8 @@ def test_onnx_external_data_inside_the_folder_is_fine(tmp_path):
     ('name = "p"\ntarget_arch = "x86_64"\n[limits]\nmax_rss_mb = -1\n', "limits.max_rss_mb must be a positive"),
     ('name = "p"\ntarget_arch = "x86_64"\n[limits]\nmax_rss_mb = true\n', "limits.max_rss_mb must be a positive"),
     ('name = "p"\ntarget_arch = "x86_64"\n[limits]\nmax_vms_mb = 1\n', "unknown key(s) max_vms_mb in [limits]"),
+    ('name = "p"\ntarget_arch = "x86_64"\n[onnxruntime]\ngraph_optimisation_level = "all"\n',
+     "unknown key 'graph_optimisation_level' in [onnxruntime] (known: enable_cpu_mem_arena, graph_optimization_level"),
     ("a = " + "[" * 5000, "nested too deeply"),
 ])
 def test_invalid_profiles(tmp_path, tiny_models, text, needle):

@@ -182,8 +182,7 @@ def build_onnx_simplified(ctx: BuildContext) -> Artifact:
 
 def build_onnx_optimized(ctx: BuildContext) -> Artifact:
     from edgebench.optimizers.onnx_passes import ort_optimize
-    level = ctx.profile.optimization.get("onnx_offline_level",
-                                         ctx.profile.onnxruntime.get("graph_optimization_level", "all"))
+    level = ctx.profile.optimization.get("onnx_offline_level", ctx.profile.onnxruntime.graph_optimization_level)
     return ort_optimize(ctx.variant("onnx-fp32"), level)
 
 

@@ -10,7 +10,7 @@ Sweep = tuple[str | None, dict[str, Any]]  # (label such as "arena-off", setting
 
 def settings_sweep(profile: Profile, runtime: str) -> list[Sweep]:
     """(label, settings) per runtime configuration to measure: a profile may list enable_cpu_mem_arena = [true, false]."""
-    base = dict(profile.litert if runtime == "litert" else profile.onnxruntime)
+    base = (profile.litert if runtime == "litert" else profile.onnxruntime).settings()
     arena = base.get("enable_cpu_mem_arena", True)
     if runtime == "onnxruntime" and isinstance(arena, list):
         return [(f"arena-{'on' if a else 'off'}", dict(base, enable_cpu_mem_arena=bool(a))) for a in arena]

@@ -22,9 +22,11 @@ def session_options(threads: int, settings: dict[str, Any]):
     level = settings.get("graph_optimization_level", "all")
     so.graph_optimization_level = getattr(ort.GraphOptimizationLevel, _LEVELS.get(level, "ORT_ENABLE_ALL"),
                                           ort.GraphOptimizationLevel.ORT_ENABLE_ALL)
-    spin = "1" if settings.get("intra_op_spinning", False) else "0"
-    so.add_session_config_entry("session.intra_op.allow_spinning", spin)
-    so.add_session_config_entry("session.inter_op.allow_spinning", spin)
+    spinning = settings.get("intra_op_spinning")
+    if spinning is not None:  # a profile that does not say keeps ONNX Runtime's own default (spinning on)
+        spin = "1" if spinning else "0"
+        so.add_session_config_entry("session.intra_op.allow_spinning", spin)
+        so.add_session_config_entry("session.inter_op.allow_spinning", spin)
     so.enable_cpu_mem_arena = bool(settings.get("enable_cpu_mem_arena", True))
     so.log_severity_level = 3
     return so
