@@ -94,7 +94,7 @@ def test_invalid_arena_lists_are_refused(tmp_path, arena):
 
 
 def test_an_arena_list_is_measured_once_per_value():
-    from edgebench.benchmarks.run.pipeline import settings_sweep
+    from edgebench.benchmarks.run.settings import settings_sweep
 
     p = load_profile("x86_64")
     assert p.onnxruntime.enable_cpu_mem_arena == (True, False)
@@ -117,7 +117,7 @@ def test_options_default_to_what_the_runtimes_do_unconfigured():
 def _ort_session_spinning(profile) -> str | None:
     """The spinning entry of the SessionOptions a worker makes from this profile's settings, sent as JSON."""
     from edgebench.benchmarks.measure.runtimes.ort import session_options
-    from edgebench.benchmarks.run.pipeline import settings_sweep
+    from edgebench.benchmarks.run.settings import settings_sweep
 
     settings = json.loads(json.dumps(settings_sweep(profile, "onnxruntime")[0][1]))
     so = session_options(1, settings)
