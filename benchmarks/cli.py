@@ -168,6 +168,8 @@ def cmd_profiles(args: argparse.Namespace) -> int:
                 console.print(f"[{section}]", markup=False)
                 for k, v in value.items():
                     console.print(f"  {k} = {pprint.pformat(v, compact=True)}", markup=False)
+                if section == "onnxruntime" and prof.onnxruntime.intra_op_spinning is None:
+                    console.print("  intra_op_spinning: not set, ONNX Runtime's default (on)", markup=False)
         return EXIT_OK
     table = Table(title="hardware profiles (bench profiles show NAME)")
     for col in ("name", "target", "threads", "batch", "variants", "description"):

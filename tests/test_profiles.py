@@ -101,7 +101,8 @@ def test_an_arena_list_is_measured_once_per_value():
     sweep = settings_sweep(p, "onnxruntime")
     assert [label for label, _ in sweep] == ["arena-on", "arena-off"]
     assert [s["enable_cpu_mem_arena"] for _, s in sweep] == [True, False]
-    assert sweep[0][1]["graph_optimization_level"] == "all" and sweep[0][1]["intra_op_spinning"] is False
+    # spinning is left at ONNX Runtime's default: each runtime is measured as its users run it
+    assert sweep[0][1]["graph_optimization_level"] == "all" and "intra_op_spinning" not in sweep[0][1]
     mobile = load_profile("mobile")
     assert settings_sweep(mobile, "onnxruntime") == [(None, mobile.onnxruntime.settings())]
     assert settings_sweep(p, "litert") == [(None, {"xnnpack": True})]

@@ -1,11 +1,14 @@
-"""Self-benchmark: is the suite's median the runtime's own speed? And how long do --fast and default runs take?
+"""Self-benchmark: is the suite's median each runtime's own speed, at every thread count of the profile?
 
-For each runtime, compares the 1-thread median that `bench run` records with a bare loop of `invoke()` calls
-timed one by one in a single fresh process on the same model file and input. Run on demand:
+For each runtime and each thread count, compares the fp32 median that `bench run` records with a bare loop of
+inferences timed one by one in a fresh process that uses the runtime the way its users do: ONNX Runtime with only
+`intra_op_num_threads` set (its own defaults for everything else, intra-op spinning included) and LiteRT with only
+`num_threads` (XNNPACK, its default). A suite figure more than 5% away from the bare loop fails the check: a
+handicapped runtime is a wrong result. Run on demand:
 
-    python benchmarks/selfcheck/overhead.py [MODEL] [--modes fast,default] [--bare-values 3000]
+    python benchmarks/selfcheck/overhead.py [MODEL] [--modes default,fast] [--profile x86_64] [--bare-values 3000]
 
-It prints one line per (mode, runtime) and the wall time of each `bench run`.
+It prints one line per (mode, runtime, threads) and the wall time of each `bench run`; exit 1 when a line fails.
 """
 from __future__ import annotations
 
@@ -18,65 +21,98 @@ import tempfile
 import time
 from pathlib import Path
 
+TOLERANCE = 0.05
+FP32 = "tflite-fp32,onnx-fp32"
 
-def bare_loop(runtime: str, model: str, inputs_npz: str, settings_json: str, values: int, warmups: int = 50) -> float:
-    """Median ms of single invoke() calls in this process (the same Session wrapper the workers use)."""
+
+def _bare_session(runtime: str, model: str, threads: int):  # noqa: ANN202  (a runtime object of either kind)
+    """A session exactly as a user of the runtime creates it: the thread count and nothing else."""
+    if runtime == "onnxruntime":
+        import onnxruntime as ort
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = threads
+        sess = ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
+        names = [i.name for i in sess.get_inputs()]
+        return lambda feed: sess.run(None, dict(zip(names, feed)))
+    from ai_edge_litert.interpreter import Interpreter
+    interp = Interpreter(model_path=model, num_threads=threads)
+    interp.allocate_tensors()
+    details = interp.get_input_details()
+
+    def run(feed: list) -> None:
+        for d, x in zip(details, feed):
+            interp.set_tensor(d["index"], x.astype(d["dtype"], copy=False))
+        interp.invoke()
+    return run
+
+
+def bare_loop(runtime: str, model: str, inputs_npz: str, threads: int, values: int, warmups: int = 50) -> float:
+    """Median ms of single inferences in this process, the runtime at its own defaults."""
     import numpy as np
 
-    from edgebench.benchmarks.measure.runtimes import open_runtime
     with np.load(inputs_npz, allow_pickle=False) as data:
-        inputs = [data[f"arr_{i}"] for i in range(len(data.files))]
-    session = open_runtime(runtime, model, 1, json.loads(settings_json))
-    session.prepare(inputs)
-    invoke, clock = session.invoke, time.perf_counter
+        feed = [data[f"arr_{i}"] for i in range(len(data.files))]
+    run, clock = _bare_session(runtime, model, threads), time.perf_counter
     for _ in range(warmups):
-        invoke()
+        run(feed)
     samples = []
     for _ in range(values):
         t0 = clock()
-        invoke()
+        run(feed)
         samples.append(clock() - t0)
     return statistics.median(samples) * 1e3
+
+
+def _run_suite(args: argparse.Namespace, mode: str) -> tuple[Path, float]:
+    out = Path(tempfile.mkdtemp(prefix=f"selfcheck-{mode}-")) / "run"
+    cmd = [str(Path(sys.executable).with_name("bench")), "run", *([args.model] if args.model else []),
+           "--variants", FP32, "--profile", args.profile, "--out", str(out), "--quiet"]
+    if mode != "default":
+        cmd.append(f"--{mode}")
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode not in (0, 1):
+        sys.exit(f"bench run failed: {(proc.stderr.strip().splitlines() or ['?'])[-1]}")
+    return out, time.perf_counter() - t0
+
+
+def _check_mode(args: argparse.Namespace, mode: str) -> bool:
+    out, wall = _run_suite(args, mode)
+    doc = json.loads((out / "results.json").read_text())
+    print(f"[{mode}] bench run wall time {wall:.1f} s ({len(doc['results'])} benchmarks, fp32 only)")
+    ok = True
+    for rec in doc["results"]:
+        if rec["status"] != "ok" or rec.get("batch", 1) != 1 or rec.get("settings_label") not in (None, "arena-on"):
+            continue
+        inputs = out / "work" / f"{rec['variant']}.b1.inputs.npz"
+        bare = subprocess.run([sys.executable, __file__, "--bare", rec["runtime"], rec["artifact"]["path"],
+                               str(inputs), str(rec["threads"]), "--bare-values", str(args.bare_values)],
+                              capture_output=True, text=True, check=True)
+        bare_ms = json.loads(bare.stdout.strip().splitlines()[-1])["median_ms"]
+        suite_ms = rec["latency_ms"]["median"]
+        diff = suite_ms / bare_ms - 1
+        verdict = "ok" if abs(diff) <= TOLERANCE else "FAIL"
+        ok &= verdict == "ok"
+        settings = json.dumps(rec["runtime_settings"], sort_keys=True)
+        print(f"[{mode}] {rec['runtime']:<12} t{rec['threads']}  suite {suite_ms:.4f} ms (n={rec['latency_ms']['n']})"
+              f"  bare loop at runtime defaults {bare_ms:.4f} ms  {diff:+.1%}  {verdict}   settings {settings}")
+    return ok
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("model", nargs="?")
-    ap.add_argument("--modes", default="fast,default")
+    ap.add_argument("--modes", default="default")
+    ap.add_argument("--profile", default="x86_64")
     ap.add_argument("--bare-values", type=int, default=3000)
-    ap.add_argument("--bare", nargs=4, metavar=("RUNTIME", "MODEL", "INPUTS", "SETTINGS"), help=argparse.SUPPRESS)
+    ap.add_argument("--bare", nargs=4, metavar=("RUNTIME", "MODEL", "INPUTS", "THREADS"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.bare:
-        print(json.dumps({"median_ms": bare_loop(*args.bare, values=args.bare_values)}))
+        runtime, model, inputs, threads = args.bare
+        print(json.dumps({"median_ms": bare_loop(runtime, model, inputs, int(threads), args.bare_values)}))
         return
-
-    bench = [str(Path(sys.executable).with_name("bench"))]
-    for mode in args.modes.split(","):
-        out = Path(tempfile.mkdtemp(prefix=f"selfcheck-{mode}-")) / "run"
-        cmd = [*bench, "run", *([args.model] if args.model else []), "--threads", "1", "--out", str(out)]
-        if mode != "default":
-            cmd.append(f"--{mode}")
-        t0 = time.perf_counter()
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        wall = time.perf_counter() - t0
-        if proc.returncode not in (0, 1):
-            sys.exit(f"bench run failed: {proc.stderr.strip().splitlines()[-1:]}")
-        doc = json.loads((out / "results.json").read_text())
-        print(f"[{mode}] bench run wall time {wall:.1f} s ({len(doc['results'])} benchmarks, 1 thread)")
-        for rec in doc["results"]:
-            if rec["status"] != "ok" or rec["threads"] != 1 or rec.get("batch", 1) != 1:
-                continue
-            inputs = out / "work" / f"{rec['variant']}.b1.inputs.npz"
-            bare = subprocess.run([sys.executable, __file__, "--bare", rec["runtime"], rec["artifact"]["path"],
-                                   str(inputs), json.dumps(rec["runtime_settings"]),
-                                   "--bare-values", str(args.bare_values)],
-                                  capture_output=True, text=True, check=True)
-            bare_ms = json.loads(bare.stdout.strip().splitlines()[-1])["median_ms"]
-            suite_ms = rec["latency_ms"]["median"]
-            diff = (suite_ms / bare_ms - 1) * 100
-            variant = rec["variant"] + (f" [{rec['settings_label']}]" if rec.get("settings_label") else "")
-            print(f"[{mode}] {rec['runtime']:<12} {variant:<24} suite median {suite_ms:.4f} ms "
-                  f"(n={rec['latency_ms']['n']})  bare loop {bare_ms:.4f} ms  difference {diff:+.1f}%")
+    results = [_check_mode(args, mode) for mode in args.modes.split(",")]
+    sys.exit(0 if all(results) else 1)
 
 
 if __name__ == "__main__":
