@@ -28,7 +28,7 @@ from edgebench.benchmarks.measure.accuracy import budget_violations, compare_out
 from edgebench.benchmarks.measure.environment import busy_warning, describe_host
 from edgebench.benchmarks.measure.pyperf_run import MeasureError, describe, evaluate, run_pyperf
 from edgebench.benchmarks.run import resume
-from edgebench.benchmarks.run.options import Reporter, RunOptions, SilentReporter
+from edgebench.benchmarks.run.options import Reporter, RunOptions, SilentReporter, item_done
 from edgebench.benchmarks.run.prior import OPTIONS_KEY
 from edgebench.benchmarks.run.writer import RunWriter
 from edgebench.hardware_profiles import Profile
@@ -147,7 +147,8 @@ def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[s
     reporter.stage("converting", total=len(variant_specs))
     built: list[BuiltVariant] = []
     for b in converter.build_all(variant_specs, source, opts.profile, data, [s["name"] for s in specs], writer.work,
-                                 lambda name: reporter.advance(f"building {name}")):
+                                 lambda name: reporter.advance(f"building {name}"),
+                                 lambda name, status: item_done(reporter, f"building {name}", status)):
         if b.skipped:
             notes.append(f"{b.spec.name} skipped: {b.skipped}")
             continue
@@ -213,9 +214,10 @@ def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[s
               for t in threads for b in batches if pending(bv.name, bv.runtime, t, b, sw[0])]
     reporter.stage(f"measuring ({opts.mode} mode)", total=len(combos))
     for bv, t, b, sw in combos:
-        reporter.advance(f"{bv.runtime} {bv.name} t{t} b{b}" + (f" {sw[0]}" if sw[0] else ""))
+        reporter.advance(item := f"{bv.runtime} {bv.name} t{t} b{b}" + (f" {sw[0]}" if sw[0] else ""))
         record, pyperf_json = _measure_one(opts, source, bv, t, b, sw, data, writer, host, host_is_target)
         writer.add(record, pyperf_json)
+        item_done(reporter, item, record["status"])
     from edgebench.benchmarks.run.candidates import mark_recommended
     notes.extend(mark_recommended(doc["results"], {bv.name: bv.group for bv in built}))
     writer.flush()
