@@ -7,8 +7,9 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 EXIT_OK, EXIT_FAILED_RECORDS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -62,8 +63,22 @@ def _positive_float(text: str) -> float:
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2, as for every user error
-        self.exit(EXIT_USAGE, f"bench: error: {message} (see bench {self.prog.split()[-1]} --help)\n")
+    commands: Mapping[str, argparse.ArgumentParser] = {}  # the sub-commands' parsers, on the top-level parser
+
+    def error(self, message: str) -> NoReturn:  # one line, exit 2, as for every user error; names this parser's help
+        self.exit(EXIT_USAGE, f"bench: error: {message} (see {self.prog} --help)\n")
+
+    def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                   namespace: argparse.Namespace | None = None) -> argparse.Namespace:
+        # argparse reports a sub-command's unknown options from the top-level parser: the sub-command says it, unless
+        # they come before the sub-command's name
+        argv = list(sys.argv[1:] if args is None else args)
+        parsed, extras = self.parse_known_args(argv, namespace)
+        if extras:
+            command: str = getattr(parsed, "command", None) or ""
+            before = extras[0] in argv and command in argv and argv.index(extras[0]) < argv.index(command)
+            (self if before else self.commands.get(command, self)).error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
                 "deploy to: latency, memory and accuracy, side by side.")
     p.add_argument("--version", action="version", version=f"edgebench {_version()}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    p.commands = sub.choices
 
     run = sub.add_parser("run", help="convert, measure and report one model on one hardware profile",
                          description="Convert MODEL to the profile's variants, check each against the source "
@@ -97,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--op-profile", action="store_true",
                      help="also record ONNX Runtime's per-node profile of each ONNX variant (DIR/op_profile/) and "
                      "show the operators that dominate")
+    run.add_argument("--quiet", action="store_true", help="no progress (by default a bar on a terminal, else one "
+                     "line per stage and per finished benchmark on stderr)")
 
     cmp_ = sub.add_parser("compare", help="compare two runs record by record (ratio of medians, significance)",
                           description="For every record present in both runs: B's median over A's and a two-sided "
@@ -133,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     opt.add_argument("--data", metavar="FILE.npz", help="calibration inputs (default: the embedded data for the "
                      "default model, else random data, loudly flagged)")
     opt.add_argument("--out", metavar="DIR", required=True, help="where the files and manifest.json go")
+    opt.add_argument("--quiet", action="store_true", help="no progress (a bar on a terminal, else plain lines)")
 
     prof = sub.add_parser("profiles", help="list hardware profiles, or show one",
                           description="List the built-in hardware profiles, or show one's settings. A profile names a "
@@ -206,8 +225,7 @@ def _default_profile() -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
+    from edgebench.benchmarks.progress import reporter_for
     from edgebench.benchmarks.run import resume
     from edgebench.benchmarks.run.options import RunOptions
     from edgebench.benchmarks.run.pipeline import run_benchmarks
@@ -234,13 +252,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         resume.stop_leftovers(opts.run_id)
     err_console = _console(True)
     out_console = err_console if args.json else _console(False)
-    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                        TimeElapsedColumn(), console=err_console, transient=True,
-                        disable=not err_console.is_terminal)  # no stray blank line in logs and pipes
-    reporter = _SimpleReporter(progress)
     out.mkdir(parents=True, exist_ok=True)
     try:
-        with progress:
+        with reporter_for(err_console, args.quiet) as reporter:
             doc = run_benchmarks(opts, reporter)
     except KeyboardInterrupt:
         err_console.print(f"interrupted: what was measured is in {out}; finish it with: bench run --resume {out}",
@@ -261,6 +275,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_optimize(args: argparse.Namespace) -> int:
+    from edgebench.benchmarks.progress import reporter_for
     from edgebench.benchmarks.run.optimize import optimize_model
     from edgebench.hardware_profiles import load_profile
 
@@ -269,9 +284,10 @@ def cmd_optimize(args: argparse.Namespace) -> int:
     if out.exists() and any(out.iterdir()):
         raise _user_error(f"output directory {out} is not empty; choose another --out")
     console = _console(False)
-    doc = optimize_model(args.model, profile, out,
-                         [v.strip() for v in args.variants.split(",") if v.strip()] if args.variants else None,
-                         args.data)
+    with reporter_for(_console(True), args.quiet) as reporter:
+        doc = optimize_model(args.model, profile, out,
+                             [v.strip() for v in args.variants.split(",") if v.strip()] if args.variants else None,
+                             args.data, reporter)
     for e in doc["variants"]:
         if e["status"] == "ok":
             line = f"{e['variant']:32s} {e['file']:40s} {e['size_bytes'] / 1e6:8.2f} MB  {'; '.join(e['notes'])}"
@@ -330,32 +346,6 @@ def _warn_skipped(lines: list[str]) -> None:
     """Damaged records that a reader left out: one warning line each, the rest of the file is still reported."""
     for line in lines:
         sys.stderr.write(f"bench: warning: skipped a damaged record: {line}\n")
-
-
-class _SimpleReporter:
-    """Rich progress: one bar per stage; advance() names the item being worked on and counts the previous one done."""
-
-    def __init__(self, progress) -> None:
-        self.progress = progress
-        self.task = None
-        self.pending = False
-
-    def stage(self, text: str, total: int | None = None) -> None:
-        if self.task is not None:
-            self.progress.remove_task(self.task)
-        self.task = self.progress.add_task(text, total=total)
-        self.base = text
-        self.pending = False
-
-    def advance(self, text: str | None = None) -> None:
-        if self.task is None:
-            return
-        self.progress.update(self.task, advance=1 if self.pending else 0,
-                             description=f"{self.base}: {text}" if text else self.base)
-        self.pending = True
-
-    def note(self, text: str) -> None:
-        self.progress.console.print(text, markup=False)
 
 
 def _user_error(msg: str) -> Exception:

@@ -167,8 +167,10 @@ class ConverterProcess:
         return _artifact(reply["artifact"]), reply["lineage"]
 
     def build_all(self, specs: list[VariantSpec], source: ModelSource, profile: Profile, data: DataSet,
-                  input_names: list[str], workdir: Path, on_start: Callable[[str], None] | None = None) -> list[Built]:
-        """edgebench.benchmarks.build.variants.build_all, one request per variant: a failing or crashing pass costs its variant."""
+                  input_names: list[str], workdir: Path, on_start: Callable[[str], None] | None = None,
+                  on_done: Callable[[str, str], None] | None = None) -> list[Built]:
+        """edgebench.benchmarks.build.variants.build_all, one request per variant: a failing or crashing pass costs its
+        variant. on_start(name) before each variant, on_done(name, 'ok' | 'skipped' | 'failed') after it."""
         from edgebench.benchmarks.build.variants import NotApplicable
 
         out = []
@@ -182,6 +184,8 @@ class ConverterProcess:
                 out.append(Built(spec, skipped=str(exc)))
             except Exception as exc:
                 out.append(Built(spec, error=f"conversion failed: {' '.join(str(exc).split())[:400]}"))
+            if on_done:
+                on_done(spec.name, "failed" if out[-1].error else "skipped" if out[-1].skipped else "ok")
         return out
 
     def conversion_summary(self) -> str:

@@ -6,6 +6,7 @@ from typing import Any
 from edgebench.benchmarks.build.convertproc import ConverterProcess
 from edgebench.benchmarks.build.variants import VariantSpec
 from edgebench.benchmarks.run.context import BuiltVariant, RunContext
+from edgebench.benchmarks.run.options import item_done
 from edgebench.benchmarks.run.settings import settings_sweep
 from edgebench.optimizers.calibration import RANDOM_CALIBRATION_NOTE
 from edgebench.optimizers.errors import one_line
@@ -23,7 +24,8 @@ def build_variants(ctx: RunContext, converter: ConverterProcess, specs: list[Var
     built: list[BuiltVariant] = []
     names = [s["name"] for s in ctx.io_specs]
     for b in converter.build_all(specs, ctx.source, ctx.opts.profile, ctx.data, names, ctx.writer.work,
-                                 lambda name: ctx.reporter.advance(f"building {name}")):
+                                 lambda name: ctx.reporter.advance(f"building {name}"),
+                                 lambda name, status: item_done(ctx.reporter, f"building {name}", status)):
         if b.skipped:
             ctx.note(f"{b.spec.name} skipped: {b.skipped}")
             continue

@@ -10,6 +10,7 @@ from edgebench.benchmarks.build.data import batch_of
 from edgebench.benchmarks.measure.accuracy import budget_violations
 from edgebench.benchmarks.measure.pyperf_run import MeasureError, op_profile, run_pyperf
 from edgebench.benchmarks.run.context import BuiltVariant, RunContext
+from edgebench.benchmarks.run.options import item_done
 from edgebench.benchmarks.run.settings import Sweep, runtime_settings, settings_sweep
 from edgebench.optimizers.artifacts import size_bytes
 from edgebench.optimizers.errors import one_line
@@ -22,9 +23,10 @@ def measure_all(ctx: RunContext, built: list[BuiltVariant]) -> None:
               for t in ctx.threads for b in ctx.batches if ctx.pending(bv.name, bv.runtime, t, b, sw[0])]
     ctx.reporter.stage(f"measuring ({ctx.opts.mode} mode)", total=len(combos))
     for bv, t, b, sw in combos:
-        ctx.reporter.advance(f"{bv.runtime} {bv.name} t{t} b{b}" + (f" {sw[0]}" if sw[0] else ""))
+        ctx.reporter.advance(item := f"{bv.runtime} {bv.name} t{t} b{b}" + (f" {sw[0]}" if sw[0] else ""))
         record, pyperf_json = measure_one(ctx, bv, t, b, sw)
         ctx.writer.add(record, pyperf_json)
+        item_done(ctx.reporter, item, record["status"])
 
 
 def _measured_on(ctx: RunContext) -> MeasuredOn:

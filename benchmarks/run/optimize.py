@@ -17,7 +17,7 @@ def optimize_model(model: str | None, profile: Profile, out: Path, variants: lis
 
     from edgebench.benchmarks.build.convertproc import ConverterProcess, source_specs
     from edgebench.benchmarks.run.inputs import dataset_for, resolve_source
-    from edgebench.benchmarks.run.options import SilentReporter
+    from edgebench.benchmarks.run.options import SilentReporter, item_done
     from edgebench.optimizers.manifest import deploy_copy, variant_entry, write_manifest
 
     reporter = reporter or SilentReporter()
@@ -33,7 +33,8 @@ def optimize_model(model: str | None, profile: Profile, out: Path, variants: lis
     entries = []
     with tempfile.TemporaryDirectory(prefix="edgebench-optimize-") as work:
         built = converter.build_all(specs_to_build, source, profile, dataset, [s["name"] for s in io], Path(work),
-                                    lambda name: reporter.advance(f"building {name}"))
+                                    lambda name: reporter.advance(f"building {name}"),
+                                    lambda name, status: item_done(reporter, f"building {name}", status))
     converter.close()
     for b in built:
         file = deploy_copy(b.artifact, out, b.spec.name) if b.artifact else None

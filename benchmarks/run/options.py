@@ -10,9 +10,18 @@ from edgebench.hardware_profiles import Profile
 
 
 class Reporter(Protocol):
+    """stage() starts a stage of `total` items; advance(text) names the item that starts now. A reporter may also
+    have done(text, status), called through item_done() once that item has ended ('ok', 'failed', 'skipped')."""
     def stage(self, text: str, total: int | None = None) -> None: ...
     def advance(self, text: str | None = None) -> None: ...
     def note(self, text: str) -> None: ...
+
+
+def item_done(reporter: Reporter, text: str, status: str) -> None:
+    """Tell a reporter that has the optional done() how the item advance(text) named has ended."""
+    done = getattr(reporter, "done", None)
+    if done is not None:
+        done(text, status)
 
 
 class SilentReporter:
