@@ -11,7 +11,7 @@ from typing import Any
 from edgebench.results.errors import ResultsError
 from edgebench.results.record import Record, validate_record
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: latency CIs, how each record was measured, threading
 RESULTS_FILE = "results.json"
 PYPERF_FILE = "pyperf.json"
 REQUIRED_RECORD_KEYS = tuple(sorted(Record.__required_keys__))

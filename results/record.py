@@ -29,6 +29,8 @@ class Latency(TypedDict, total=False):
     min: float
     max: float
     n: int
+    median_ci: list[float]  # [low, high]: distribution-free 95% confidence interval of the median (ms)
+    p99_ci: list[float]  # [low, high]: the same for the 99th percentile
 
 
 class ColdStart(TypedDict, total=False):
@@ -70,6 +72,22 @@ class MeasuredOn(TypedDict, total=False):
     cpu_model: str
     target_arch: str
     host_is_target: bool
+
+
+class Measurement(TypedDict, total=False):
+    """How a record was measured, so a reader can weigh its figures.
+
+    method: "full" (the mode's sampling), "stopped-early" (full, but sampling stopped once the median's 95% CI was
+    within target_ci_pct), "screened" (a short screening run only: it could not win, or it is a setting whose latency
+    the profile does not ask for; `reason` says which).
+    """
+
+    method: Required[str]
+    processes: int
+    samples: int
+    median_ci_pct: float  # half-width of the median's 95% CI, in % of the median
+    target_ci_pct: float | None
+    reason: str
 
 
 class Figures(TypedDict, total=False):
@@ -114,6 +132,8 @@ class Record(TypedDict, total=False):
     timing_scope: str
     warnings: list[str]
     processes: NotRequired[int]
+    measurement: NotRequired[Measurement]
+    threading: NotRequired[dict[str, Any]]  # the runtime's effective threading: threads, and spinning with its source
 
 
 class RecordKey(NamedTuple):
