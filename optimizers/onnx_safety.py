@@ -5,10 +5,6 @@ from pathlib import Path
 from typing import Iterator
 
 
-class UnsafeModelError(ValueError):
-    pass
-
-
 def _graph_tensors(graph) -> Iterator:
     """Every TensorProto of a graph and its subgraphs, sparse ones included (ONNX Runtime reads external data for
     those too, and onnx's own helper skips them)."""

@@ -40,12 +40,12 @@ def child_env() -> dict[str, str]:
 
 @dataclass
 class Built:
-    """edgebench.benchmarks.build.variants.Built, plus the artifact's lineage (computed in the child, which knows the parents)."""
+    """One variant's outcome: its artifact and lineage (computed in the child, which knows the parents), or why not."""
 
     spec: VariantSpec
     artifact: Artifact | None = None
-    error: str | None = None
-    skipped: str | None = None
+    error: str | None = None  # one line: why the pass failed
+    skipped: str | None = None  # why the variant does not apply (NotApplicable)
     lineage: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -168,7 +168,8 @@ class ConverterProcess:
 
     def build_all(self, specs: list[VariantSpec], source: ModelSource, profile: Profile, data: DataSet,
                   input_names: list[str], workdir: Path, on_start: Callable[[str], None] | None = None) -> list[Built]:
-        """edgebench.benchmarks.build.variants.build_all, one request per variant: a failing or crashing pass costs its variant."""
+        """Build every spec, one request per variant: a failing or crashing pass costs its own variant (and those made
+        from it) only."""
         from edgebench.benchmarks.build.variants import NotApplicable
 
         out = []
@@ -186,10 +187,8 @@ class ConverterProcess:
 
     def conversion_summary(self) -> str:
         """edgebench.benchmarks.build.variants.conversion_summary over every artifact the converter children made or reused."""
-        from types import SimpleNamespace
-
         from edgebench.benchmarks.build.variants import conversion_summary
-        return conversion_summary(SimpleNamespace(known=self._known))
+        return conversion_summary(self._known.values())
 
     def reference(self, source: ModelSource, specs: list[dict[str, Any]], inputs: list[np.ndarray],
                   workdir: Path) -> list[np.ndarray]:

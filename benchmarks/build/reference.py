@@ -25,11 +25,6 @@ def align(reference_names: list[str], variant_names: list[str]) -> list[int]:
     return list(range(len(variant_names)))
 
 
-def _tf_specs(tensors) -> list[dict[str, Any]]:
-    return [{"name": t.name, "shape": [-1 if d is None else int(d) for d in t.shape], "dtype": str(t.dtype.name
-             if hasattr(t.dtype, "name") else t.dtype)} for t in tensors]
-
-
 def keras_io(source: ModelSource):
     """(model, input specs) for a Keras source; loaded in safe mode."""
     from edgebench.optimizers.convert import load_keras

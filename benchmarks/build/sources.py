@@ -8,7 +8,6 @@ from pathlib import Path
 from edgebench.results.errors import UserError
 from edgebench.optimizers.artifacts import sha256_path, size_bytes
 
-FORMATS = ("keras", "savedmodel", "tflite", "onnx")
 # A .keras archive whose members inflate this much more than they are stored is refused before anything is
 # decompressed: real weights compress about 1.1x, a zip bomb thousands of times.
 MAX_INFLATE_RATIO = 200

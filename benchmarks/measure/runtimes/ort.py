@@ -38,8 +38,6 @@ class OrtSession:
                                           providers=["CPUExecutionProvider"])
         self._inputs = self._sess.get_inputs()
         self._outputs = self._sess.get_outputs()
-        self.input_names = [i.name for i in self._inputs]
-        self.output_names = [o.name for o in self._outputs]
         self._feed: dict[str, np.ndarray] = {}
 
     def input_specs(self) -> list[dict[str, Any]]:
@@ -59,8 +57,3 @@ class OrtSession:
 
     def outputs(self) -> list[np.ndarray]:
         return [np.asarray(y) for y in self._last]
-
-    def run(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
-        self.prepare(inputs)
-        self.invoke()
-        return self.outputs()
