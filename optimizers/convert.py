@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from edgebench.optimizers.artifacts import Artifact, fresh_folder, lookup, sha256_path, store
+from edgebench.results.errors import one_line
 
 DEFAULT_OPSET = 17
 
@@ -45,7 +46,7 @@ def load_keras(path: str | Path):
     try:
         return keras.saving.load_model(str(path), compile=False, safe_mode=True)
     except Exception as exc:  # keras raises ValueError/TypeError/OSError/zipfile errors for bad files
-        msg = " ".join(str(exc).split())
+        msg = one_line(exc, None)
         if "safe_mode" in msg or "Lambda" in msg:
             raise ConversionError(f"{path}: refused by Keras safe mode (the model contains a Lambda layer or other "
                                   "arbitrary Python code, which could run anything on load); rebuild it without "
@@ -71,7 +72,7 @@ def keras_to_savedmodel(keras_path: str | Path) -> Artifact:
     try:
         model.export(str(out), verbose=False)
     except Exception as exc:
-        raise ConversionError(f"Keras export to SavedModel failed: {' '.join(str(exc).split())[:300]}") from None
+        raise ConversionError(f"Keras export to SavedModel failed: {one_line(exc)}") from None
     return store(folder, out, src_sha, "keras-export", settings)
 
 

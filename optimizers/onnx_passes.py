@@ -10,7 +10,8 @@ import os
 from pathlib import Path
 from edgebench.optimizers.artifacts import Artifact, fresh_folder, lookup, store
 from edgebench.optimizers.convert import ConversionError, tool_versions
-from edgebench.optimizers.errors import PassSkipped, one_line
+from edgebench.optimizers.errors import PassSkipped
+from edgebench.results.errors import one_line
 
 ORT_LEVELS = {"disable": "ORT_DISABLE_ALL", "basic": "ORT_ENABLE_BASIC", "extended": "ORT_ENABLE_EXTENDED",
               "layout": "ORT_ENABLE_LAYOUT", "all": "ORT_ENABLE_ALL"}

@@ -16,8 +16,8 @@ from typing import Any, Iterator
 from edgebench.optimizers.artifacts import Artifact, fresh_folder, lookup, store
 from edgebench.optimizers.calibration import CalibrationSet
 from edgebench.optimizers.convert import ConversionError, tool_versions
-from edgebench.optimizers.errors import one_line
 from edgebench.optimizers.quant_stats import onnx_quant_stats
+from edgebench.results.errors import one_line
 
 FORMATS = ("QDQ", "QOperator")
 TYPES = ("int8", "uint8")

@@ -46,13 +46,13 @@ def check_onnx_file(path: str | Path) -> None:
     """Parse the graph without its external data, then refuse any external data path outside the model's folder."""
     import onnx
 
-    from edgebench.results.errors import UserError
+    from edgebench.results.errors import UserError, one_line
 
     p = Path(path)
     try:
         model = onnx.load(str(p), load_external_data=False)
     except Exception as exc:
-        raise UserError(f"{p} is not a valid ONNX model: {' '.join(str(exc).split())[:200]}") from None
+        raise UserError(f"{p} is not a valid ONNX model: {one_line(exc, 200)}") from None
     if not model.graph.node and not model.graph.output:
         raise UserError(f"{p} is not a valid ONNX model: the graph is empty")
     root = p.resolve().parent

@@ -17,13 +17,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from edgebench.optimizers.errors import one_line
+from edgebench.results.errors import one_line
 
 REPLY_MARKER = "EDGEBENCH-REPLY "
-
-
-def _one_line(exc: BaseException) -> str:
-    return one_line(exc, 400)
+REASON_CHARS = 400  # the longest one-line reason a reply carries
 
 
 class _State:
@@ -85,9 +82,9 @@ def handle(state: _State, req: dict[str, Any]) -> dict[str, Any]:
         try:
             return {"ok": True, "specs": _load(state, _source(req["source"]))}
         except (UserError, ConversionError) as exc:
-            return {"user_error": _one_line(exc)}
+            return {"user_error": one_line(exc, REASON_CHARS)}
         except Exception as exc:  # TensorFlow's errors for a bad SavedModel are many types; all mean "cannot load"
-            why = _one_line(exc)
+            why = one_line(exc, REASON_CHARS)
             if "0 MetaGraphs" in why:  # TensorFlow's own words blame a missing tags= argument
                 why = "saved_model.pb holds no MetaGraph (it is empty or damaged)"
             return {"user_error": f"{req['source']['path']} cannot be loaded by TensorFlow: {why}"}
@@ -98,9 +95,9 @@ def handle(state: _State, req: dict[str, Any]) -> dict[str, Any]:
         try:
             art = ctx.variant(req["variant"])  # builds what it starts from once, remembers failures
         except NotApplicable as exc:
-            return {"not_applicable": _one_line(exc), "known": _known(ctx)}
+            return {"not_applicable": one_line(exc, REASON_CHARS), "known": _known(ctx)}
         except Exception as exc:  # a failing pass costs its own variant (and those made from it) only
-            return {"error": _one_line(exc), "known": _known(ctx)}
+            return {"error": one_line(exc, REASON_CHARS), "known": _known(ctx)}
         return {"ok": True, "artifact": art.to_dict(), "lineage": ctx.lineage(art), "known": _known(ctx)}
     if op == "reference":
         import numpy as np
@@ -114,7 +111,7 @@ def handle(state: _State, req: dict[str, Any]) -> dict[str, Any]:
                 inputs = [npz[f"arr_{i}"] for i in range(len(npz.files))]
             outs = reference_outputs(source, state.handle, req["specs"], inputs)
         except Exception as exc:
-            return {"error": _one_line(exc)}
+            return {"error": one_line(exc, REASON_CHARS)}
         np.savez(req["outputs"], *outs)
         return {"ok": True, "count": len(outs)}
     return {"error": f"unknown request {op!r}"}

@@ -24,7 +24,7 @@ import numpy as np
 from edgebench.benchmarks.isolation.childguard import PARENT_ENV
 from edgebench.benchmarks.build.convert_child import REPLY_MARKER
 from edgebench.benchmarks.build.data import DataSet
-from edgebench.results.errors import UserError
+from edgebench.results.errors import UserError, one_line
 from edgebench.benchmarks.build.sources import ModelSource
 from edgebench.benchmarks.isolation.limits import kill_group
 from edgebench.benchmarks.isolation.subproc import ChildResult, failure_reason
@@ -182,7 +182,7 @@ class ConverterProcess:
             except NotApplicable as exc:
                 out.append(Built(spec, skipped=str(exc)))
             except Exception as exc:
-                out.append(Built(spec, error=f"conversion failed: {' '.join(str(exc).split())[:400]}"))
+                out.append(Built(spec, error=f"conversion failed: {one_line(exc, 400)}"))
         return out
 
     def conversion_summary(self) -> str:

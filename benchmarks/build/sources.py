@@ -5,7 +5,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from edgebench.results.errors import UserError
+from edgebench.results.errors import UserError, one_line
 from edgebench.optimizers.artifacts import sha256_path, size_bytes
 
 # A .keras archive whose members inflate this much more than they are stored is refused before anything is
@@ -73,7 +73,7 @@ def _check_keras(p: Path) -> None:
                 raise UserError(f"{p} would inflate from {stored} to {inflated} bytes (a zip bomb?); refused")
             bad = zf.testzip()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError) as exc:
-        raise UserError(f"{p} is a damaged zip archive: {' '.join(str(exc).split())[:200]}") from None
+        raise UserError(f"{p} is a damaged zip archive: {one_line(exc, 200)}") from None
     if bad:
         raise UserError(f"{p} is corrupt: member {bad} fails its CRC check")
 

@@ -16,7 +16,7 @@ PARENT_ENV = "EDGEBENCH_PARENT_PID"
 
 def report_error(exc: BaseException) -> None:
     """Write the exception as one marker line on stderr: the parent prefers it to guessing from a traceback."""
-    message = " ".join(str(exc).split()) or type(exc).__name__
+    message = " ".join(str(exc).split()) or type(exc).__name__  # results.errors.one_line, kept standard-library
     sys.stderr.write(ERROR_MARKER + json.dumps({"type": type(exc).__name__, "message": message}) + "\n")
     sys.stderr.flush()
 

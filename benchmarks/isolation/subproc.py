@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from edgebench.benchmarks.isolation.childguard import ERROR_MARKER, PARENT_ENV
 from edgebench.benchmarks.isolation.limits import MemoryWatch, describe_excess, kill_group
 from edgebench.benchmarks.isolation.reasons import concise, describe_signal
+from edgebench.results.errors import one_line
 
 _ERROR_LINE = re.compile(r"^\s*([\w.]*(Error|Exception|Fail\w*)|Segmentation fault|Aborted|Killed)\b.*")
 # pyperf's manager reports a dead worker with this generic line; the worker's own marker line says more.
@@ -117,7 +118,7 @@ def failure_reason(res: ChildResult, what: str, timeout: float) -> str:
         else:
             detail = lines[-1] if lines else f"exit status {res.returncode} and no output"
     if detail:
-        detail = " ".join(detail.split())[:300]
+        detail = one_line(detail)
     if sig:
         return f"{what} crashed with {describe_signal(sig)}" + (f": {detail}" if detail else "")
     return f"{what} failed: {detail}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from typing import Any
 
 import numpy as np
 
@@ -53,13 +54,14 @@ def main() -> None:
     print("EDGEBENCH-RESULT " + json.dumps(info))
 
 
-def _specs(runtime: str, model: str) -> dict:
+def _specs(runtime: str, model: str) -> dict[str, Any]:
     from edgebench.benchmarks.measure.runtimes import open_runtime
+    from edgebench.results.errors import one_line
     try:
         session = open_runtime(runtime, model, 1, {})
         return {"inputs": session.input_specs(), "outputs": session.output_specs()}
     except Exception as exc:
-        load_error = " ".join(str(exc).split())
+        load_error = one_line(exc, None)
     specs = _litert_specs(model) if runtime == "litert" else _onnx_specs(model)
     return {"inputs": specs, "outputs": [], "load_error": load_error}
 
