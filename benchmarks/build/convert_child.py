@@ -1,7 +1,7 @@
 """The converter child: the only process of a run that imports TensorFlow.
 
 `python -m edgebench.benchmarks.build.convert_child` reads one JSON request per line on stdin and answers each with one
-`EDGEBENCH-REPLY {json}` line on a private copy of stdout (file descriptor 1 itself is pointed at stderr, so
+result line (edgebench.benchmarks.isolation.childguard.report_result) on a private copy of stdout (file descriptor 1 itself is pointed at stderr, so
 whatever TensorFlow, Keras or tf2onnx print cannot corrupt a reply). Requests:
   {"op": "specs", "source": {...}}                       input specs of a Keras file or SavedModel
   {"op": "build", "source", "profile", "data", "input_names", "variant"}   build one variant (BuildContext.variant)
@@ -17,9 +17,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from edgebench.benchmarks.isolation.childguard import report_result
 from edgebench.results.errors import one_line
 
-REPLY_MARKER = "EDGEBENCH-REPLY "
 REASON_CHARS = 400  # the longest one-line reason a reply carries
 
 
@@ -126,8 +126,7 @@ def main() -> None:
         if not line.strip():
             continue
         reply = handle(state, json.loads(line))
-        replies.write(REPLY_MARKER + json.dumps(reply) + "\n")
-        replies.flush()
+        report_result(reply, replies)
 
 
 if __name__ == "__main__":

@@ -21,8 +21,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from edgebench.benchmarks.isolation.childguard import PARENT_ENV
-from edgebench.benchmarks.build.convert_child import REPLY_MARKER
+from edgebench.benchmarks.isolation.childguard import PARENT_ENV, RESULT_MARKER, parse_result
 from edgebench.benchmarks.build.data import DataSet
 from edgebench.results.errors import UserError, one_line
 from edgebench.benchmarks.build.sources import ModelSource
@@ -73,8 +72,8 @@ class _Child:
 
     def _read_replies(self) -> None:
         for line in self.proc.stdout:
-            if line.startswith(REPLY_MARKER):
-                self.replies.put(line[len(REPLY_MARKER):])
+            if line.startswith(RESULT_MARKER):
+                self.replies.put(line)
         self.replies.put(None)
 
     def _read_stderr(self) -> None:
@@ -121,7 +120,7 @@ class ConverterProcess:
             code = self._fail(child)
             res = ChildResult(code, "", "".join(child.stderr), False)
             raise ChildFailed(failure_reason(res, what, self.timeout))
-        return json.loads(line)
+        return parse_result(line)
 
     def _fail(self, child: _Child) -> int:
         code = child.kill()
@@ -233,7 +232,7 @@ def source_specs(source: ModelSource, converter: ConverterProcess, timeout: floa
     if res.returncode != 0 or res.timed_out:
         raise UserError(f"{source.path} cannot be loaded by {runtime}: "
                         f"{failure_reason(res, 'reading the model', timeout)}")
-    for line in res.stdout.splitlines():
-        if line.startswith("EDGEBENCH-RESULT "):
-            return False, json.loads(line[len("EDGEBENCH-RESULT "):])["inputs"]
-    raise UserError(f"{source.path} cannot be loaded by {runtime}: the reader printed no result")
+    try:
+        return False, parse_result(res.stdout)["inputs"]
+    except LookupError:
+        raise UserError(f"{source.path} cannot be loaded by {runtime}: the reader printed no result") from None

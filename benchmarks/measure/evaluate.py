@@ -27,10 +27,11 @@ def main() -> None:
     args = ap.parse_args()
 
     from edgebench.benchmarks.isolation import faults
+    from edgebench.benchmarks.isolation.childguard import report_result
     from edgebench.benchmarks.measure.runtimes import open_runtime
 
     if args.specs:
-        print("EDGEBENCH-RESULT " + json.dumps(_specs(args.runtime, args.model)))
+        report_result(_specs(args.runtime, args.model))
         return
     faults.inject("evaluate", [args.runtime])
     session = open_runtime(args.runtime, args.model, 1, json.loads(args.settings))
@@ -51,7 +52,7 @@ def main() -> None:
         np.savez(args.outputs, **outs)
         info["seconds_per_inference"] = elapsed / max(n, 1)
         info["samples"] = n
-    print("EDGEBENCH-RESULT " + json.dumps(info))
+    report_result(info)
 
 
 def _specs(runtime: str, model: str) -> dict[str, Any]:

@@ -36,8 +36,10 @@ def summarize_trace(events: list[dict[str, Any]], runs: int) -> dict[str, Any]:
 def main() -> None:
     import numpy as np
 
-    from edgebench.benchmarks.measure.runtimes.ort import session_options
     import onnxruntime as ort
+
+    from edgebench.benchmarks.isolation.childguard import report_result
+    from edgebench.benchmarks.measure.runtimes.ort import session_options
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", required=True)
@@ -68,7 +70,7 @@ def main() -> None:
     shutil.rmtree(tmp, ignore_errors=True)
     summary["trace"] = out.with_suffix(".trace.json").name
     out.write_text(json.dumps(summary, indent=1))
-    print("EDGEBENCH-RESULT " + json.dumps({"file": out.name}))
+    report_result({"file": out.name})
 
 
 def _after_warmups(events: list[dict[str, Any]], warmups: int) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from edgebench.benchmarks.isolation.childguard import parse_result
 from edgebench.benchmarks.isolation.subproc import failure_reason, run_child
 from edgebench.results.stability import instability_warnings
 from edgebench.results.stats import latency_stats
@@ -46,10 +47,10 @@ def _child_env() -> dict[str, str]:
 
 
 def _parse_marker(stdout: str) -> dict[str, Any]:
-    for line in stdout.splitlines():
-        if line.startswith("EDGEBENCH-RESULT "):
-            return json.loads(line[len("EDGEBENCH-RESULT "):])
-    raise MeasureError("the child process printed no result")
+    try:
+        return parse_result(stdout)
+    except LookupError as exc:
+        raise MeasureError(str(exc)) from None
 
 
 def describe(runtime: str, model: str, settings: dict[str, Any], timeout: float,
