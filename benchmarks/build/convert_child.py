@@ -52,15 +52,12 @@ def _load(state: _State, source) -> list[dict[str, Any]]:
 def _context(state: _State, req: dict[str, Any]):
     key = json.dumps([req["source"]["sha256"], req["data"]["npz"], req.get("input_names")])
     if state.ctx_key != key:
-        import numpy as np
-
         from edgebench.benchmarks.build.data import DataSet
         from edgebench.benchmarks.build.variants import BuildContext
+        from edgebench.benchmarks.isolation.npzio import read_arrays, read_named
         from edgebench.hardware_profiles import parse_profile
-        with np.load(req["data"]["npz"], allow_pickle=False) as npz:
-            inputs = [npz[f"arr_{i}"] for i in range(req["data"]["count"])]
-            labels = npz["labels"] if "labels" in npz.files else None
-        data = DataSet(inputs, labels, req["data"]["kind"], req["data"]["description"])
+        npz = req["data"]["npz"]
+        data = DataSet(read_arrays(npz), read_named(npz, "labels"), req["data"]["kind"], req["data"]["description"])
         profile = parse_profile(req["profile"]["raw"], req["profile"]["source"])
         state.ctx = BuildContext(source=_source(req["source"]), profile=profile, data=data,
                                  input_names=req.get("input_names"))
@@ -100,20 +97,17 @@ def handle(state: _State, req: dict[str, Any]) -> dict[str, Any]:
             return {"error": one_line(exc, REASON_CHARS), "known": _known(ctx)}
         return {"ok": True, "artifact": art.to_dict(), "lineage": ctx.lineage(art), "known": _known(ctx)}
     if op == "reference":
-        import numpy as np
-
         from edgebench.benchmarks.build.reference import reference_outputs
+        from edgebench.benchmarks.isolation.npzio import read_arrays, write_arrays
         faults.inject("reference", [])
         source = _source(req["source"])
         try:
             _load(state, source)
-            with np.load(req["inputs"], allow_pickle=False) as npz:
-                inputs = [npz[f"arr_{i}"] for i in range(len(npz.files))]
-            outs = reference_outputs(source, state.handle, req["specs"], inputs)
+            outs = reference_outputs(source, state.handle, req["specs"], read_arrays(req["inputs"]))
         except Exception as exc:
             return {"error": one_line(exc, REASON_CHARS)}
-        np.savez(req["outputs"], *outs)
-        return {"ok": True, "count": len(outs)}
+        write_arrays(req["outputs"], outs)
+        return {"ok": True}
     return {"error": f"unknown request {op!r}"}
 
 

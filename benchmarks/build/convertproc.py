@@ -26,6 +26,7 @@ from edgebench.benchmarks.build.data import DataSet
 from edgebench.results.errors import UserError, one_line
 from edgebench.benchmarks.build.sources import ModelSource
 from edgebench.benchmarks.isolation.limits import kill_group
+from edgebench.benchmarks.isolation.npzio import read_arrays, write_arrays
 from edgebench.benchmarks.isolation.subproc import ChildResult, failure_reason
 from edgebench.benchmarks.build.variants import VariantSpec
 from edgebench.hardware_profiles import Profile
@@ -193,14 +194,13 @@ class ConverterProcess:
                   workdir: Path) -> list[np.ndarray]:
         fw = "Keras" if source.format == "keras" else "TensorFlow"
         inputs_npz, outputs_npz = workdir / "reference-inputs.npz", workdir / "reference-outputs.npz"
-        np.savez(inputs_npz, *inputs)
+        write_arrays(inputs_npz, inputs)
         reply = self.call({"op": "reference", "source": source.to_dict(), "specs": specs, "inputs": str(inputs_npz),
                            "outputs": str(outputs_npz)}, f"running the source model in {fw}")
         inputs_npz.unlink(missing_ok=True)
         if "error" in reply:
             raise ChildFailed(reply["error"])
-        with np.load(outputs_npz, allow_pickle=False) as npz:
-            outs = [npz[f"arr_{i}"] for i in range(reply["count"])]
+        outs = read_arrays(outputs_npz)
         outputs_npz.unlink(missing_ok=True)
         return outs
 
@@ -208,12 +208,8 @@ class ConverterProcess:
         """The calibration data as an .npz the child reads without pickle; written once per run."""
         if self._data is None:
             npz = workdir / "calibration-data.npz"
-            arrays = {f"arr_{i}": x for i, x in enumerate(data.inputs)}
-            if data.labels is not None:
-                arrays["labels"] = data.labels
-            np.savez(npz, **arrays)
-            self._data = {"npz": str(npz), "count": len(data.inputs), "kind": data.kind,
-                          "description": data.description}
+            write_arrays(npz, data.inputs, **({"labels": data.labels} if data.labels is not None else {}))
+            self._data = {"npz": str(npz), "kind": data.kind, "description": data.description}
         return self._data
 
 

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+OUTPUT_PREFIX = "out_"  # the outputs file's arrays: out_0, out_1, ... in the model's output order
+
 
 def main() -> None:
     ap = argparse.ArgumentParser()
@@ -28,6 +30,7 @@ def main() -> None:
 
     from edgebench.benchmarks.isolation import faults
     from edgebench.benchmarks.isolation.childguard import report_result
+    from edgebench.benchmarks.isolation.npzio import read_arrays, write_arrays
     from edgebench.benchmarks.measure.runtimes import open_runtime
 
     if args.specs:
@@ -37,8 +40,7 @@ def main() -> None:
     session = open_runtime(args.runtime, args.model, 1, json.loads(args.settings))
     info = {"inputs": session.input_specs(), "outputs": session.output_specs()}
     if not args.describe:
-        with np.load(args.inputs, allow_pickle=False) as data:
-            inputs = [data[f"arr_{i}"] for i in range(len(data.files))]
+        inputs = read_arrays(args.inputs)
         n = len(inputs[0])
         collected: list[list[np.ndarray]] = []
         elapsed = 0.0
@@ -48,8 +50,8 @@ def main() -> None:
             session.invoke()
             elapsed += time.perf_counter() - t0
             collected.append(session.outputs())
-        outs = {f"out_{k}": np.concatenate([c[k] for c in collected]) for k in range(len(collected[0]))}
-        np.savez(args.outputs, **outs)
+        write_arrays(args.outputs, [np.concatenate([c[k] for c in collected]) for k in range(len(collected[0]))],
+                     prefix=OUTPUT_PREFIX)
         info["seconds_per_inference"] = elapsed / max(n, 1)
         info["samples"] = n
     report_result(info)

@@ -34,11 +34,10 @@ def summarize_trace(events: list[dict[str, Any]], runs: int) -> dict[str, Any]:
 
 
 def main() -> None:
-    import numpy as np
-
     import onnxruntime as ort
 
     from edgebench.benchmarks.isolation.childguard import report_result
+    from edgebench.benchmarks.isolation.npzio import read_arrays
     from edgebench.benchmarks.measure.runtimes.ort import session_options
 
     ap = argparse.ArgumentParser()
@@ -50,8 +49,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=50)
     args = ap.parse_args()
 
-    with np.load(args.inputs, allow_pickle=False) as data:
-        inputs = [data[f"arr_{i}"] for i in range(len(data.files))]
+    inputs = read_arrays(args.inputs)
     tmp = Path(tempfile.mkdtemp(prefix="edgebench-prof-"))
     so = session_options(args.threads, json.loads(args.settings))
     so.enable_profiling = True

@@ -14,7 +14,9 @@ from typing import Any
 import numpy as np
 
 from edgebench.benchmarks.isolation.childguard import parse_result
+from edgebench.benchmarks.isolation.npzio import read_arrays
 from edgebench.benchmarks.isolation.subproc import failure_reason, run_child
+from edgebench.benchmarks.measure.evaluate import OUTPUT_PREFIX
 from edgebench.results.stability import instability_warnings
 from edgebench.results.stats import latency_stats
 
@@ -71,8 +73,7 @@ def evaluate(runtime: str, model: str, settings: dict[str, Any], inputs_npz: Pat
     if res.returncode != 0 or res.timed_out:
         raise MeasureError(failure_reason(res, f"running the model in {runtime}", timeout))
     info = _parse_marker(res.stdout)
-    with np.load(outputs_npz, allow_pickle=False) as data:
-        outs = [data[f"out_{k}"] for k in range(len(data.files))]
+    outs = read_arrays(outputs_npz, OUTPUT_PREFIX)
     return Evaluation(outs, info["seconds_per_inference"], info["inputs"], info["outputs"])
 
 

@@ -44,15 +44,13 @@ def main() -> None:
     time_func = None
     record: dict = {}
     if args.worker:
-        import numpy as np
-
+        from edgebench.benchmarks.isolation.npzio import read_arrays
         from edgebench.benchmarks.measure.runtimes import import_runtime, open_runtime
 
         record["rss_start_kb"] = procmem.rss_kb()
         import_runtime(args.runtime)
         record["rss_after_import_kb"] = procmem.rss_kb()
-        with np.load(args.inputs, allow_pickle=False) as data:
-            inputs = [data[f"arr_{i}"] for i in range(len(data.files))]
+        inputs = read_arrays(args.inputs)
         _fault_hook("load", args)
         t0 = time.perf_counter()
         session = open_runtime(args.runtime, args.model, args.threads, json.loads(args.settings))

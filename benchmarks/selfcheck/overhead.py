@@ -21,11 +21,9 @@ from pathlib import Path
 
 def bare_loop(runtime: str, model: str, inputs_npz: str, settings_json: str, values: int, warmups: int = 50) -> float:
     """Median ms of single invoke() calls in this process (the same Session wrapper the workers use)."""
-    import numpy as np
-
+    from edgebench.benchmarks.isolation.npzio import read_arrays
     from edgebench.benchmarks.measure.runtimes import open_runtime
-    with np.load(inputs_npz, allow_pickle=False) as data:
-        inputs = [data[f"arr_{i}"] for i in range(len(data.files))]
+    inputs = read_arrays(inputs_npz)
     session = open_runtime(runtime, model, 1, json.loads(settings_json))
     session.prepare(inputs)
     invoke, clock = session.invoke, time.perf_counter
