@@ -27,7 +27,7 @@ from edgebench.results.errors import UserError, one_line
 from edgebench.benchmarks.build.sources import ModelSource
 from edgebench.benchmarks.isolation.limits import kill_group
 from edgebench.benchmarks.isolation.npzio import read_arrays, write_arrays
-from edgebench.benchmarks.isolation.subproc import ChildResult, failure_reason
+from edgebench.benchmarks.isolation.subproc import ChildResult, failure_reason, run_checked
 from edgebench.benchmarks.build.variants import VariantSpec
 from edgebench.hardware_profiles import Profile
 from edgebench.optimizers.artifacts import Artifact
@@ -221,14 +221,14 @@ def source_specs(source: ModelSource, converter: ConverterProcess, timeout: floa
     """
     if source.format in ("keras", "savedmodel"):
         return True, converter.specs(source)
-    from edgebench.benchmarks.isolation.subproc import run_child
     runtime = "litert" if source.format == "tflite" else "onnxruntime"
-    res = run_child(["-m", "edgebench.benchmarks.measure.evaluate", "--runtime", runtime, "--model", str(source.path), "--specs"],
-                    timeout, child_env())
-    if res.returncode != 0 or res.timed_out:
-        raise UserError(f"{source.path} cannot be loaded by {runtime}: "
-                        f"{failure_reason(res, 'reading the model', timeout)}")
+
+    def refused(why: str) -> UserError:
+        return UserError(f"{source.path} cannot be loaded by {runtime}: {why}")
+
+    res = run_checked(["-m", "edgebench.benchmarks.measure.evaluate", "--runtime", runtime, "--model", str(source.path),
+                       "--specs"], timeout, "reading the model", child_env(), error=refused)
     try:
         return False, parse_result(res.stdout)["inputs"]
     except LookupError:
-        raise UserError(f"{source.path} cannot be loaded by {runtime}: the reader printed no result") from None
+        raise refused("the reader printed no result") from None
