@@ -9,11 +9,15 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from edgebench.optimizers.artifacts import Artifact, cached, sha256_path
 from edgebench.results.errors import one_line
+
+if TYPE_CHECKING:
+    import keras
 
 DEFAULT_OPSET = 17
 
@@ -38,7 +42,7 @@ def tool_versions(*dists: str) -> dict[str, str]:
     return out
 
 
-def load_keras(path: str | Path):
+def load_keras(path: str | Path) -> keras.Model:
     """Load a .keras file in safe mode: a Lambda layer or other arbitrary code is refused, never executed."""
     _quiet_tf()
     import keras

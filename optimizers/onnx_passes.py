@@ -9,11 +9,15 @@ import io
 import logging
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from edgebench.optimizers.artifacts import Artifact, cached
 from edgebench.optimizers.convert import ConversionError, tool_versions
 from edgebench.optimizers.errors import PassSkipped
 from edgebench.results.errors import one_line
+
+if TYPE_CHECKING:
+    import onnxruntime as ort
 
 ORT_LEVELS = {"disable": "ORT_DISABLE_ALL", "basic": "ORT_ENABLE_BASIC", "extended": "ORT_ENABLE_EXTENDED",
               "layout": "ORT_ENABLE_LAYOUT", "all": "ORT_ENABLE_ALL"}
@@ -45,7 +49,7 @@ def simplify(model: Artifact) -> Artifact:
     return cached(model.sha256, "onnxsim", {"tool": tool_versions("onnxsim", "onnx")}, "model.onnx", run)
 
 
-def _level(name: str):
+def _level(name: str) -> ort.GraphOptimizationLevel:
     import onnxruntime as ort
     if name not in ORT_LEVELS:
         raise ValueError(f"unknown graph optimization level {name!r}; one of {', '.join(ORT_LEVELS)}")

@@ -9,15 +9,19 @@ import contextlib
 import logging
 import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 from edgebench.optimizers.artifacts import Artifact, cached
 from edgebench.optimizers.calibration import CalibrationSet
 from edgebench.optimizers.convert import ConversionError, tool_versions
 from edgebench.optimizers.quant_stats import onnx_quant_stats
 from edgebench.results.errors import one_line
+
+if TYPE_CHECKING:
+    from onnxruntime.quantization import CalibrationDataReader, QuantType
 
 FORMATS = ("QDQ", "QOperator")
 TYPES = ("int8", "uint8")
@@ -58,7 +62,7 @@ class DynamicOptions:
             raise ValueError(f"weight_type must be one of {', '.join(TYPES)}, got {self.weight_type!r}")
 
 
-def _quant_type(name: str):
+def _quant_type(name: str) -> QuantType:
     from onnxruntime.quantization import QuantType
     return QuantType.QInt8 if name == "int8" else QuantType.QUInt8
 
@@ -158,20 +162,18 @@ def dynamic_quantize(model: Artifact, options: DynamicOptions) -> Artifact:
     return cached(model.sha256, "ort-dynamic-quant", settings, "model.onnx", run)
 
 
-class _Reader:
-    """onnxruntime.quantization.CalibrationDataReader over a CalibrationSet (made lazily: importing ORT is deferred)."""
+def _reader(calibration: CalibrationSet) -> CalibrationDataReader:
+    """onnxruntime.quantization.CalibrationDataReader over a CalibrationSet (made here: importing ORT is deferred)."""
+    from onnxruntime.quantization import CalibrationDataReader
 
-    def __new__(cls, calibration: CalibrationSet):
-        from onnxruntime.quantization import CalibrationDataReader
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self._it = calibration.feeds()
 
-        class Reader(CalibrationDataReader):
-            def __init__(self) -> None:
-                self._it = calibration.feeds()
+        def get_next(self) -> dict[str, Any] | None:
+            return next(self._it, None)
 
-            def get_next(self) -> dict[str, Any] | None:
-                return next(self._it, None)
-
-        return Reader()
+    return Reader()
 
 
 def static_quantize(model: Artifact, calibration: CalibrationSet, options: StaticOptions) -> Artifact:
@@ -185,7 +187,7 @@ def static_quantize(model: Artifact, calibration: CalibrationSet, options: Stati
         try:
             src = _upgrade_opset(model.path, out.parent) if options.per_channel else model.path
             with _quiet_quantizer():
-                quantize_static(src, str(out), _Reader(calibration),
+                quantize_static(src, str(out), _reader(calibration),
                                 quant_format=QuantFormat.QDQ if options.format == "QDQ" else QuantFormat.QOperator,
                                 per_channel=options.per_channel, reduce_range=options.reduce_range,
                                 activation_type=_quant_type(options.activation_type),

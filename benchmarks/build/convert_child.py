@@ -15,10 +15,14 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edgebench.benchmarks.isolation.childguard import report_result
 from edgebench.results.errors import one_line
+
+if TYPE_CHECKING:
+    from edgebench.benchmarks.build.sources import ModelSource
+    from edgebench.benchmarks.build.variants import BuildContext
 
 REASON_CHARS = 400  # the longest one-line reason a reply carries
 
@@ -30,16 +34,16 @@ class _State:
         self.handle: Any = None
         self.handle_key: str | None = None
         self.specs: list[dict[str, Any]] = []
-        self.ctx: Any = None
+        self.ctx: BuildContext | None = None
         self.ctx_key: str | None = None
 
 
-def _source(d: dict[str, Any]):
+def _source(d: dict[str, Any]) -> ModelSource:
     from edgebench.benchmarks.build.sources import ModelSource
     return ModelSource(Path(d["path"]), d["format"], d["name"], d["sha256"], d["size_bytes"])
 
 
-def _load(state: _State, source) -> list[dict[str, Any]]:
+def _load(state: _State, source: ModelSource) -> list[dict[str, Any]]:
     """Load the source in its framework (Keras in safe mode) once; returns its input specs."""
     if state.handle_key != source.sha256:
         from edgebench.benchmarks.build import reference
@@ -49,9 +53,9 @@ def _load(state: _State, source) -> list[dict[str, Any]]:
     return state.specs
 
 
-def _context(state: _State, req: dict[str, Any]):
+def _context(state: _State, req: dict[str, Any]) -> BuildContext:
     key = json.dumps([req["source"]["sha256"], req["data"]["npz"], req.get("input_names")])
-    if state.ctx_key != key:
+    if state.ctx is None or state.ctx_key != key:
         from edgebench.benchmarks.build.data import DataSet
         from edgebench.benchmarks.build.variants import BuildContext
         from edgebench.benchmarks.isolation.npzio import read_arrays, read_named
@@ -65,14 +69,14 @@ def _context(state: _State, req: dict[str, Any]):
     return state.ctx
 
 
-def _known(ctx) -> list[dict[str, Any]]:
+def _known(ctx: BuildContext) -> list[dict[str, Any]]:
     return [a.to_dict() for a in ctx.known.values()]
 
 
 def handle(state: _State, req: dict[str, Any]) -> dict[str, Any]:
     from edgebench.benchmarks.isolation import faults
-    from edgebench.results.errors import UserError
     from edgebench.optimizers.convert import ConversionError
+    from edgebench.results.errors import UserError
 
     op = req["op"]
     if op == "specs":

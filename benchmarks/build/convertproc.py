@@ -15,22 +15,23 @@ import subprocess
 import sys
 import threading
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import IO, Any
 
 import numpy as np
 
-from edgebench.benchmarks.isolation.childguard import PARENT_ENV, RESULT_MARKER, parse_result
 from edgebench.benchmarks.build.data import DataSet
-from edgebench.results.errors import UserError, one_line
 from edgebench.benchmarks.build.sources import ModelSource
+from edgebench.benchmarks.build.variants import VariantSpec
+from edgebench.benchmarks.isolation.childguard import PARENT_ENV, RESULT_MARKER, parse_result
 from edgebench.benchmarks.isolation.limits import kill_group
 from edgebench.benchmarks.isolation.npzio import read_arrays, write_arrays
 from edgebench.benchmarks.isolation.subproc import ChildResult, failure_reason, run_checked
-from edgebench.benchmarks.build.variants import VariantSpec
 from edgebench.hardware_profiles import Profile
 from edgebench.optimizers.artifacts import Artifact
+from edgebench.results.errors import UserError, one_line
 
 
 def child_env() -> dict[str, str]:
@@ -61,24 +62,26 @@ class ChildFailed(RuntimeError):
 
 class _Child:
     def __init__(self, env: dict[str, str]) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "edgebench.benchmarks.build.convert_child"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace",
-                                     env=env, start_new_session=True)
+        self.proc = subprocess.Popen([sys.executable, "-m", "edgebench.benchmarks.build.convert_child"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     errors="replace", env=env, start_new_session=True)
+        assert self.proc.stdin and self.proc.stdout and self.proc.stderr  # all three are pipes
+        self.stdin: IO[str] = self.proc.stdin
         self.replies: queue.Queue[str | None] = queue.Queue()
         self.stderr: collections.deque[str] = collections.deque(maxlen=200)  # TensorFlow logs a lot: keep the end
-        threading.Thread(target=self._read_replies, daemon=True).start()
-        self._stderr_reader = threading.Thread(target=self._read_stderr, daemon=True)
+        threading.Thread(target=self._read_replies, args=(self.proc.stdout,), daemon=True).start()
+        self._stderr_reader = threading.Thread(target=self._read_stderr, args=(self.proc.stderr,), daemon=True)
         self._stderr_reader.start()
         self._finalizer = weakref.finalize(self, kill_group, self.proc.pid)
 
-    def _read_replies(self) -> None:
-        for line in self.proc.stdout:
+    def _read_replies(self, stdout: IO[str]) -> None:
+        for line in stdout:
             if line.startswith(RESULT_MARKER):
                 self.replies.put(line)
         self.replies.put(None)
 
-    def _read_stderr(self) -> None:
-        for line in self.proc.stderr:
+    def _read_stderr(self, stderr: IO[str]) -> None:
+        for line in stderr:
             self.stderr.append(line)
 
     def kill(self) -> int:
@@ -105,8 +108,8 @@ class ConverterProcess:
             self._child = _Child(child_env())
         child = self._child
         try:
-            child.proc.stdin.write(json.dumps(request) + "\n")
-            child.proc.stdin.flush()
+            child.stdin.write(json.dumps(request) + "\n")
+            child.stdin.flush()
             line = child.replies.get(timeout=self.timeout)
         except queue.Empty:
             self._fail(child)
@@ -132,7 +135,7 @@ class ConverterProcess:
         if self._child is not None:
             child, self._child = self._child, None
             try:
-                child.proc.stdin.close()
+                child.stdin.close()
                 child.proc.wait(timeout=10)
             except (OSError, subprocess.TimeoutExpired):
                 pass
@@ -208,7 +211,7 @@ class ConverterProcess:
         """The calibration data as an .npz the child reads without pickle; written once per run."""
         if self._data is None:
             npz = workdir / "calibration-data.npz"
-            write_arrays(npz, data.inputs, **({"labels": data.labels} if data.labels is not None else {}))
+            write_arrays(npz, data.inputs, labels=data.labels)
             self._data = {"npz": str(npz), "kind": data.kind, "description": data.description}
         return self._data
 

@@ -38,7 +38,7 @@ def random_data(specs: list[dict[str, Any]], n: int = RANDOM_SAMPLES) -> DataSet
     inputs = []
     for spec in specs:
         shape = [n, *_concrete_shape(spec)]
-        dtype = np.dtype(spec["dtype"]) if spec["dtype"] not in ("", None) else np.float32
+        dtype = np.dtype(spec["dtype"] if spec["dtype"] not in ("", None) else np.float32)
         if dtype.kind == "f":
             inputs.append(rng.uniform(-1.0, 1.0, size=shape).astype(dtype))
         elif dtype.kind in "iu":
@@ -65,7 +65,7 @@ def load_user_data(path: str | Path, specs: list[dict[str, Any]]) -> DataSet:
     from edgebench.benchmarks.build.reference import normalize_name
     by_norm = {normalize_name(k): v for k, v in arrays.items()}
     inputs = []
-    for i, spec in enumerate(specs):
+    for spec in specs:
         arr = by_norm.get(normalize_name(spec["name"]))
         if arr is None and len(specs) == 1 and len(arrays) == 1:
             arr = next(iter(arrays.values()))

@@ -7,12 +7,15 @@ candidates, each of which becomes its own variant `onnx-static-int8-<name>`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections.abc import Callable, Iterable
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from edgebench.benchmarks.build.sources import ModelSource
 from edgebench.optimizers.artifacts import Artifact
+
+if TYPE_CHECKING:
+    from edgebench.optimizers.calibration import CalibrationSet
 
 
 class NotApplicable(Exception):
@@ -83,7 +86,7 @@ class BuildContext:
             entry.pop("reused", None)
         return chain[::-1]
 
-    def calibration(self, target_names: list[str]):
+    def calibration(self, target_names: list[str]) -> CalibrationSet:
         """Calibration samples keyed by the target model's input names: the embedded model's *training* digits
         (never the held-out accuracy samples), else the first samples of --data, else random data (noted loudly)."""
         from edgebench.benchmarks.build.reference import align

@@ -14,10 +14,11 @@ import numpy as np
 PREFIX = "arr_"
 
 
-def write_arrays(path: str | Path, arrays: Sequence[np.ndarray], prefix: str = PREFIX, **named: np.ndarray) -> None:
-    """`arrays` as <prefix>0, <prefix>1, ..., plus any `named` arrays beside them."""
+def write_arrays(path: str | Path, arrays: Sequence[np.ndarray], prefix: str = PREFIX,
+                 **named: np.ndarray | None) -> None:
+    """`arrays` as <prefix>0, <prefix>1, ..., plus the `named` arrays that are not None beside them."""
     contents: dict[str, Any] = {f"{prefix}{i}": a for i, a in enumerate(arrays)}
-    contents.update(named)
+    contents.update({name: a for name, a in named.items() if a is not None})
     np.savez(path, **contents)
 
 

@@ -38,7 +38,7 @@ def main() -> None:
         return
     faults.inject("evaluate", [args.runtime])
     session = open_runtime(args.runtime, args.model, 1, json.loads(args.settings))
-    info = {"inputs": session.input_specs(), "outputs": session.output_specs()}
+    info: dict[str, Any] = {"inputs": session.input_specs(), "outputs": session.output_specs()}
     if not args.describe:
         inputs = read_arrays(args.inputs)
         n = len(inputs[0])

@@ -27,7 +27,7 @@ def summarize_trace(events: list[dict[str, Any]], runs: int) -> dict[str, Any]:
         by_op[op]["total_us"] += float(ev.get("dur", 0))
         by_op[op]["calls"] += 1
     total = sum(v["total_us"] for v in by_op.values()) or 1.0
-    ops = [{"op_type": op, "share": v["total_us"] / total, "ms_per_inference": v["total_us"] / runs / 1e3,
+    ops: list[dict[str, Any]] = [{"op_type": op, "share": v["total_us"] / total, "ms_per_inference": v["total_us"] / runs / 1e3,
             "nodes": int(v["calls"] // runs)} for op, v in by_op.items()]
     ops.sort(key=lambda o: o["share"], reverse=True)
     return {"runs": runs, "node_time_ms_per_inference": total / runs / 1e3, "operators": ops}
