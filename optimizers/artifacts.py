@@ -5,6 +5,7 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,16 +53,17 @@ def sha256_path(path: str | Path) -> str:
         for f in sorted(q for q in p.rglob("*") if q.is_file()):
             h.update(str(f.relative_to(p)).encode())
             h.update(b"\0")
-            _update_file(h, f)
+            for chunk in _chunks(f):
+                h.update(chunk)
     else:
-        _update_file(h, p)
+        for chunk in _chunks(p):
+            h.update(chunk)
     return h.hexdigest()
 
 
-def _update_file(h, path: Path) -> None:
+def _chunks(path: Path) -> Iterator[bytes]:
     with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
+        yield from iter(lambda: fh.read(1 << 20), b"")
 
 
 def size_bytes(path: str | Path) -> int:
@@ -77,13 +79,8 @@ def cache_dir_for(parent_sha: str, pass_name: str, settings: dict[str, Any]) -> 
     return cache_root() / "artifacts" / f"{pass_name}-{key.hexdigest()[:20]}"
 
 
-def lookup(parent_sha: str, pass_name: str, settings: dict[str, Any]) -> tuple[Path, Artifact | None]:
-    """The pass's cache folder and the artifact already made there, if any (checked against its hash)."""
-    folder = cache_dir_for(parent_sha, pass_name, settings)
-    return folder, load_cached(folder)
-
-
 def load_cached(folder: Path) -> Artifact | None:
+    """The artifact already made in a cache folder, if any, checked against its hash."""
     meta = folder / "artifact.json"
     if not meta.is_file():
         return None
@@ -98,8 +95,8 @@ def load_cached(folder: Path) -> Artifact | None:
     return art
 
 
-def store(folder: Path, produced: Path, parent_sha: str | None, pass_name: str, settings: dict[str, Any],
-          notes: list[str] | None = None) -> Artifact:
+def _store(folder: Path, produced: Path, parent_sha: str, pass_name: str, settings: dict[str, Any],
+           notes: list[str] | None) -> Artifact:
     """Record a finished pass output (already inside `folder`); written last so a half-made entry never counts."""
     art = Artifact(path=str(produced), sha256=sha256_path(produced), parent=parent_sha, pass_name=pass_name,
                    settings=settings, notes=list(notes or []))
@@ -109,8 +106,17 @@ def store(folder: Path, produced: Path, parent_sha: str | None, pass_name: str, 
     return art
 
 
-def fresh_folder(folder: Path) -> Path:
+def cached(parent_sha: str, pass_name: str, settings: dict[str, Any], output: str,
+           make: Callable[[Path], list[str] | None]) -> Artifact:
+    """A pass's artifact: taken from the cache when this input content, pass and settings made it before (and it is
+    intact), else made now. `make(path)` writes the output at `path` (the file or folder `output` in a fresh cache
+    folder) and returns the notes for the record; the entry is recorded last, so a failed pass leaves none."""
+    folder = cache_dir_for(parent_sha, pass_name, settings)
+    hit = load_cached(folder)
+    if hit is not None:
+        return hit
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    return folder
+    out = folder / output
+    return _store(folder, out, parent_sha, pass_name, settings, make(out))

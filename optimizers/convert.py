@@ -9,10 +9,15 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
-from edgebench.optimizers.artifacts import Artifact, fresh_folder, lookup, sha256_path, store
+from edgebench.optimizers.artifacts import Artifact, cached, sha256_path
+from edgebench.results.errors import one_line
+
+if TYPE_CHECKING:
+    import keras
 
 DEFAULT_OPSET = 17
 
@@ -37,7 +42,7 @@ def tool_versions(*dists: str) -> dict[str, str]:
     return out
 
 
-def load_keras(path: str | Path):
+def load_keras(path: str | Path) -> keras.Model:
     """Load a .keras file in safe mode: a Lambda layer or other arbitrary code is refused, never executed."""
     _quiet_tf()
     import keras
@@ -45,7 +50,7 @@ def load_keras(path: str | Path):
     try:
         return keras.saving.load_model(str(path), compile=False, safe_mode=True)
     except Exception as exc:  # keras raises ValueError/TypeError/OSError/zipfile errors for bad files
-        msg = " ".join(str(exc).split())
+        msg = one_line(exc, None)
         if "safe_mode" in msg or "Lambda" in msg:
             raise ConversionError(f"{path}: refused by Keras safe mode (the model contains a Lambda layer or other "
                                   "arbitrary Python code, which could run anything on load); rebuild it without "
@@ -60,19 +65,15 @@ def load_keras(path: str | Path):
 
 
 def keras_to_savedmodel(keras_path: str | Path) -> Artifact:
-    src_sha = sha256_path(keras_path)
+    def export(out: Path) -> None:
+        model = load_keras(keras_path)
+        try:
+            model.export(str(out), verbose=False)
+        except Exception as exc:
+            raise ConversionError(f"Keras export to SavedModel failed: {one_line(exc)}") from None
+
     settings = {"tool": tool_versions("keras", "tensorflow", "tensorflow-cpu")}
-    folder, cached = lookup(src_sha, "keras-export", settings)
-    if cached:
-        return cached
-    model = load_keras(keras_path)
-    fresh_folder(folder)
-    out = folder / "saved_model"
-    try:
-        model.export(str(out), verbose=False)
-    except Exception as exc:
-        raise ConversionError(f"Keras export to SavedModel failed: {' '.join(str(exc).split())[:300]}") from None
-    return store(folder, out, src_sha, "keras-export", settings)
+    return cached(sha256_path(keras_path), "keras-export", settings, "saved_model", export)
 
 
 def tflite_convert(saved_model: str | Path, parent_sha: str, pass_name: str, settings: dict[str, Any],
@@ -80,25 +81,23 @@ def tflite_convert(saved_model: str | Path, parent_sha: str, pass_name: str, set
                    describe: Callable[[Path], list[str]] | None = None, label: str | None = None) -> Artifact:
     """TFLiteConverter on a SavedModel, cached: `configure(converter, tf)` sets a pass's options and
     `describe(tflite_path)` returns its notes for the record."""
-    settings = dict(settings, tool=tool_versions("tensorflow", "tensorflow-cpu"))
-    folder, cached = lookup(parent_sha, pass_name, settings)
-    if cached:
-        return cached
-    _quiet_tf()
-    import tensorflow as tf
+    def convert(out: Path) -> list[str] | None:
+        _quiet_tf()
+        import tensorflow as tf
 
-    from edgebench.optimizers.errors import converter_error
-    try:
-        converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model))
-        if configure is not None:
-            configure(converter, tf)
-        blob = converter.convert()
-    except Exception as exc:
-        raise ConversionError(f"{label or pass_name} failed: {converter_error(exc)}") from None
-    fresh_folder(folder)
-    out = folder / "model.tflite"
-    out.write_bytes(blob)
-    return store(folder, out, parent_sha, pass_name, settings, describe(out) if describe else None)
+        from edgebench.optimizers.errors import converter_error
+        try:
+            converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model))
+            if configure is not None:
+                configure(converter, tf)
+            blob = converter.convert()
+        except Exception as exc:
+            raise ConversionError(f"{label or pass_name} failed: {converter_error(exc)}") from None
+        out.write_bytes(blob)
+        return describe(out) if describe else None
+
+    settings = dict(settings, tool=tool_versions("tensorflow", "tensorflow-cpu"))
+    return cached(parent_sha, pass_name, settings, "model.tflite", convert)
 
 
 def savedmodel_to_tflite(saved_model: str | Path, parent_sha: str, settings: dict[str, Any] | None = None) -> Artifact:
@@ -125,13 +124,7 @@ def _tf2onnx(args: list[str], out: Path) -> None:
 
 def _tf2onnx_artifact(flag: str, source: str | Path, parent_sha: str, pass_name: str) -> Artifact:
     settings = {"opset": DEFAULT_OPSET, "tool": tool_versions("tf2onnx", "onnx")}
-    folder, cached = lookup(parent_sha, pass_name, settings)
-    if cached:
-        return cached
-    fresh_folder(folder)
-    out = folder / "model.onnx"
-    _tf2onnx([flag, str(source)], out)
-    return store(folder, out, parent_sha, pass_name, settings)
+    return cached(parent_sha, pass_name, settings, "model.onnx", lambda out: _tf2onnx([flag, str(source)], out))
 
 
 def savedmodel_to_onnx(saved_model: str | Path, parent_sha: str) -> Artifact:

@@ -6,11 +6,18 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
 from pathlib import Path
-from edgebench.optimizers.artifacts import Artifact, fresh_folder, lookup, store
+from typing import TYPE_CHECKING
+
+from edgebench.optimizers.artifacts import Artifact, cached
 from edgebench.optimizers.convert import ConversionError, tool_versions
-from edgebench.optimizers.errors import PassSkipped, one_line
+from edgebench.optimizers.errors import PassSkipped
+from edgebench.results.errors import one_line
+
+if TYPE_CHECKING:
+    import onnxruntime as ort
 
 ORT_LEVELS = {"disable": "ORT_DISABLE_ALL", "basic": "ORT_ENABLE_BASIC", "extended": "ORT_ENABLE_EXTENDED",
               "layout": "ORT_ENABLE_LAYOUT", "all": "ORT_ENABLE_ALL"}
@@ -24,29 +31,25 @@ def _node_count(path: str | Path) -> int:
 
 def simplify(model: Artifact) -> Artifact:
     """onnxsim: constant folding and shape-driven cleanup, checked by onnxsim against the input on random data."""
-    settings = {"tool": tool_versions("onnxsim", "onnx")}
-    folder, cached = lookup(model.sha256, "onnxsim", settings)
-    if cached:
-        return cached
-    import onnx
-    import onnxsim
+    def run(out: Path) -> list[str]:
+        import onnx
+        import onnxsim
 
-    try:
-        simplified, ok = onnxsim.simplify(onnx.load(model.path))
-    except Exception as exc:
-        raise ConversionError(f"onnxsim failed: {one_line(exc)}") from None
-    if not ok:
-        raise ConversionError("onnxsim could not check the simplified model against the original")
-    fresh_folder(folder)
-    out = folder / "model.onnx"
-    onnx.save(simplified, str(out))
-    before, after = _node_count(model.path), len(simplified.graph.node)
-    note = (f"onnxsim changed nothing ({before} nodes)" if before == after
-            else f"onnxsim: {before} -> {after} nodes")
-    return store(folder, out, model.sha256, "onnxsim", settings, [note])
+        try:
+            simplified, ok = onnxsim.simplify(onnx.load(model.path))
+        except Exception as exc:
+            raise ConversionError(f"onnxsim failed: {one_line(exc)}") from None
+        if not ok:
+            raise ConversionError("onnxsim could not check the simplified model against the original")
+        onnx.save(simplified, str(out))
+        before, after = _node_count(model.path), len(simplified.graph.node)
+        return [f"onnxsim changed nothing ({before} nodes)" if before == after
+                else f"onnxsim: {before} -> {after} nodes"]
+
+    return cached(model.sha256, "onnxsim", {"tool": tool_versions("onnxsim", "onnx")}, "model.onnx", run)
 
 
-def _level(name: str):
+def _level(name: str) -> ort.GraphOptimizationLevel:
     import onnxruntime as ort
     if name not in ORT_LEVELS:
         raise ValueError(f"unknown graph optimization level {name!r}; one of {', '.join(ORT_LEVELS)}")
@@ -55,26 +58,25 @@ def _level(name: str):
 
 def ort_optimize(model: Artifact, level: str = "all") -> Artifact:
     """ONNX Runtime applies its graph optimizations once and saves the result, so sessions start faster."""
-    settings = {"level": level, "tool": tool_versions("onnxruntime")}
-    folder, cached = lookup(model.sha256, "ort-optimize", settings)
-    if cached:
-        return cached
-    import onnxruntime as ort
+    def run(out: Path) -> list[str]:
+        import onnxruntime as ort
 
-    fresh_folder(folder)
-    out = folder / "model.onnx"
-    so = ort.SessionOptions()
-    so.graph_optimization_level = _level(level)
-    so.optimized_model_filepath = str(out)
-    so.log_severity_level = 3  # ORT warns about hardware-specific layouts at "all": the note below says it once
-    try:
-        ort.InferenceSession(model.path, so, providers=["CPUExecutionProvider"])
-    except Exception as exc:
-        raise ConversionError(f"ONNX Runtime optimization failed: {one_line(exc)}") from None
-    notes = [f"ORT graph optimization '{level}': {_node_count(model.path)} -> {_node_count(out)} nodes"]
-    if level in ("layout", "all"):
-        notes.append("saved with layout optimizations: run it only with the same ONNX Runtime version on the same CPU kind")
-    return store(folder, out, model.sha256, "ort-optimize", settings, notes)
+        so = ort.SessionOptions()
+        so.graph_optimization_level = _level(level)
+        so.optimized_model_filepath = str(out)
+        so.log_severity_level = 3  # ORT warns about hardware-specific layouts at "all": the note below says it once
+        try:
+            ort.InferenceSession(model.path, so, providers=["CPUExecutionProvider"])
+        except Exception as exc:
+            raise ConversionError(f"ONNX Runtime optimization failed: {one_line(exc)}") from None
+        notes = [f"ORT graph optimization '{level}': {_node_count(model.path)} -> {_node_count(out)} nodes"]
+        if level in ("layout", "all"):
+            notes.append("saved with layout optimizations: run it only with the same ONNX Runtime version on the "
+                         "same CPU kind")
+        return notes
+
+    settings = {"level": level, "tool": tool_versions("onnxruntime")}
+    return cached(model.sha256, "ort-optimize", settings, "model.onnx", run)
 
 
 def to_ort_format(model: Artifact, target_platform: str = "arm") -> Artifact:
@@ -82,36 +84,32 @@ def to_ort_format(model: Artifact, target_platform: str = "arm") -> Artifact:
     config a minimal build needs beside the .ort file)."""
     if target_platform not in ORT_TARGETS:
         raise ValueError(f"ort_format target_platform must be one of {', '.join(ORT_TARGETS)}")
+    def run(out: Path) -> list[str]:
+        from onnxruntime.tools.convert_onnx_models_to_ort import OptimizationStyle, convert_onnx_models_to_ort
+
+        src = out.with_name("model.onnx")  # the converter names its output after its input
+        os.symlink(model.path, src)
+        log = io.StringIO()
+        chatty = logging.getLogger("ort_format_model.utils")
+        old_level = chatty.level
+        chatty.setLevel(logging.WARNING)
+        try:
+            with contextlib.redirect_stdout(log):  # the converter narrates on stdout; keep ours for the table
+                convert_onnx_models_to_ort(src, output_dir=out.parent, optimization_styles=[OptimizationStyle.Fixed],
+                                           target_platform=target_platform)
+        except Exception as exc:
+            raise ConversionError(f"ORT format conversion failed: {one_line(exc)}") from None
+        finally:
+            src.unlink()
+            chatty.setLevel(old_level)
+        if not out.is_file():
+            raise ConversionError(f"ORT format conversion wrote no .ort file: {one_line(Exception(log.getvalue()))}")
+        return [f"ORT format for target_platform={target_platform}; "
+                "operator config for a minimal build: required_operators.config beside the .ort file"]
+
     settings = {"target_platform": target_platform, "optimization_style": "fixed",
                 "tool": tool_versions("onnxruntime")}
-    folder, cached = lookup(model.sha256, "ort-format", settings)
-    if cached:
-        return cached
-    from onnxruntime.tools.convert_onnx_models_to_ort import OptimizationStyle, convert_onnx_models_to_ort
-
-    fresh_folder(folder)
-    src = folder / "model.onnx"
-    os.symlink(model.path, src)
-    log = io.StringIO()
-    import logging
-    chatty = logging.getLogger("ort_format_model.utils")
-    old_level = chatty.level
-    chatty.setLevel(logging.WARNING)
-    try:
-        with contextlib.redirect_stdout(log):  # the converter narrates on stdout; keep ours for the table
-            convert_onnx_models_to_ort(src, output_dir=folder, optimization_styles=[OptimizationStyle.Fixed],
-                                       target_platform=target_platform)
-    except Exception as exc:
-        raise ConversionError(f"ORT format conversion failed: {one_line(exc)}") from None
-    finally:
-        src.unlink()
-        chatty.setLevel(old_level)
-    out = folder / "model.ort"
-    if not out.is_file():
-        raise ConversionError(f"ORT format conversion wrote no .ort file: {one_line(Exception(log.getvalue()))}")
-    notes = [f"ORT format for target_platform={target_platform}; "
-             "operator config for a minimal build: required_operators.config beside the .ort file"]
-    return store(folder, out, model.sha256, "ort-format", settings, notes)
+    return cached(model.sha256, "ort-format", settings, "model.ort", run)
 
 
 def transformer_patterns(path: str | Path) -> dict[str, int]:
@@ -142,31 +140,27 @@ def transformer_fusions(model: Artifact, model_type: str = "bert", num_heads: in
     patterns = transformer_patterns(model.path)
     if not any(patterns.values()):
         raise PassSkipped("no attention or layer-norm pattern in the graph: transformer fusion skipped")
+
+    def run(out: Path) -> list[str]:
+        from onnxruntime.transformers.optimizer import optimize_model
+
+        quiet = logging.getLogger("onnxruntime.transformers")
+        old = quiet.level
+        quiet.setLevel(logging.ERROR)
+        try:
+            optimized = optimize_model(model.path, model_type=model_type, num_heads=num_heads,
+                                       hidden_size=hidden_size, opt_level=0, use_gpu=False)
+            fused = {k: v for k, v in optimized.get_fused_operator_statistics().items() if v}
+        except Exception as exc:
+            raise ConversionError(f"transformer fusion failed: {one_line(exc)}") from None
+        finally:
+            quiet.setLevel(old)
+        optimized.save_model_to_file(str(out))
+        found = ", ".join(f"{k} {v}" for k, v in patterns.items() if v)
+        return [f"fused: {', '.join(f'{k} x{v}' for k, v in sorted(fused.items()))}" if fused
+                else f"found {found} but the optimizer fused nothing"]
+
     settings = {"model_type": model_type, "num_heads": num_heads, "hidden_size": hidden_size,
                 "tool": tool_versions("onnxruntime")}
-    folder, cached = lookup(model.sha256, "ort-transformer-fusion", settings)
-    if cached:
-        return cached
-    import logging
-
-    from onnxruntime.transformers.optimizer import optimize_model
-
-    quiet = logging.getLogger("onnxruntime.transformers")
-    old = quiet.level
-    quiet.setLevel(logging.ERROR)
-    try:
-        optimized = optimize_model(model.path, model_type=model_type, num_heads=num_heads, hidden_size=hidden_size,
-                                   opt_level=0, use_gpu=False)
-        fused = {k: v for k, v in optimized.get_fused_operator_statistics().items() if v}
-    except Exception as exc:
-        raise ConversionError(f"transformer fusion failed: {one_line(exc)}") from None
-    finally:
-        quiet.setLevel(old)
-    fresh_folder(folder)
-    out = folder / "model.onnx"
-    optimized.save_model_to_file(str(out))
-    found = ", ".join(f"{k} {v}" for k, v in patterns.items() if v)
-    note = (f"fused: {', '.join(f'{k} x{v}' for k, v in sorted(fused.items()))}" if fused
-            else f"found {found} but the optimizer fused nothing")
-    return store(folder, out, model.sha256, "ort-transformer-fusion", settings, [note])
+    return cached(model.sha256, "ort-transformer-fusion", settings, "model.onnx", run)
 

@@ -9,20 +9,25 @@ import contextlib
 import logging
 import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any
 
-from edgebench.optimizers.artifacts import Artifact, fresh_folder, lookup, store
+from edgebench.optimizers.artifacts import Artifact, cached
 from edgebench.optimizers.calibration import CalibrationSet
 from edgebench.optimizers.convert import ConversionError, tool_versions
-from edgebench.optimizers.errors import one_line
 from edgebench.optimizers.quant_stats import onnx_quant_stats
+from edgebench.results.errors import one_line
+
+if TYPE_CHECKING:
+    from onnxruntime.quantization import CalibrationDataReader, QuantType
 
 FORMATS = ("QDQ", "QOperator")
 TYPES = ("int8", "uint8")
 CALIBRATIONS = ("minmax", "entropy", "percentile")
 PER_CHANNEL_MIN_OPSET = 13
+_UPGRADED = "opset13.onnx"  # the opset-upgraded input of a per-channel quantization, removed once it is done
 
 
 @dataclass(frozen=True)
@@ -57,7 +62,7 @@ class DynamicOptions:
             raise ValueError(f"weight_type must be one of {', '.join(TYPES)}, got {self.weight_type!r}")
 
 
-def _quant_type(name: str):
+def _quant_type(name: str) -> QuantType:
     from onnxruntime.quantization import QuantType
     return QuantType.QInt8 if name == "int8" else QuantType.QUInt8
 
@@ -98,31 +103,29 @@ def _in_dir(path: Path) -> Iterator[None]:
 def pre_process(model: Artifact) -> Artifact:
     """ORT's recommended preparation: symbolic + ONNX shape inference and basic graph optimization (folds
     BatchNorm-style Mul/Add into Conv so the quantizer sees fewer, larger ops)."""
-    settings = {"tool": tool_versions("onnxruntime", "onnx", "sympy")}
-    folder, cached = lookup(model.sha256, "quant-pre-process", settings)
-    if cached:
-        return cached
-    from onnxruntime.quantization.shape_inference import quant_pre_process
+    def run(out: Path) -> list[str]:
+        from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    fresh_folder(folder)
-    out = folder / "model.onnx"
-    notes: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="edgebench-prep-") as scratch, _in_dir(Path(scratch)):
-        try:
-            with _quiet_quantizer() as errors:
-                quant_pre_process(model.path, str(out))
-        except Exception as exc:  # symbolic shape inference often fails on converted graphs (FIELD-NOTES)
-            notes.append(f"symbolic shape inference skipped ({one_line(exc, 120)})")
+        notes: list[str] = []
+        with tempfile.TemporaryDirectory(prefix="edgebench-prep-") as scratch, _in_dir(Path(scratch)):
             try:
                 with _quiet_quantizer() as errors:
-                    quant_pre_process(model.path, str(out), skip_symbolic_shape=True)
-            except Exception as exc2:
-                raise ConversionError(f"quant_pre_process failed: {one_line(exc2)}") from None
-    if errors:  # quant_pre_process logs (and survives) a failed optimization step
-        notes.append(f"pre-process: {errors[0][:200]}")
-    if not out.is_file():
-        raise ConversionError("quant_pre_process wrote no model")
-    return store(folder, out, model.sha256, "quant-pre-process", settings, notes)
+                    quant_pre_process(model.path, str(out))
+            except Exception as exc:  # symbolic shape inference often fails on converted graphs (FIELD-NOTES)
+                notes.append(f"symbolic shape inference skipped ({one_line(exc, 120)})")
+                try:
+                    with _quiet_quantizer() as errors:
+                        quant_pre_process(model.path, str(out), skip_symbolic_shape=True)
+                except Exception as exc2:
+                    raise ConversionError(f"quant_pre_process failed: {one_line(exc2)}") from None
+        if errors:  # quant_pre_process logs (and survives) a failed optimization step
+            notes.append(f"pre-process: {errors[0][:200]}")
+        if not out.is_file():
+            raise ConversionError("quant_pre_process wrote no model")
+        return notes
+
+    settings = {"tool": tool_versions("onnxruntime", "onnx", "sympy")}
+    return cached(model.sha256, "quant-pre-process", settings, "model.onnx", run)
 
 
 def _opset(path: str) -> int:
@@ -137,71 +140,64 @@ def _upgrade_opset(path: str, folder: Path) -> str:
     if _opset(path) >= PER_CHANNEL_MIN_OPSET:
         return path
     upgraded = onnx.version_converter.convert_version(onnx.load(path), PER_CHANNEL_MIN_OPSET)
-    target = folder / "opset13.onnx"
+    target = folder / _UPGRADED
     onnx.save(upgraded, str(target))
     return str(target)
 
 
 def dynamic_quantize(model: Artifact, options: DynamicOptions) -> Artifact:
     """Weights int8 ahead of time, activations quantized per batch at run time (ConvInteger / MatMulInteger)."""
+    def run(out: Path) -> list[str]:
+        from onnxruntime.quantization import quantize_dynamic
+
+        try:
+            with _quiet_quantizer():
+                quantize_dynamic(model.path, str(out), per_channel=options.per_channel,
+                                 reduce_range=options.reduce_range, weight_type=_quant_type(options.weight_type))
+        except Exception as exc:
+            raise ConversionError(f"ORT dynamic quantization failed: {one_line(exc)}") from None
+        return onnx_quant_stats(out).notes()
+
     settings = {**asdict(options), "tool": tool_versions("onnxruntime", "onnx")}
-    folder, cached = lookup(model.sha256, "ort-dynamic-quant", settings)
-    if cached:
-        return cached
-    from onnxruntime.quantization import quantize_dynamic
-
-    fresh_folder(folder)
-    out = folder / "model.onnx"
-    try:
-        with _quiet_quantizer():
-            quantize_dynamic(model.path, str(out), per_channel=options.per_channel,
-                             reduce_range=options.reduce_range, weight_type=_quant_type(options.weight_type))
-    except Exception as exc:
-        raise ConversionError(f"ORT dynamic quantization failed: {one_line(exc)}") from None
-    return store(folder, out, model.sha256, "ort-dynamic-quant", settings, onnx_quant_stats(out).notes())
+    return cached(model.sha256, "ort-dynamic-quant", settings, "model.onnx", run)
 
 
-class _Reader:
-    """onnxruntime.quantization.CalibrationDataReader over a CalibrationSet (made lazily: importing ORT is deferred)."""
+def _reader(calibration: CalibrationSet) -> CalibrationDataReader:
+    """onnxruntime.quantization.CalibrationDataReader over a CalibrationSet (made here: importing ORT is deferred)."""
+    from onnxruntime.quantization import CalibrationDataReader
 
-    def __new__(cls, calibration: CalibrationSet):
-        from onnxruntime.quantization import CalibrationDataReader
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self._it = calibration.feeds()
 
-        class Reader(CalibrationDataReader):
-            def __init__(self) -> None:
-                self._it = calibration.feeds()
+        def get_next(self) -> dict[str, Any] | None:
+            return next(self._it, None)
 
-            def get_next(self) -> dict[str, Any] | None:
-                return next(self._it, None)
-
-        return Reader()
+    return Reader()
 
 
 def static_quantize(model: Artifact, calibration: CalibrationSet, options: StaticOptions) -> Artifact:
     """Weights and activations int8/uint8 with ranges calibrated on `calibration` (keyed by the model's input names)."""
+    def run(out: Path) -> list[str]:
+        from onnxruntime.quantization import CalibrationMethod, QuantFormat, quantize_static
+
+        method = {"minmax": CalibrationMethod.MinMax, "entropy": CalibrationMethod.Entropy,
+                  "percentile": CalibrationMethod.Percentile}[options.calibration]
+        extra = {"CalibPercentile": options.percentile} if options.calibration == "percentile" else {}
+        try:
+            src = _upgrade_opset(model.path, out.parent) if options.per_channel else model.path
+            with _quiet_quantizer():
+                quantize_static(src, str(out), _reader(calibration),
+                                quant_format=QuantFormat.QDQ if options.format == "QDQ" else QuantFormat.QOperator,
+                                per_channel=options.per_channel, reduce_range=options.reduce_range,
+                                activation_type=_quant_type(options.activation_type),
+                                weight_type=_quant_type(options.weight_type), calibrate_method=method,
+                                extra_options=extra)
+        except Exception as exc:
+            raise ConversionError(f"ORT static quantization failed: {one_line(exc)}") from None
+        out.with_name(_UPGRADED).unlink(missing_ok=True)
+        return onnx_quant_stats(out).notes() + calibration.notes()
+
     settings = {**asdict(options), "calibration_data": calibration.settings(),
                 "tool": tool_versions("onnxruntime", "onnx")}
-    folder, cached = lookup(model.sha256, "ort-static-quant", settings)
-    if cached:
-        return cached
-    from onnxruntime.quantization import CalibrationMethod, QuantFormat, quantize_static
-
-    method = {"minmax": CalibrationMethod.MinMax, "entropy": CalibrationMethod.Entropy,
-              "percentile": CalibrationMethod.Percentile}[options.calibration]
-    extra = {"CalibPercentile": options.percentile} if options.calibration == "percentile" else {}
-    fresh_folder(folder)
-    out = folder / "model.onnx"
-    try:
-        src = _upgrade_opset(model.path, folder) if options.per_channel else model.path
-        with _quiet_quantizer():
-            quantize_static(src, str(out), _Reader(calibration),
-                            quant_format=QuantFormat.QDQ if options.format == "QDQ" else QuantFormat.QOperator,
-                            per_channel=options.per_channel, reduce_range=options.reduce_range,
-                            activation_type=_quant_type(options.activation_type),
-                            weight_type=_quant_type(options.weight_type), calibrate_method=method,
-                            extra_options=extra)
-    except Exception as exc:
-        raise ConversionError(f"ORT static quantization failed: {one_line(exc)}") from None
-    (folder / "opset13.onnx").unlink(missing_ok=True)
-    notes = onnx_quant_stats(out).notes() + calibration.notes()
-    return store(folder, out, model.sha256, "ort-static-quant", settings, notes)
+    return cached(model.sha256, "ort-static-quant", settings, "model.onnx", run)

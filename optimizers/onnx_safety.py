@@ -1,15 +1,15 @@
 """Safe loading of untrusted ONNX files: parse errors become one line; external data may not leave the model's folder."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import onnx
 
 
-class UnsafeModelError(ValueError):
-    pass
-
-
-def _graph_tensors(graph) -> Iterator:
+def _graph_tensors(graph: onnx.GraphProto) -> Iterator[onnx.TensorProto]:
     """Every TensorProto of a graph and its subgraphs, sparse ones included (ONNX Runtime reads external data for
     those too, and onnx's own helper skips them)."""
     yield from graph.initializer
@@ -20,7 +20,7 @@ def _graph_tensors(graph) -> Iterator:
         yield from _node_tensors(node)
 
 
-def _node_tensors(node) -> Iterator:
+def _node_tensors(node: onnx.NodeProto) -> Iterator[onnx.TensorProto]:
     for attr in node.attribute:
         if attr.HasField("t"):
             yield attr.t
@@ -37,7 +37,7 @@ def _node_tensors(node) -> Iterator:
             yield from _graph_tensors(g)
 
 
-def external_data_locations(model) -> list[str]:
+def external_data_locations(model: onnx.ModelProto) -> list[str]:
     """Every external-data location the model names, whether or not the tensor claims to be external."""
     tensors = list(_graph_tensors(model.graph))
     for fn in model.functions:
@@ -50,13 +50,13 @@ def check_onnx_file(path: str | Path) -> None:
     """Parse the graph without its external data, then refuse any external data path outside the model's folder."""
     import onnx
 
-    from edgebench.results.errors import UserError
+    from edgebench.results.errors import UserError, one_line
 
     p = Path(path)
     try:
         model = onnx.load(str(p), load_external_data=False)
     except Exception as exc:
-        raise UserError(f"{p} is not a valid ONNX model: {' '.join(str(exc).split())[:200]}") from None
+        raise UserError(f"{p} is not a valid ONNX model: {one_line(exc, 200)}") from None
     if not model.graph.node and not model.graph.output:
         raise UserError(f"{p} is not a valid ONNX model: the graph is empty")
     root = p.resolve().parent

@@ -5,8 +5,13 @@ layers under TFLite's size threshold); a variant that claims "int8" must say so 
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import onnx
 
 ONNX_COMPUTE = {"Conv", "ConvTranspose", "MatMul", "Gemm"}
 ONNX_QUANTIZED_COMPUTE = {"QLinearConv", "QLinearMatMul", "ConvInteger", "MatMulInteger", "QGemm",
@@ -45,7 +50,7 @@ class QuantStats:
                 "in_subgraphs": self.in_subgraphs, "constant_weights": self.constant_weights}
 
 
-def _graphs(graph, depth: int = 0):
+def _graphs(graph: onnx.GraphProto, depth: int = 0) -> Iterator[tuple[onnx.GraphProto, int]]:
     yield graph, depth
     for node in graph.node:
         for attr in node.attribute:

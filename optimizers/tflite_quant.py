@@ -5,13 +5,17 @@ returns a cached Artifact whose notes say how many compute ops really ended up q
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from edgebench.optimizers.artifacts import Artifact
 from edgebench.optimizers.calibration import CalibrationSet
 from edgebench.optimizers.convert import tflite_convert
 from edgebench.optimizers.quant_stats import tflite_quant_stats
+
+if TYPE_CHECKING:
+    import numpy as np
 
 IO_TYPES = ("float32", "int8", "uint8")
 
@@ -29,13 +33,13 @@ def _convert(saved_model: str | Path, parent_sha: str, pass_name: str, settings:
 
 def dynamic_range_int8(saved_model: str | Path, parent_sha: str) -> Artifact:
     """int8 weights, float activations (TFLite quantizes only weight tensors of 1024 elements or more)."""
-    def configure(c, tf):
+    def configure(c: Any, tf: Any) -> None:
         c.optimizations = [tf.lite.Optimize.DEFAULT]
     return _convert(saved_model, parent_sha, "tflite-dynamic-range", {}, configure, "int8")
 
 
 def float16(saved_model: str | Path, parent_sha: str) -> Artifact:
-    def configure(c, tf):
+    def configure(c: Any, tf: Any) -> None:
         c.optimizations = [tf.lite.Optimize.DEFAULT]
         c.target_spec.supported_types = [tf.float16]
     return _convert(saved_model, parent_sha, "tflite-float16", {}, configure, "float16")
@@ -48,12 +52,12 @@ def full_integer_int8(saved_model: str | Path, parent_sha: str, calibration: Cal
         raise ValueError(f"io_type must be one of {', '.join(IO_TYPES)}, got {io_type!r}")
     names = list(calibration.arrays)
 
-    def representative():
+    def representative() -> Iterator[list[np.ndarray] | dict[str, np.ndarray]]:
         for feed in calibration.feeds():
             # one input: a list is unambiguous; several: the signature's own names
             yield [feed[names[0]]] if len(names) == 1 else feed
 
-    def configure(c, tf):
+    def configure(c: Any, tf: Any) -> None:
         c.optimizations = [tf.lite.Optimize.DEFAULT]
         c.representative_dataset = representative
         c.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]

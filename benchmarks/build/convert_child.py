@@ -1,7 +1,7 @@
 """The converter child: the only process of a run that imports TensorFlow.
 
 `python -m edgebench.benchmarks.build.convert_child` reads one JSON request per line on stdin and answers each with one
-`EDGEBENCH-REPLY {json}` line on a private copy of stdout (file descriptor 1 itself is pointed at stderr, so
+result line (edgebench.benchmarks.isolation.childguard.report_result) on a private copy of stdout (file descriptor 1 itself is pointed at stderr, so
 whatever TensorFlow, Keras or tf2onnx print cannot corrupt a reply). Requests:
   {"op": "specs", "source": {...}}                       input specs of a Keras file or SavedModel
   {"op": "build", "source", "profile", "data", "input_names", "variant"}   build one variant (BuildContext.variant)
@@ -15,15 +15,16 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from edgebench.optimizers.errors import one_line
+from edgebench.benchmarks.isolation.childguard import report_result
+from edgebench.results.errors import one_line
 
-REPLY_MARKER = "EDGEBENCH-REPLY "
+if TYPE_CHECKING:
+    from edgebench.benchmarks.build.sources import ModelSource
+    from edgebench.benchmarks.build.variants import BuildContext
 
-
-def _one_line(exc: BaseException) -> str:
-    return one_line(exc, 400)
+REASON_CHARS = 400  # the longest one-line reason a reply carries
 
 
 class _State:
@@ -33,16 +34,16 @@ class _State:
         self.handle: Any = None
         self.handle_key: str | None = None
         self.specs: list[dict[str, Any]] = []
-        self.ctx: Any = None
+        self.ctx: BuildContext | None = None
         self.ctx_key: str | None = None
 
 
-def _source(d: dict[str, Any]):
+def _source(d: dict[str, Any]) -> ModelSource:
     from edgebench.benchmarks.build.sources import ModelSource
     return ModelSource(Path(d["path"]), d["format"], d["name"], d["sha256"], d["size_bytes"])
 
 
-def _load(state: _State, source) -> list[dict[str, Any]]:
+def _load(state: _State, source: ModelSource) -> list[dict[str, Any]]:
     """Load the source in its framework (Keras in safe mode) once; returns its input specs."""
     if state.handle_key != source.sha256:
         from edgebench.benchmarks.build import reference
@@ -52,18 +53,15 @@ def _load(state: _State, source) -> list[dict[str, Any]]:
     return state.specs
 
 
-def _context(state: _State, req: dict[str, Any]):
+def _context(state: _State, req: dict[str, Any]) -> BuildContext:
     key = json.dumps([req["source"]["sha256"], req["data"]["npz"], req.get("input_names")])
-    if state.ctx_key != key:
-        import numpy as np
-
+    if state.ctx is None or state.ctx_key != key:
         from edgebench.benchmarks.build.data import DataSet
         from edgebench.benchmarks.build.variants import BuildContext
+        from edgebench.benchmarks.isolation.npzio import read_arrays, read_named
         from edgebench.hardware_profiles import parse_profile
-        with np.load(req["data"]["npz"], allow_pickle=False) as npz:
-            inputs = [npz[f"arr_{i}"] for i in range(req["data"]["count"])]
-            labels = npz["labels"] if "labels" in npz.files else None
-        data = DataSet(inputs, labels, req["data"]["kind"], req["data"]["description"])
+        npz = req["data"]["npz"]
+        data = DataSet(read_arrays(npz), read_named(npz, "labels"), req["data"]["kind"], req["data"]["description"])
         profile = parse_profile(req["profile"]["raw"], req["profile"]["source"])
         state.ctx = BuildContext(source=_source(req["source"]), profile=profile, data=data,
                                  input_names=req.get("input_names"))
@@ -71,23 +69,23 @@ def _context(state: _State, req: dict[str, Any]):
     return state.ctx
 
 
-def _known(ctx) -> list[dict[str, Any]]:
+def _known(ctx: BuildContext) -> list[dict[str, Any]]:
     return [a.to_dict() for a in ctx.known.values()]
 
 
 def handle(state: _State, req: dict[str, Any]) -> dict[str, Any]:
     from edgebench.benchmarks.isolation import faults
-    from edgebench.results.errors import UserError
     from edgebench.optimizers.convert import ConversionError
+    from edgebench.results.errors import UserError
 
     op = req["op"]
     if op == "specs":
         try:
             return {"ok": True, "specs": _load(state, _source(req["source"]))}
         except (UserError, ConversionError) as exc:
-            return {"user_error": _one_line(exc)}
+            return {"user_error": one_line(exc, REASON_CHARS)}
         except Exception as exc:  # TensorFlow's errors for a bad SavedModel are many types; all mean "cannot load"
-            why = _one_line(exc)
+            why = one_line(exc, REASON_CHARS)
             if "0 MetaGraphs" in why:  # TensorFlow's own words blame a missing tags= argument
                 why = "saved_model.pb holds no MetaGraph (it is empty or damaged)"
             return {"user_error": f"{req['source']['path']} cannot be loaded by TensorFlow: {why}"}
@@ -98,25 +96,22 @@ def handle(state: _State, req: dict[str, Any]) -> dict[str, Any]:
         try:
             art = ctx.variant(req["variant"])  # builds what it starts from once, remembers failures
         except NotApplicable as exc:
-            return {"not_applicable": _one_line(exc), "known": _known(ctx)}
+            return {"not_applicable": one_line(exc, REASON_CHARS), "known": _known(ctx)}
         except Exception as exc:  # a failing pass costs its own variant (and those made from it) only
-            return {"error": _one_line(exc), "known": _known(ctx)}
+            return {"error": one_line(exc, REASON_CHARS), "known": _known(ctx)}
         return {"ok": True, "artifact": art.to_dict(), "lineage": ctx.lineage(art), "known": _known(ctx)}
     if op == "reference":
-        import numpy as np
-
         from edgebench.benchmarks.build.reference import reference_outputs
+        from edgebench.benchmarks.isolation.npzio import read_arrays, write_arrays
         faults.inject("reference", [])
         source = _source(req["source"])
         try:
             _load(state, source)
-            with np.load(req["inputs"], allow_pickle=False) as npz:
-                inputs = [npz[f"arr_{i}"] for i in range(len(npz.files))]
-            outs = reference_outputs(source, state.handle, req["specs"], inputs)
+            outs = reference_outputs(source, state.handle, req["specs"], read_arrays(req["inputs"]))
         except Exception as exc:
-            return {"error": _one_line(exc)}
-        np.savez(req["outputs"], *outs)
-        return {"ok": True, "count": len(outs)}
+            return {"error": one_line(exc, REASON_CHARS)}
+        write_arrays(req["outputs"], outs)
+        return {"ok": True}
     return {"error": f"unknown request {op!r}"}
 
 
@@ -129,8 +124,7 @@ def main() -> None:
         if not line.strip():
             continue
         reply = handle(state, json.loads(line))
-        replies.write(REPLY_MARKER + json.dumps(reply) + "\n")
-        replies.flush()
+        report_result(reply, replies)
 
 
 if __name__ == "__main__":

@@ -15,22 +15,23 @@ import subprocess
 import sys
 import threading
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import IO, Any
 
 import numpy as np
 
-from edgebench.benchmarks.isolation.childguard import PARENT_ENV
-from edgebench.benchmarks.build.convert_child import REPLY_MARKER
 from edgebench.benchmarks.build.data import DataSet
-from edgebench.results.errors import UserError
 from edgebench.benchmarks.build.sources import ModelSource
-from edgebench.benchmarks.isolation.limits import kill_group
-from edgebench.benchmarks.isolation.subproc import ChildResult, failure_reason
 from edgebench.benchmarks.build.variants import VariantSpec
+from edgebench.benchmarks.isolation.childguard import PARENT_ENV, RESULT_MARKER, parse_result
+from edgebench.benchmarks.isolation.limits import kill_group
+from edgebench.benchmarks.isolation.npzio import read_arrays, write_arrays
+from edgebench.benchmarks.isolation.subproc import ChildResult, failure_reason, run_checked
 from edgebench.hardware_profiles import Profile
 from edgebench.optimizers.artifacts import Artifact
+from edgebench.results.errors import UserError, one_line
 
 
 def child_env() -> dict[str, str]:
@@ -40,12 +41,12 @@ def child_env() -> dict[str, str]:
 
 @dataclass
 class Built:
-    """edgebench.benchmarks.build.variants.Built, plus the artifact's lineage (computed in the child, which knows the parents)."""
+    """One variant's outcome: its artifact and lineage (computed in the child, which knows the parents), or why not."""
 
     spec: VariantSpec
     artifact: Artifact | None = None
-    error: str | None = None
-    skipped: str | None = None
+    error: str | None = None  # one line: why the pass failed
+    skipped: str | None = None  # why the variant does not apply (NotApplicable)
     lineage: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -61,24 +62,26 @@ class ChildFailed(RuntimeError):
 
 class _Child:
     def __init__(self, env: dict[str, str]) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "edgebench.benchmarks.build.convert_child"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace",
-                                     env=env, start_new_session=True)
+        self.proc = subprocess.Popen([sys.executable, "-m", "edgebench.benchmarks.build.convert_child"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     errors="replace", env=env, start_new_session=True)
+        assert self.proc.stdin and self.proc.stdout and self.proc.stderr  # all three are pipes
+        self.stdin: IO[str] = self.proc.stdin
         self.replies: queue.Queue[str | None] = queue.Queue()
         self.stderr: collections.deque[str] = collections.deque(maxlen=200)  # TensorFlow logs a lot: keep the end
-        threading.Thread(target=self._read_replies, daemon=True).start()
-        self._stderr_reader = threading.Thread(target=self._read_stderr, daemon=True)
+        threading.Thread(target=self._read_replies, args=(self.proc.stdout,), daemon=True).start()
+        self._stderr_reader = threading.Thread(target=self._read_stderr, args=(self.proc.stderr,), daemon=True)
         self._stderr_reader.start()
         self._finalizer = weakref.finalize(self, kill_group, self.proc.pid)
 
-    def _read_replies(self) -> None:
-        for line in self.proc.stdout:
-            if line.startswith(REPLY_MARKER):
-                self.replies.put(line[len(REPLY_MARKER):])
+    def _read_replies(self, stdout: IO[str]) -> None:
+        for line in stdout:
+            if line.startswith(RESULT_MARKER):
+                self.replies.put(line)
         self.replies.put(None)
 
-    def _read_stderr(self) -> None:
-        for line in self.proc.stderr:
+    def _read_stderr(self, stderr: IO[str]) -> None:
+        for line in stderr:
             self.stderr.append(line)
 
     def kill(self) -> int:
@@ -105,8 +108,8 @@ class ConverterProcess:
             self._child = _Child(child_env())
         child = self._child
         try:
-            child.proc.stdin.write(json.dumps(request) + "\n")
-            child.proc.stdin.flush()
+            child.stdin.write(json.dumps(request) + "\n")
+            child.stdin.flush()
             line = child.replies.get(timeout=self.timeout)
         except queue.Empty:
             self._fail(child)
@@ -121,7 +124,7 @@ class ConverterProcess:
             code = self._fail(child)
             res = ChildResult(code, "", "".join(child.stderr), False)
             raise ChildFailed(failure_reason(res, what, self.timeout))
-        return json.loads(line)
+        return parse_result(line)
 
     def _fail(self, child: _Child) -> int:
         code = child.kill()
@@ -132,7 +135,7 @@ class ConverterProcess:
         if self._child is not None:
             child, self._child = self._child, None
             try:
-                child.proc.stdin.close()
+                child.stdin.close()
                 child.proc.wait(timeout=10)
             except (OSError, subprocess.TimeoutExpired):
                 pass
@@ -169,8 +172,8 @@ class ConverterProcess:
     def build_all(self, specs: list[VariantSpec], source: ModelSource, profile: Profile, data: DataSet,
                   input_names: list[str], workdir: Path, on_start: Callable[[str], None] | None = None,
                   on_done: Callable[[str, str], None] | None = None) -> list[Built]:
-        """edgebench.benchmarks.build.variants.build_all, one request per variant: a failing or crashing pass costs its
-        variant. on_start(name) before each variant, on_done(name, 'ok' | 'skipped' | 'failed') after it."""
+        """Build every spec, one request per variant: a failing or crashing pass costs its own variant (and those made
+        from it) only. on_start(name) before each variant, on_done(name, 'ok' | 'skipped' | 'failed') after it."""
         from edgebench.benchmarks.build.variants import NotApplicable
 
         out = []
@@ -183,30 +186,27 @@ class ConverterProcess:
             except NotApplicable as exc:
                 out.append(Built(spec, skipped=str(exc)))
             except Exception as exc:
-                out.append(Built(spec, error=f"conversion failed: {' '.join(str(exc).split())[:400]}"))
+                out.append(Built(spec, error=f"conversion failed: {one_line(exc, 400)}"))
             if on_done:
                 on_done(spec.name, "failed" if out[-1].error else "skipped" if out[-1].skipped else "ok")
         return out
 
     def conversion_summary(self) -> str:
         """edgebench.benchmarks.build.variants.conversion_summary over every artifact the converter children made or reused."""
-        from types import SimpleNamespace
-
         from edgebench.benchmarks.build.variants import conversion_summary
-        return conversion_summary(SimpleNamespace(known=self._known))
+        return conversion_summary(self._known.values())
 
     def reference(self, source: ModelSource, specs: list[dict[str, Any]], inputs: list[np.ndarray],
                   workdir: Path) -> list[np.ndarray]:
         fw = "Keras" if source.format == "keras" else "TensorFlow"
         inputs_npz, outputs_npz = workdir / "reference-inputs.npz", workdir / "reference-outputs.npz"
-        np.savez(inputs_npz, *inputs)
+        write_arrays(inputs_npz, inputs)
         reply = self.call({"op": "reference", "source": source.to_dict(), "specs": specs, "inputs": str(inputs_npz),
                            "outputs": str(outputs_npz)}, f"running the source model in {fw}")
         inputs_npz.unlink(missing_ok=True)
         if "error" in reply:
             raise ChildFailed(reply["error"])
-        with np.load(outputs_npz, allow_pickle=False) as npz:
-            outs = [npz[f"arr_{i}"] for i in range(reply["count"])]
+        outs = read_arrays(outputs_npz)
         outputs_npz.unlink(missing_ok=True)
         return outs
 
@@ -214,12 +214,8 @@ class ConverterProcess:
         """The calibration data as an .npz the child reads without pickle; written once per run."""
         if self._data is None:
             npz = workdir / "calibration-data.npz"
-            arrays = {f"arr_{i}": x for i, x in enumerate(data.inputs)}
-            if data.labels is not None:
-                arrays["labels"] = data.labels
-            np.savez(npz, **arrays)
-            self._data = {"npz": str(npz), "count": len(data.inputs), "kind": data.kind,
-                          "description": data.description}
+            write_arrays(npz, data.inputs, labels=data.labels)
+            self._data = {"npz": str(npz), "kind": data.kind, "description": data.description}
         return self._data
 
 
@@ -231,14 +227,14 @@ def source_specs(source: ModelSource, converter: ConverterProcess, timeout: floa
     """
     if source.format in ("keras", "savedmodel"):
         return True, converter.specs(source)
-    from edgebench.benchmarks.isolation.subproc import run_child
     runtime = "litert" if source.format == "tflite" else "onnxruntime"
-    res = run_child(["-m", "edgebench.benchmarks.measure.evaluate", "--runtime", runtime, "--model", str(source.path), "--specs"],
-                    timeout, child_env())
-    if res.returncode != 0 or res.timed_out:
-        raise UserError(f"{source.path} cannot be loaded by {runtime}: "
-                        f"{failure_reason(res, 'reading the model', timeout)}")
-    for line in res.stdout.splitlines():
-        if line.startswith("EDGEBENCH-RESULT "):
-            return False, json.loads(line[len("EDGEBENCH-RESULT "):])["inputs"]
-    raise UserError(f"{source.path} cannot be loaded by {runtime}: the reader printed no result")
+
+    def refused(why: str) -> UserError:
+        return UserError(f"{source.path} cannot be loaded by {runtime}: {why}")
+
+    res = run_checked(["-m", "edgebench.benchmarks.measure.evaluate", "--runtime", runtime, "--model", str(source.path),
+                       "--specs"], timeout, "reading the model", child_env(), error=refused)
+    try:
+        return False, parse_result(res.stdout)["inputs"]
+    except LookupError:
+        raise refused("the reader printed no result") from None

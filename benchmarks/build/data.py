@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from edgebench.results.errors import UserError
+from edgebench.results.errors import UserError, one_line
 
 RANDOM_SAMPLES = 64
 RANDOM_WARNING = ("accuracy measured on RANDOM inputs (no --data given): random data can saturate activations and "
@@ -38,7 +38,7 @@ def random_data(specs: list[dict[str, Any]], n: int = RANDOM_SAMPLES) -> DataSet
     inputs = []
     for spec in specs:
         shape = [n, *_concrete_shape(spec)]
-        dtype = np.dtype(spec["dtype"]) if spec["dtype"] not in ("", None) else np.float32
+        dtype = np.dtype(spec["dtype"] if spec["dtype"] not in ("", None) else np.float32)
         if dtype.kind == "f":
             inputs.append(rng.uniform(-1.0, 1.0, size=shape).astype(dtype))
         elif dtype.kind in "iu":
@@ -60,12 +60,12 @@ def load_user_data(path: str | Path, specs: list[dict[str, Any]]) -> DataSet:
         if "pickle" in str(exc):  # numpy's advice to allow pickle would let the file run code: never
             raise UserError(f"{p} holds pickled data, which edgebench never loads (it can run code); save plain "
                             "arrays with numpy.savez") from None
-        raise UserError(f"{p} is not a readable .npz file: {' '.join(str(exc).split())[:200]}") from None
+        raise UserError(f"{p} is not a readable .npz file: {one_line(exc, 200)}") from None
     labels = arrays.pop("y", None)
     from edgebench.benchmarks.build.reference import normalize_name
     by_norm = {normalize_name(k): v for k, v in arrays.items()}
     inputs = []
-    for i, spec in enumerate(specs):
+    for spec in specs:
         arr = by_norm.get(normalize_name(spec["name"]))
         if arr is None and len(specs) == 1 and len(arrays) == 1:
             arr = next(iter(arrays.values()))

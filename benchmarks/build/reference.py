@@ -25,12 +25,7 @@ def align(reference_names: list[str], variant_names: list[str]) -> list[int]:
     return list(range(len(variant_names)))
 
 
-def _tf_specs(tensors) -> list[dict[str, Any]]:
-    return [{"name": t.name, "shape": [-1 if d is None else int(d) for d in t.shape], "dtype": str(t.dtype.name
-             if hasattr(t.dtype, "name") else t.dtype)} for t in tensors]
-
-
-def keras_io(source: ModelSource):
+def keras_io(source: ModelSource) -> tuple[Any, list[dict[str, Any]]]:
     """(model, input specs) for a Keras source; loaded in safe mode."""
     from edgebench.optimizers.convert import load_keras
     model = load_keras(source.path)
@@ -39,7 +34,7 @@ def keras_io(source: ModelSource):
     return model, specs
 
 
-def savedmodel_io(source: ModelSource):
+def savedmodel_io(source: ModelSource) -> tuple[Any, list[dict[str, Any]]]:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import tensorflow as tf
     loaded = tf.saved_model.load(str(source.path))
@@ -54,7 +49,7 @@ def savedmodel_io(source: ModelSource):
     return (loaded, fn), specs
 
 
-def reference_outputs(source: ModelSource, handle, specs: list[dict[str, Any]], inputs: list[np.ndarray],
+def reference_outputs(source: ModelSource, handle: Any, specs: list[dict[str, Any]], inputs: list[np.ndarray],
                       batch: int = 32) -> list[np.ndarray]:
     n = len(inputs[0])
     chunks: list[list[np.ndarray]] = []

@@ -4,11 +4,11 @@ from __future__ import annotations
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from edgebench.results.errors import UserError
 from edgebench.optimizers.artifacts import sha256_path, size_bytes
+from edgebench.results.errors import UserError, one_line
 
-FORMATS = ("keras", "savedmodel", "tflite", "onnx")
 # A .keras archive whose members inflate this much more than they are stored is refused before anything is
 # decompressed: real weights compress about 1.1x, a zip bomb thousands of times.
 MAX_INFLATE_RATIO = 200
@@ -43,7 +43,7 @@ class ModelSource:
     sha256: str
     size_bytes: int
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "path": str(self.path), "format": self.format, "sha256": self.sha256,
                 "size_bytes": self.size_bytes}
 
@@ -74,7 +74,7 @@ def _check_keras(p: Path) -> None:
                 raise UserError(f"{p} would inflate from {stored} to {inflated} bytes (a zip bomb?); refused")
             bad = zf.testzip()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError) as exc:
-        raise UserError(f"{p} is a damaged zip archive: {' '.join(str(exc).split())[:200]}") from None
+        raise UserError(f"{p} is a damaged zip archive: {one_line(exc, 200)}") from None
     if bad:
         raise UserError(f"{p} is corrupt: member {bad} fails its CRC check")
 
@@ -101,10 +101,11 @@ def detect_source(path: str | Path) -> ModelSource:
         fmt = "savedmodel"
     else:
         suffix = p.suffix.lower()
-        fmt = {".keras": "keras", ".tflite": "tflite", ".onnx": "onnx"}.get(suffix)
-        if fmt is None:
+        known = {".keras": "keras", ".tflite": "tflite", ".onnx": "onnx"}
+        if suffix not in known:
             raise UserError(f"unknown model format {suffix or '(no extension)'!r} for {p}; expected .keras, .tflite, "
                             ".onnx or a SavedModel directory")
+        fmt = known[suffix]
         if p.stat().st_size == 0:
             raise UserError(f"{p} is empty")
         {"keras": _check_keras, "tflite": _check_tflite, "onnx": _check_onnx}[fmt](p)

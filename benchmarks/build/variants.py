@@ -7,11 +7,15 @@ candidates, each of which becomes its own variant `onnx-static-int8-<name>`.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from edgebench.benchmarks.build.sources import ModelSource
 from edgebench.optimizers.artifacts import Artifact
+
+if TYPE_CHECKING:
+    from edgebench.optimizers.calibration import CalibrationSet
 
 
 class NotApplicable(Exception):
@@ -82,7 +86,7 @@ class BuildContext:
             entry.pop("reused", None)
         return chain[::-1]
 
-    def calibration(self, target_names: list[str]):
+    def calibration(self, target_names: list[str]) -> CalibrationSet:
         """Calibration samples keyed by the target model's input names: the embedded model's *training* digits
         (never the held-out accuracy samples), else the first samples of --data, else random data (noted loudly)."""
         from edgebench.benchmarks.build.reference import align
@@ -289,34 +293,10 @@ def plan_variants(names: list[str] | None, profile: Any) -> list[VariantSpec]:
     return out
 
 
-@dataclass
-class Built:
-    spec: VariantSpec
-    artifact: Artifact | None = None
-    error: str | None = None  # one line: why the pass failed
-    skipped: str | None = None  # why the variant does not apply (NotApplicable)
-
-
-def build_all(ctx: BuildContext, specs: list[VariantSpec], on_start: Callable[[str], None] | None = None
-              ) -> list[Built]:
-    """Build every spec; a failing pass costs its own variant (and those made from it) only."""
-    from edgebench.optimizers.errors import one_line
-
-    out = []
-    for spec in specs:
-        if on_start:
-            on_start(spec.name)
-        try:
-            out.append(Built(spec, artifact=ctx.variant(spec.name)))
-        except NotApplicable as exc:
-            out.append(Built(spec, skipped=str(exc)))
-        except Exception as exc:
-            out.append(Built(spec, error=f"conversion failed: {one_line(exc, 400)}"))
-    return out
-
-
-def conversion_summary(ctx: BuildContext) -> str:
-    made = [a for a in ctx.known.values() if not a.reused and a.pass_name != "source"]
-    reused = [a for a in ctx.known.values() if a.reused]
+def conversion_summary(known: Iterable[Artifact]) -> str:
+    """One line on the passes a run ran and the files it took from the cache, over every artifact it made or reused."""
+    arts = list(known)
+    made = [a for a in arts if not a.reused and a.pass_name != "source"]
+    reused = [a for a in arts if a.reused]
     return (f"conversions: {len(made)} pass(es) run, {len(reused)} file(s) reused from the cache"
             + (f" ({', '.join(sorted({a.pass_name for a in made}))})" if made else ""))

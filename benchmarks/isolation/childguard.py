@@ -1,4 +1,4 @@
-"""Child-process side of isolation: report an exception as one parseable line, and die with the parent.
+"""Child-process side of isolation: report a result or an exception as one parseable line, and die with the parent.
 
 Imported by every child (pyperf workers, the evaluation child, the converter child), so it stays standard-library only.
 """
@@ -9,14 +9,32 @@ import os
 import signal
 import sys
 from collections.abc import Callable
+from typing import IO, Any
 
 ERROR_MARKER = "EDGEBENCH-ERROR "
+RESULT_MARKER = "EDGEBENCH-RESULT "
 PARENT_ENV = "EDGEBENCH_PARENT_PID"
+
+
+def report_result(obj: Any, stream: IO[str] | None = None) -> None:
+    """Write `obj` as one RESULT_MARKER line of JSON (on stdout unless `stream` is given), so that whatever else the
+    child's libraries print cannot be mistaken for it."""
+    out = sys.stdout if stream is None else stream
+    out.write(RESULT_MARKER + json.dumps(obj) + "\n")
+    out.flush()
+
+
+def parse_result(stdout: str) -> dict[str, Any]:
+    """The object of the first RESULT_MARKER line in a child's output; LookupError when it printed none."""
+    for line in stdout.splitlines():
+        if line.startswith(RESULT_MARKER):
+            return json.loads(line[len(RESULT_MARKER):])
+    raise LookupError("the child process printed no result")
 
 
 def report_error(exc: BaseException) -> None:
     """Write the exception as one marker line on stderr: the parent prefers it to guessing from a traceback."""
-    message = " ".join(str(exc).split()) or type(exc).__name__
+    message = " ".join(str(exc).split()) or type(exc).__name__  # results.errors.one_line, kept standard-library
     sys.stderr.write(ERROR_MARKER + json.dumps({"type": type(exc).__name__, "message": message}) + "\n")
     sys.stderr.flush()
 

@@ -53,7 +53,7 @@ def _fire(kind: str, stage: str) -> None:
         while True:
             time.sleep(60)
     elif kind == "oom":
-        hog = []
+        hog: list[bytearray] = []
         while len(hog) * _CHUNK < OOM_CAP_BYTES:
             buf = bytearray(_CHUNK)
             buf[::4096] = b"\x01" * (_CHUNK // 4096)  # touch every page so it is resident, not just reserved

@@ -79,7 +79,7 @@ class MemoryWatch:
         self._thread.start()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join(timeout=5)  # one poll is 50 ms; never let a stuck /proc read hold up Ctrl-C
 

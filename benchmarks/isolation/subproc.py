@@ -6,11 +6,14 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from edgebench.benchmarks.isolation.childguard import ERROR_MARKER, PARENT_ENV
 from edgebench.benchmarks.isolation.limits import MemoryWatch, describe_excess, kill_group
 from edgebench.benchmarks.isolation.reasons import concise, describe_signal
+from edgebench.results.errors import one_line
 
 _ERROR_LINE = re.compile(r"^\s*([\w.]*(Error|Exception|Fail\w*)|Segmentation fault|Aborted|Killed)\b.*")
 # pyperf's manager reports a dead worker with this generic line; the worker's own marker line says more.
@@ -59,6 +62,17 @@ def run_child(args: list[str], timeout: float, env: dict[str, str] | None = None
     kill_group(proc.pid)
     seen = watch.exceeded_mb if watch is not None else None
     return ChildResult(proc.returncode, out, err, timed_out and seen is None, max_rss_mb if seen else None, seen)
+
+
+def run_checked(args: list[str], timeout: float, what: str, env: dict[str, str] | None = None,
+                max_rss_mb: float | None = None, error: Callable[[str], Exception] = RuntimeError,
+                output: Path | None = None) -> ChildResult:
+    """run_child, then raise `error(reason)` with the one-line failure_reason when the child failed, timed out or
+    went over its memory limit, or did not write the file `output`; `what` names the work in that reason."""
+    res = run_child(args, timeout, env, max_rss_mb)
+    if res.returncode != 0 or res.timed_out or (output is not None and not output.is_file()):
+        raise error(failure_reason(res, what, timeout))
+    return res
 
 
 def _drain(proc: subprocess.Popen, seconds: float = 10.0) -> tuple[str, str]:
@@ -117,7 +131,7 @@ def failure_reason(res: ChildResult, what: str, timeout: float) -> str:
         else:
             detail = lines[-1] if lines else f"exit status {res.returncode} and no output"
     if detail:
-        detail = " ".join(detail.split())[:300]
+        detail = one_line(detail)
     if sig:
         return f"{what} crashed with {describe_signal(sig)}" + (f": {detail}" if detail else "")
     return f"{what} failed: {detail}"

@@ -10,8 +10,11 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from typing import Any
 
 import numpy as np
+
+OUTPUT_PREFIX = "out_"  # the outputs file's arrays: out_0, out_1, ... in the model's output order
 
 
 def main() -> None:
@@ -26,17 +29,18 @@ def main() -> None:
     args = ap.parse_args()
 
     from edgebench.benchmarks.isolation import faults
+    from edgebench.benchmarks.isolation.childguard import report_result
+    from edgebench.benchmarks.isolation.npzio import read_arrays, write_arrays
     from edgebench.benchmarks.measure.runtimes import open_runtime
 
     if args.specs:
-        print("EDGEBENCH-RESULT " + json.dumps(_specs(args.runtime, args.model)))
+        report_result(_specs(args.runtime, args.model))
         return
     faults.inject("evaluate", [args.runtime])
     session = open_runtime(args.runtime, args.model, 1, json.loads(args.settings))
-    info = {"inputs": session.input_specs(), "outputs": session.output_specs()}
+    info: dict[str, Any] = {"inputs": session.input_specs(), "outputs": session.output_specs()}
     if not args.describe:
-        with np.load(args.inputs, allow_pickle=False) as data:
-            inputs = [data[f"arr_{i}"] for i in range(len(data.files))]
+        inputs = read_arrays(args.inputs)
         n = len(inputs[0])
         collected: list[list[np.ndarray]] = []
         elapsed = 0.0
@@ -46,20 +50,21 @@ def main() -> None:
             session.invoke()
             elapsed += time.perf_counter() - t0
             collected.append(session.outputs())
-        outs = {f"out_{k}": np.concatenate([c[k] for c in collected]) for k in range(len(collected[0]))}
-        np.savez(args.outputs, **outs)
+        write_arrays(args.outputs, [np.concatenate([c[k] for c in collected]) for k in range(len(collected[0]))],
+                     prefix=OUTPUT_PREFIX)
         info["seconds_per_inference"] = elapsed / max(n, 1)
         info["samples"] = n
-    print("EDGEBENCH-RESULT " + json.dumps(info))
+    report_result(info)
 
 
-def _specs(runtime: str, model: str) -> dict:
+def _specs(runtime: str, model: str) -> dict[str, Any]:
     from edgebench.benchmarks.measure.runtimes import open_runtime
+    from edgebench.results.errors import one_line
     try:
         session = open_runtime(runtime, model, 1, {})
         return {"inputs": session.input_specs(), "outputs": session.output_specs()}
     except Exception as exc:
-        load_error = " ".join(str(exc).split())
+        load_error = one_line(exc, None)
     specs = _litert_specs(model) if runtime == "litert" else _onnx_specs(model)
     return {"inputs": specs, "outputs": [], "load_error": load_error}
 

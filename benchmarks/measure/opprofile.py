@@ -27,16 +27,17 @@ def summarize_trace(events: list[dict[str, Any]], runs: int) -> dict[str, Any]:
         by_op[op]["total_us"] += float(ev.get("dur", 0))
         by_op[op]["calls"] += 1
     total = sum(v["total_us"] for v in by_op.values()) or 1.0
-    ops = [{"op_type": op, "share": v["total_us"] / total, "ms_per_inference": v["total_us"] / runs / 1e3,
+    ops: list[dict[str, Any]] = [{"op_type": op, "share": v["total_us"] / total, "ms_per_inference": v["total_us"] / runs / 1e3,
             "nodes": int(v["calls"] // runs)} for op, v in by_op.items()]
     ops.sort(key=lambda o: o["share"], reverse=True)
     return {"runs": runs, "node_time_ms_per_inference": total / runs / 1e3, "operators": ops}
 
 
 def main() -> None:
-    import numpy as np
     import onnxruntime as ort
 
+    from edgebench.benchmarks.isolation.childguard import report_result
+    from edgebench.benchmarks.isolation.npzio import read_arrays
     from edgebench.benchmarks.measure.runtimes.ort import session_options
 
     ap = argparse.ArgumentParser()
@@ -48,8 +49,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=50)
     args = ap.parse_args()
 
-    with np.load(args.inputs, allow_pickle=False) as data:
-        inputs = [data[f"arr_{i}"] for i in range(len(data.files))]
+    inputs = read_arrays(args.inputs)
     tmp = Path(tempfile.mkdtemp(prefix="edgebench-prof-"))
     so = session_options(args.threads, json.loads(args.settings))
     so.enable_profiling = True
@@ -68,7 +68,7 @@ def main() -> None:
     shutil.rmtree(tmp, ignore_errors=True)
     summary["trace"] = out.with_suffix(".trace.json").name
     out.write_text(json.dumps(summary, indent=1))
-    print("EDGEBENCH-RESULT " + json.dumps({"file": out.name}))
+    report_result({"file": out.name})
 
 
 def _after_warmups(events: list[dict[str, Any]], warmups: int) -> list[dict[str, Any]]:

@@ -13,7 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from edgebench.benchmarks.isolation.subproc import failure_reason, run_child
+from edgebench.benchmarks.isolation.childguard import parse_result
+from edgebench.benchmarks.isolation.npzio import read_arrays
+from edgebench.benchmarks.isolation.subproc import run_checked
+from edgebench.benchmarks.measure.evaluate import OUTPUT_PREFIX
 from edgebench.results.stability import instability_warnings
 from edgebench.results.stats import latency_stats
 
@@ -46,32 +49,28 @@ def _child_env() -> dict[str, str]:
 
 
 def _parse_marker(stdout: str) -> dict[str, Any]:
-    for line in stdout.splitlines():
-        if line.startswith("EDGEBENCH-RESULT "):
-            return json.loads(line[len("EDGEBENCH-RESULT "):])
-    raise MeasureError("the child process printed no result")
+    try:
+        return parse_result(stdout)
+    except LookupError as exc:
+        raise MeasureError(str(exc)) from None
 
 
 def describe(runtime: str, model: str, settings: dict[str, Any], timeout: float,
              max_rss_mb: float | None = None) -> dict[str, Any]:
-    res = run_child(["-m", "edgebench.benchmarks.measure.evaluate", "--runtime", runtime, "--model", model, "--settings",
-                     json.dumps(settings), "--describe"], timeout, _child_env(), max_rss_mb)
-    if res.returncode != 0 or res.timed_out:
-        raise MeasureError(failure_reason(res, f"loading the model in {runtime}", timeout))
+    res = run_checked(["-m", "edgebench.benchmarks.measure.evaluate", "--runtime", runtime, "--model", model,
+                       "--settings", json.dumps(settings), "--describe"], timeout, f"loading the model in {runtime}",
+                      _child_env(), max_rss_mb, MeasureError)
     return _parse_marker(res.stdout)
 
 
 def evaluate(runtime: str, model: str, settings: dict[str, Any], inputs_npz: Path, outputs_npz: Path,
              timeout: float, max_rss_mb: float | None = None) -> Evaluation:
     """Load test + outputs on every evaluation sample, in a child process."""
-    res = run_child(["-m", "edgebench.benchmarks.measure.evaluate", "--runtime", runtime, "--model", model, "--settings",
-                     json.dumps(settings), "--inputs", str(inputs_npz), "--outputs", str(outputs_npz)],
-                    timeout, _child_env(), max_rss_mb)
-    if res.returncode != 0 or res.timed_out:
-        raise MeasureError(failure_reason(res, f"running the model in {runtime}", timeout))
+    res = run_checked(["-m", "edgebench.benchmarks.measure.evaluate", "--runtime", runtime, "--model", model,
+                       "--settings", json.dumps(settings), "--inputs", str(inputs_npz), "--outputs", str(outputs_npz)],
+                      timeout, f"running the model in {runtime}", _child_env(), max_rss_mb, MeasureError)
     info = _parse_marker(res.stdout)
-    with np.load(outputs_npz, allow_pickle=False) as data:
-        outs = [data[f"out_{k}"] for k in range(len(data.files))]
+    outs = read_arrays(outputs_npz, OUTPUT_PREFIX)
     return Evaluation(outs, info["seconds_per_inference"], info["inputs"], info["outputs"])
 
 
@@ -96,9 +95,7 @@ def run_pyperf(bench_name: str, runtime: str, model: str, threads: int, settings
             "--inputs", str(inputs_npz), "--settings", json.dumps(settings), "--sidecar", str(sidecar),
             "--bench-name", bench_name, *pyperf_args(mode, seconds_per_inference), "--inherit-environ", INHERIT_ENV,
             "--quiet", "--output", str(out_json)]
-    res = run_child(args, timeout, _child_env(), max_rss_mb)
-    if res.returncode != 0 or res.timed_out or not out_json.is_file():
-        raise MeasureError(failure_reason(res, "benchmark worker", timeout))
+    run_checked(args, timeout, "benchmark worker", _child_env(), max_rss_mb, MeasureError, output=out_json)
     return summarize(out_json, sidecar), out_json
 
 
@@ -135,9 +132,7 @@ def summarize(pyperf_json: Path, sidecar: Path) -> dict[str, Any]:
 def op_profile(model: str, threads: int, settings: dict[str, Any], inputs_npz: Path, out_json: Path,
                timeout: float) -> dict[str, Any]:
     """Run edgebench.benchmarks.measure.opprofile in a child process; returns its summary (operators ranked by share of node time)."""
-    res = run_child(["-m", "edgebench.benchmarks.measure.opprofile", "--model", model, "--inputs", str(inputs_npz), "--out",
-                     str(out_json), "--threads", str(threads), "--settings", json.dumps(settings)], timeout,
-                    _child_env())
-    if res.returncode != 0 or res.timed_out or not out_json.is_file():
-        raise MeasureError(failure_reason(res, "operator profiling", timeout))
+    run_checked(["-m", "edgebench.benchmarks.measure.opprofile", "--model", model, "--inputs", str(inputs_npz),
+                 "--out", str(out_json), "--threads", str(threads), "--settings", json.dumps(settings)], timeout,
+                "operator profiling", _child_env(), error=MeasureError, output=out_json)
     return json.loads(out_json.read_text())

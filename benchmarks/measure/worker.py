@@ -6,9 +6,12 @@ figures are the runtime's own. Each worker appends one JSON line (load time, fir
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import time
+from collections.abc import Callable
+from typing import Any
 
 import pyperf
 
@@ -17,15 +20,53 @@ from edgebench.benchmarks.isolation import procmem
 PASS_ON = ("model", "runtime", "threads", "inputs", "settings", "sidecar", "bench_name")
 
 
-def _add_worker_args(cmd: list[str], args) -> None:
+def _add_worker_args(cmd: list[str], args: argparse.Namespace) -> None:
     for key in PASS_ON:
         cmd.extend([f"--{key.replace('_', '-')}", str(getattr(args, key))])
 
 
-def _fault_hook(stage: str, args) -> None:
+def _fault_hook(stage: str, args: argparse.Namespace) -> None:
     """Fault injection for the reliability tests (EDGEBENCH_FAULT, see edgebench.benchmarks.isolation.faults); workers only."""
     from edgebench.benchmarks.isolation import faults
     faults.inject(stage, [args.runtime, f"t{args.threads}", *args.bench_name.split("/")])
+
+
+def _load(args: argparse.Namespace, record: dict[str, Any]) -> Callable[[int], float]:
+    """In a worker process: import the runtime, load the model and run it once, noting the times and memory in
+    `record`; returns the function pyperf times."""
+    from edgebench.benchmarks.isolation.npzio import read_arrays
+    from edgebench.benchmarks.measure.runtimes import import_runtime, open_runtime
+
+    record["rss_start_kb"] = procmem.rss_kb()
+    import_runtime(args.runtime)
+    record["rss_after_import_kb"] = procmem.rss_kb()
+    inputs = read_arrays(args.inputs)
+    _fault_hook("load", args)
+    t0 = time.perf_counter()
+    session = open_runtime(args.runtime, args.model, args.threads, json.loads(args.settings))
+    session.prepare(inputs)
+    record["load_ms"] = (time.perf_counter() - t0) * 1e3
+    t0 = time.perf_counter()
+    session.invoke()
+    record["first_inference_ms"] = (time.perf_counter() - t0) * 1e3
+    record["peak_rss_load_kb"] = procmem.peak_rss_kb()
+    record["peak_reset"] = procmem.reset_peak_rss()
+    _fault_hook("run", args)
+    invoke = session.invoke
+    perf_counter = time.perf_counter
+
+    def time_func(loops: int) -> float:
+        t0 = perf_counter()
+        for _ in range(loops):
+            invoke()
+        return perf_counter() - t0
+
+    return time_func
+
+
+def _manager_time_func(loops: int) -> float:
+    """pyperf's manager process runs no inference: its workers do."""
+    return 0.0
 
 
 def main() -> None:
@@ -41,39 +82,9 @@ def main() -> None:
     ap.add_argument("--bench-name", required=True)
     args = runner.parse_args()
 
-    time_func = None
-    record: dict = {}
-    if args.worker:
-        import numpy as np
-
-        from edgebench.benchmarks.measure.runtimes import import_runtime, open_runtime
-
-        record["rss_start_kb"] = procmem.rss_kb()
-        import_runtime(args.runtime)
-        record["rss_after_import_kb"] = procmem.rss_kb()
-        with np.load(args.inputs, allow_pickle=False) as data:
-            inputs = [data[f"arr_{i}"] for i in range(len(data.files))]
-        _fault_hook("load", args)
-        t0 = time.perf_counter()
-        session = open_runtime(args.runtime, args.model, args.threads, json.loads(args.settings))
-        session.prepare(inputs)
-        record["load_ms"] = (time.perf_counter() - t0) * 1e3
-        t0 = time.perf_counter()
-        session.invoke()
-        record["first_inference_ms"] = (time.perf_counter() - t0) * 1e3
-        record["peak_rss_load_kb"] = procmem.peak_rss_kb()
-        record["peak_reset"] = procmem.reset_peak_rss()
-        _fault_hook("run", args)
-        invoke = session.invoke
-        perf_counter = time.perf_counter
-
-        def time_func(loops: int) -> float:
-            t0 = perf_counter()
-            for _ in range(loops):
-                invoke()
-            return perf_counter() - t0
-
-    result = runner.bench_time_func(args.bench_name, time_func or (lambda loops: 0.0))
+    record: dict[str, Any] = {}
+    time_func = _load(args, record) if args.worker else _manager_time_func
+    result = runner.bench_time_func(args.bench_name, time_func)
     if args.worker and result is not None:
         record["peak_rss_kb"] = procmem.peak_rss_kb()
         record["pid"] = os.getpid()

@@ -48,10 +48,9 @@ def _bare_session(runtime: str, model: str, threads: int):  # noqa: ANN202  (a r
 
 def bare_loop(runtime: str, model: str, inputs_npz: str, threads: int, values: int, warmups: int = 50) -> float:
     """Median ms of single inferences in this process, the runtime at its own defaults."""
-    import numpy as np
+    from edgebench.benchmarks.isolation.npzio import read_arrays
 
-    with np.load(inputs_npz, allow_pickle=False) as data:
-        feed = [data[f"arr_{i}"] for i in range(len(data.files))]
+    feed = read_arrays(inputs_npz)
     run, clock = _bare_session(runtime, model, threads), time.perf_counter
     for _ in range(warmups):
         run(feed)

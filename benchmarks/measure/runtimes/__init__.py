@@ -5,19 +5,21 @@ from typing import Any, Protocol
 
 import numpy as np
 
-RUNTIMES = ("litert", "onnxruntime")
-FORMAT_RUNTIME = {".tflite": "litert", ".onnx": "onnxruntime", ".ort": "onnxruntime"}
-
 
 class Session(Protocol):
-    """A loaded model ready to run; inputs and outputs in the model's own order."""
-
-    input_names: list[str]
-    output_names: list[str]
+    """A loaded model ready to run, inputs and outputs in the model's own order: what the measuring children call."""
 
     def input_specs(self) -> list[dict[str, Any]]: ...
 
-    def run(self, inputs: list[np.ndarray]) -> list[np.ndarray]: ...
+    def output_specs(self) -> list[dict[str, Any]]: ...
+
+    def prepare(self, inputs: list[np.ndarray]) -> None:
+        """Hand the inputs to the runtime, outside any timed region."""
+
+    def invoke(self) -> None:
+        """One inference on the prepared inputs: the call that is timed."""
+
+    def outputs(self) -> list[np.ndarray]: ...
 
 
 def import_runtime(name: str) -> None:
@@ -39,12 +41,3 @@ def open_runtime(name: str, model_path: str, threads: int, settings: dict[str, A
         from edgebench.benchmarks.measure.runtimes.ort import OrtSession
         return OrtSession(model_path, threads, settings)
     raise ValueError(f"unknown runtime {name!r}")
-
-
-def runtime_version(name: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-    dist = {"litert": "ai-edge-litert", "onnxruntime": "onnxruntime"}[name]
-    try:
-        return version(dist)
-    except PackageNotFoundError:
-        return "not installed"

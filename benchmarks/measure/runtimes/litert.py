@@ -17,8 +17,6 @@ class LiteRTSession:
         self._interp.allocate_tensors()
         self._inputs = self._interp.get_input_details()
         self._outputs = self._interp.get_output_details()
-        self.input_names = [d["name"] for d in self._inputs]
-        self.output_names = [d["name"] for d in self._outputs]
 
     def input_specs(self) -> list[dict[str, Any]]:
         return [{"name": d["name"], "shape": [int(s) for s in d["shape_signature"]],
@@ -46,11 +44,6 @@ class LiteRTSession:
 
     def outputs(self) -> list[np.ndarray]:
         return [_from_output_dtype(self._interp.get_tensor(d["index"]), d) for d in self._outputs]
-
-    def run(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
-        self.prepare(inputs)
-        self.invoke()
-        return self.outputs()
 
 
 def _to_input_dtype(x: np.ndarray, detail: dict[str, Any]) -> np.ndarray:

@@ -1,9 +1,12 @@
 """ONNX Runtime, CPU execution provider, behind the Session interface."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import onnxruntime as ort
 
 _LEVELS = {"disable": "ORT_DISABLE_ALL", "basic": "ORT_ENABLE_BASIC", "extended": "ORT_ENABLE_EXTENDED",
            "layout": "ORT_ENABLE_LAYOUT", "all": "ORT_ENABLE_ALL"}
@@ -12,7 +15,8 @@ _NP_TYPES = {"tensor(float)": "float32", "tensor(float16)": "float16", "tensor(d
              "tensor(bool)": "bool"}
 
 
-def session_options(threads: int, settings: dict[str, Any]):
+def session_options(threads: int, settings: dict[str, Any]) -> ort.SessionOptions:
+    """ONNX Runtime's session options for `threads` intra-op threads and the profile's settings."""
     import onnxruntime as ort
 
     so = ort.SessionOptions()
@@ -40,8 +44,6 @@ class OrtSession:
                                           providers=["CPUExecutionProvider"])
         self._inputs = self._sess.get_inputs()
         self._outputs = self._sess.get_outputs()
-        self.input_names = [i.name for i in self._inputs]
-        self.output_names = [o.name for o in self._outputs]
         self._feed: dict[str, np.ndarray] = {}
 
     def input_specs(self) -> list[dict[str, Any]]:
@@ -61,8 +63,3 @@ class OrtSession:
 
     def outputs(self) -> list[np.ndarray]:
         return [np.asarray(y) for y in self._last]
-
-    def run(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
-        self.prepare(inputs)
-        self.invoke()
-        return self.outputs()
