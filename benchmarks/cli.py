@@ -9,7 +9,10 @@ import signal
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:  # rich is imported only when something is printed
+    from rich.console import Console
 
 EXIT_OK, EXIT_FAILED_RECORDS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -166,7 +169,7 @@ def _version() -> str:
     return __version__
 
 
-def _console(stderr: bool):
+def _console(stderr: bool) -> Console:
     from rich.console import Console
     return Console(stderr=stderr, no_color=bool(os.environ.get("NO_COLOR")) or None)
 
@@ -353,7 +356,7 @@ def _user_error(msg: str) -> Exception:
     return UserError(msg)
 
 
-def _terminate(signum, frame) -> None:
+def _terminate(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 

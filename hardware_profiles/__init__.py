@@ -31,6 +31,10 @@ _RETIRED = {"memory": "[memory] was never read; a memory limit is [limits] max_r
 class ProfileError(ValueError):
     """A profile that does not exist or does not follow the schema; the message is one line for the user."""
 
+    def __init__(self, message: str) -> None:
+        # keys and values come from the user's file: a key such as "\n" must not break the message over lines
+        super().__init__("".join(c if c.isprintable() else repr(c)[1:-1] for c in message))
+
 
 @dataclass(frozen=True)
 class Profile:

@@ -6,6 +6,7 @@ comes from a results file goes through `_t`, which escapes it; plotly shows the 
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -68,7 +69,7 @@ def _sorted(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(records, key=lambda r: (str(r.get("runtime")), variant_label(r), threads_of(r), batch_of(r)))
 
 
-def _axis_type(values: Sequence[float]) -> str:
+def _axis_type(values: Sequence[float | None]) -> str:
     pos = [v for v in values if v and v > 0]
     return "log" if pos and max(pos) / min(pos) > LOG_SPREAD else "linear"
 
@@ -142,8 +143,9 @@ def accuracy_vs_latency(runs: Sequence[RunData]) -> Chart:
                                  if within_budget(r) is False else "budget not checked") for r in mine],
                     hovertemplate="%{text}<br>%{x:.4g} ms median<br>" + _t(label) + " %{y:.4g}<br>%{customdata}"
                                   "<extra></extra>"))
-            ys += [dig_num(r, "accuracy", key) for r in pts]
-            front = [pts[j] for j in pareto_front([(median_ms(r), dig_num(r, "accuracy", key)) for r in pts])]
+            ys += [y for r in pts if (y := dig_num(r, "accuracy", key)) is not None]
+            front = [pts[j] for j in pareto_front([(median_ms(r) or math.inf, dig_num(r, "accuracy", key) or 0.0)
+                                                   for r in pts])]
             fig.add_trace(go.Scatter(
                 x=[median_ms(r) for r in front], y=[dig_num(r, "accuracy", key) for r in front],
                 # labels only for one run: several runs' fronts often share points and the labels would overprint

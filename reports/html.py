@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -207,7 +207,7 @@ def _records_table(runs: Sequence[RunData]) -> str:
             "</section>")
 
 
-def _safe_get(get, rec: dict[str, Any]) -> float | None:
+def _safe_get(get: Callable[[dict[str, Any]], Any], rec: dict[str, Any]) -> float | None:
     try:
         v = get(rec)
     except (TypeError, KeyError, AttributeError):  # a field of an unexpected shape shows as "-"

@@ -1,6 +1,7 @@
 """LiteRT against ONNX Runtime, variant for variant: the runtimes' variants paired by numeric precision."""
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -42,8 +43,8 @@ class RuntimePair:
         """LiteRT median / ONNX Runtime median: above 1 means ONNX Runtime is faster."""
         if self.litert is None or self.onnxruntime is None:
             return None
-        ort = median_ms(self.onnxruntime)
-        return median_ms(self.litert) / ort if ort else None
+        ort, lit = median_ms(self.onnxruntime), median_ms(self.litert)
+        return lit / ort if ort and lit is not None else None
 
 
 def _fastest(records: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -51,7 +52,7 @@ def _fastest(records: list[dict[str, Any]]) -> dict[str, Any] | None:
     if not records:
         return None
     good = [r for r in records if within_budget(r) is not False] or records
-    return min(good, key=median_ms)
+    return min(good, key=lambda r: median_ms(r) or math.inf)
 
 
 def runtime_pairs(records: Sequence[dict[str, Any]]) -> list[RuntimePair]:

@@ -87,6 +87,7 @@ def test_wrong_extension_says_what_the_file_is(tiny_models, tmp_path, real, name
     _assert_user_error(run_bench("run", str(f), "--out", str(tmp_path / "o")), hint)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["empty", "truncated", "random"])
 def test_savedmodel_with_a_damaged_graph(tiny_models, tmp_path, kind):
     sm = tmp_path / "sm"
@@ -97,12 +98,14 @@ def test_savedmodel_with_a_damaged_graph(tiny_models, tmp_path, kind):
 
 # --- Keras: safe mode, and zip archives that try to escape or explode ----------------------------------------------
 
+@pytest.mark.slow
 def test_keras_lambda_layer_is_refused_by_safe_mode(tmp_path):
     f = keras_with_lambda(tmp_path / "lambda.keras")
     _assert_user_error(run_bench("run", str(f), "--out", str(tmp_path / "o")), "refused by Keras safe mode",
                        "Lambda layer", "could run anything on load")
 
 
+@pytest.mark.slow
 def test_keras_config_naming_os_system_runs_nothing(tiny_models, tmp_path):
     marker = tmp_path / "PWNED"
     f = keras_naming(tmp_path / "evil.keras", tiny_models["keras"], "os", "system", {"command": f"touch {marker}"})

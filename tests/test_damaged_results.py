@@ -4,12 +4,12 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import load_results, run_bench
+from report_docs import copy_run, write_doc
+
 from edgebench.results.contract import SKIPPED_KEY, load_run
 from edgebench.results.errors import ResultsError
 from edgebench.results.record import validate_record
-from report_docs import copy_run, write_doc
 
 
 def _one_line_error(proc, *needles: str) -> None:

@@ -7,6 +7,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from edgebench.benchmarks.build.default_model import INPUT_SIZE, TEST_SAMPLES, digits
 
 
@@ -43,6 +45,7 @@ def test_digits_split_is_fixed_and_disjoint():
     assert sum(a.tobytes() in rows for a in native) < TEST_SAMPLES // 10  # held out (a few digits are duplicates)
 
 
+@pytest.mark.slow
 def test_training_recipe_runs_and_saves_a_loadable_model(tmp_path):
     out = tmp_path / "m.keras"
     shape = _python(f"""
@@ -57,6 +60,7 @@ def test_training_recipe_runs_and_saves_a_loadable_model(tmp_path):
     assert [p.name for p in tmp_path.iterdir() if p.suffix == ".keras"] == ["m.keras"]  # no temporary left
 
 
+@pytest.mark.slow
 def test_bench_run_with_no_model_measures_the_packaged_model_on_its_embedded_digits(tmp_path):
     """The headline command on the model every user gets: both runtimes, real labels, a real accuracy."""
     from conftest import load_results, run_bench

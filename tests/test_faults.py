@@ -84,6 +84,7 @@ def test_a_crashing_runtime_costs_its_own_record(tiny_models, tmp_path, fault, f
     _assert_isolated(proc, out, failed, reason)
 
 
+@pytest.mark.slow
 def test_a_hang_is_stopped_at_the_timeout(tiny_models, tmp_path):
     out = tmp_path / "run"
     t0 = time.monotonic()
@@ -117,6 +118,7 @@ def test_a_model_that_needs_more_memory_than_the_profile_allows(tmp_path):
         assert "exceeded the profile's memory limit ([limits] max_rss_mb = 200): a process reached" in rec["error"]
 
 
+@pytest.mark.slow
 def test_a_crashing_converter_costs_one_variant_and_tensorflow_stays_out_of_the_main_process(tiny_models, tmp_path):
     out = tmp_path / "run"
     # the CLI's own main(), in a fresh interpreter that reports afterwards whether it ever imported TensorFlow
@@ -145,6 +147,7 @@ def test_a_crashing_reference_leaves_the_measurements_and_says_so(tiny_models, t
     assert "warning: no accuracy figures" in proc.stdout
 
 
+@pytest.mark.slow
 def test_operators_litert_lacks(tmp_path):
     """A select-TF op (FlexErf): LiteRT cannot run it, ONNX Runtime can (tf2onnx maps it to Erf).
     A custom op (Erfinv): nobody can; both variants fail, each with its own reason."""
@@ -164,6 +167,7 @@ def test_operators_litert_lacks(tmp_path):
     assert proc.stdout.count("FAILED") == len(recs) >= 2
 
 
+@pytest.mark.slow
 def test_a_hanging_converter_is_stopped_at_the_timeout(tiny_models, tmp_path):
     out = tmp_path / "run"
     proc = run_bench("run", str(tiny_models["tflite"]), *PLAIN, "--threads", "1", "--timeout", "15", "--out", str(out),
@@ -198,6 +202,7 @@ def test_a_child_that_prints_invalid_utf8_still_yields_one_line():
     assert failure_reason(res, "child", 30).startswith("child failed: ValueError: boom")
 
 
+@pytest.mark.slow
 def test_a_grandchild_that_keeps_the_pipes_open_cannot_hold_up_the_parent():
     """A child that hangs after starting a process in its own session (outside the group we kill), which inherits
     its stdout: the timeout still ends the wait, with a failure reason, instead of reading the pipe forever."""

@@ -35,6 +35,8 @@ MUTATIONS = st.one_of(
     st.tuples(st.just("delete"), _position, st.integers(1, 64)),
 )
 
+pytestmark = pytest.mark.slow  # hypothesis drives real conversions: minutes, not seconds
+
 
 def mutate(data: bytes, mutation: tuple) -> bytes:
     kind = mutation[0]

@@ -30,6 +30,7 @@ def test_arena_on_and_off_are_both_measured(keras_run):
     assert recs["arena-on"]["benchmark"].endswith("/arena-on")
 
 
+@pytest.mark.slow
 def test_thread_and_batch_sweep(tiny_models, tmp_path):
     out = tmp_path / "sweep"
     proc = run_bench("run", str(tiny_models["onnx"]), "--profile", "mobile", "--fast", "--threads", "1,2",
@@ -61,6 +62,7 @@ def _busy_loops(n: int, seconds: float) -> list[subprocess.Popen]:
     return [subprocess.Popen([sys.executable, "-c", code]) for _ in range(n)]
 
 
+@pytest.mark.slow
 def test_instability_is_flagged_under_cpu_load(tiny_models, tmp_path):
     # twice as many busy processes as cores, so every core is contended on a 2-core VM and on a 16-core server
     hogs = _busy_loops(2 * (os.cpu_count() or 2), 90)
@@ -87,6 +89,7 @@ def slower_keras(tmp_path_factory):
     return path
 
 
+@pytest.mark.slow
 def test_compare_two_real_runs_and_exit_code(keras_run, slower_keras, tmp_path):
     fast_run, _ = keras_run
     slow_run = tmp_path / "slow"

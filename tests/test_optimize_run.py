@@ -25,6 +25,7 @@ def x86_runs(quant_models, tmp_path_factory):
     return [(root / f"run{n}", p) for n, p in zip((1, 2), procs)]
 
 
+@pytest.mark.slow
 def test_x86_profile_builds_and_measures_every_applicable_variant(x86_runs):
     out, proc = x86_runs[0]
     assert proc.returncode == 0, proc.stderr
@@ -88,6 +89,7 @@ def test_second_run_converts_nothing(x86_runs):
             == {r["variant"]: r["artifact"]["sha256"] for r in d2["results"]})
 
 
+@pytest.mark.slow
 def test_failing_pass_leaves_a_failed_record_and_the_rest_continue(quant_models, tmp_path):
     out = tmp_path / "det"
     proc = run_bench("run", str(quant_models["det"]), "--profile", "x86_64", "--fast", "--threads", "1",
@@ -114,6 +116,7 @@ def test_random_calibration_is_flagged(quant_models, tmp_path):
     assert "warning: CALIBRATED ON RANDOM DATA" in proc.stdout
 
 
+@pytest.mark.slow
 def test_optimize_writes_deployable_files_and_lineage_manifest(quant_models, tmp_path):
     out = tmp_path / "mobile"
     proc = run_bench("optimize", str(quant_models["keras"]), "--profile", "mobile", "--data",
@@ -143,6 +146,7 @@ def test_optimize_writes_deployable_files_and_lineage_manifest(quant_models, tmp
     assert again.returncode == 0 and "conversions: 0 pass(es) run" in again.stdout
 
 
+@pytest.mark.slow
 def test_arm64_profile_uses_arm64_quantization_settings(quant_models, tmp_path):
     out = tmp_path / "arm"
     proc = run_bench("optimize", str(quant_models["keras"]), "--profile", "arm64", "--variants",
@@ -205,6 +209,7 @@ def test_recommendation_ignores_faster_variants_over_budget():
     assert not any(r["recommended"] for r in records)
 
 
+@pytest.mark.slow
 def test_ort_format_and_fp32_run_on_the_mobile_profile(quant_models, tmp_path):
     out = tmp_path / "mob"
     proc = run_bench("run", str(quant_models["keras"]), "--profile", "mobile", "--fast", "--threads", "1",

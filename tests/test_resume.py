@@ -61,6 +61,7 @@ def _plan(doc: dict) -> list[tuple]:
     return sorted((r["threads"], r["settings_label"], r["status"]) for r in doc["results"])
 
 
+@pytest.mark.slow
 def test_kill_9_then_resume_measures_only_what_is_missing(tiny_models, tmp_path):
     out = tmp_path / "run"
     proc = _start(["run", str(tiny_models["onnx"]), *PLAIN, "--threads", "1,2", "--out", str(out)],
@@ -92,6 +93,7 @@ def test_kill_9_then_resume_measures_only_what_is_missing(tiny_models, tmp_path)
     assert "note: resumed: 2 benchmark(s) measured before were kept as they were" in resumed.stdout
 
 
+@pytest.mark.slow
 def test_ctrl_c_then_resume_retries_the_failed_and_keeps_the_rest(tiny_models, tmp_path):
     out = tmp_path / "run"
     proc = _start(["run", str(tiny_models["onnx"]), *PLAIN, "--threads", "1,2", "--out", str(out)],
@@ -164,6 +166,7 @@ def test_conflicting_or_invalid_run_flags(tmp_path, flags):
     assert len([ln for ln in proc.stderr.splitlines() if ln.strip()]) == 1, proc.stderr
 
 
+@pytest.mark.slow
 def test_a_record_whose_raw_samples_are_damaged_is_measured_again(tiny_models, tmp_path):
     out = tmp_path / "run"
     assert run_bench("run", str(tiny_models["onnx"]), *PLAIN, "--threads", "1", "--out", str(out)).returncode == 0
