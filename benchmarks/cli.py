@@ -118,6 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "show the operators that dominate")
     run.add_argument("--quiet", action="store_true", help="no progress (by default a bar on a terminal, else one "
                      "line per stage and per finished benchmark on stderr)")
+    run.add_argument("--wide", action="store_true", help="the full table: every column, and each benchmark's "
+                     "warnings and notes in its row (default: the decision, then a table that fits 100 columns)")
 
     cmp_ = sub.add_parser("compare", help="compare two runs record by record (ratio of medians, significance)",
                           description="For every record present in both runs: B's median over A's and a two-sided "
@@ -141,6 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--plotly", choices=["embed", "cdn"], default="embed",
                      help="embed plotly.js (default: opens offline and as an attachment, ~5 MB) or load it from "
                      "the plotly CDN (~100 kB, needs network to show the charts)")
+    rep.add_argument("--table", choices=["short", "wide"], help="also print each run's table: short (fits 100 "
+                     "columns, warnings grouped) or wide (every column, each benchmark's warnings in its row)")
 
     opt = sub.add_parser("optimize", help="write the profile's deployable variants and a lineage manifest (no measuring)",
                          description="Convert, simplify, graph-optimize and quantize MODEL as the profile says, copy "
@@ -233,7 +237,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from edgebench.benchmarks.run.options import RunOptions
     from edgebench.benchmarks.run.pipeline import run_benchmarks
     from edgebench.hardware_profiles import load_profile
-    from edgebench.reports.table import op_profile_text, print_table, run_messages
+    from edgebench.reports.terminal import print_decision, print_short, print_wide, say
 
     if args.resume:
         resume.check_resume_flags(args)
@@ -263,14 +267,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         err_console.print(f"interrupted: what was measured is in {out}; finish it with: bench run --resume {out}",
                           markup=False, highlight=False, soft_wrap=True)
         return EXIT_INTERRUPTED
-    print_table(out_console, doc)
-    if doc.get("op_profiles"):
-        out_console.print(op_profile_text(doc), markup=False, highlight=False, soft_wrap=True)
-    for line in run_messages(doc):
-        out_console.print(line, markup=False, highlight=False, soft_wrap=True)
-    report = _write_run_report(out)
-    out_console.print(f"results: {out / 'results.json'}  pyperf: {out / 'pyperf.json'}  {report}", markup=False,
-                      highlight=False, soft_wrap=True)
+    print_decision(out_console, doc)  # the answer first, then the evidence
+    if args.wide:
+        print_wide(out_console, doc)
+    else:
+        print_short(out_console, doc, f"bench run --wide, or bench report {out} --table wide")
+    say(out_console, [f"results: {out / 'results.json'}", f"pyperf: {out / 'pyperf.json'}", _write_run_report(out)])
     if args.json:
         sys.stdout.write((out / "results.json").read_text(encoding="utf-8") + "\n")
     failed = [r for r in doc["results"] if r["status"] != "ok"]
@@ -318,8 +320,8 @@ def _write_run_report(out: Path) -> str:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from edgebench.reports.html import REPORT_FILE, render_report
-    from edgebench.reports.recommend import describe_pick, recommend
     from edgebench.reports.rundata import load_run_data
+    from edgebench.reports.terminal import print_decision, print_short, print_wide
     from edgebench.results.contract import SKIPPED_KEY
 
     out = Path(args.output)
@@ -336,8 +338,11 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise _user_error(f"cannot write {out}: {exc.strerror or exc}") from None
     console = _console(False)
     for run in runs:
-        console.print(f"{run.label}: {describe_pick(recommend(run.records)[-1])}", markup=False, highlight=False,
-                      soft_wrap=True)
+        print_decision(console, run.doc, heading=f"{run.label}:")
+        if args.table == "wide":
+            print_wide(console, run.doc)
+        elif args.table == "short":
+            print_short(console, run.doc, f"bench report {run.source} --table wide")
     size = out.stat().st_size
     console.print(f"report: {out} ({size / 1e6:.2f} MB, {len(runs)} run{'s' * (len(runs) != 1)}, plotly.js "
                   f"{'embedded' if args.plotly == 'embed' else 'from the CDN'})", markup=False, highlight=False,
@@ -377,16 +382,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from edgebench.optimizers.convert import ConversionError
     from edgebench.results.errors import ResultsError, UserError
     try:
-        if args.command == "profiles":
-            return cmd_profiles(args)
-        if args.command == "optimize":
-            return cmd_optimize(args)
-
-        if args.command == "compare":
-            return cmd_compare(args)
-        if args.command == "report":
-            return cmd_report(args)
-        return cmd_run(args)
+        commands = {"profiles": cmd_profiles, "optimize": cmd_optimize, "compare": cmd_compare, "report": cmd_report}
+        return commands.get(args.command, cmd_run)(args)
     except (UserError, ProfileError, ResultsError, ConversionError) as exc:
         sys.stderr.write(f"bench: error: {' '.join(str(exc).split())}\n")
         return EXIT_USAGE

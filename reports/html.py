@@ -9,29 +9,26 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-import html
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from edgebench.reports.fields import (
-    accuracy_metric,
     batch_of,
     budget_violations,
     dig,
-    dig_num,
     fmt,
     is_ok,
     median_ms,
     record_warnings,
     runtime_name,
     text,
-    threads_of,
     within_budget,
 )
 from edgebench.reports.figures import Chart, build_charts
-from edgebench.reports.recommend import Recommendation, recommend
+from edgebench.reports.html_decision import decision_section, warning_count, warnings_section
+from edgebench.reports.html_parts import e, scope_badge, table
 from edgebench.reports.rundata import RunData, load_run_data
 from edgebench.reports.runtime_pairs import runtime_pairs
 from edgebench.reports.table import COLUMNS, sort_key, variant_label
@@ -65,17 +62,14 @@ td.best{color:#0b8043;font-weight:700}td.best::after{content:" \\2605"}
 .badge{display:inline-block;border-radius:3px;padding:0 .35rem;font-size:.75rem;font-weight:700}
 .badge.host{background:#fce8e6;color:#a50e0e}.badge.target{background:#e6f4ea;color:#0b8043}
 .rec{font-size:1rem;margin:.3rem 0}.muted{color:#5f6368}
+.pick{font-size:1.1rem;font-weight:700;margin:.5rem 0 .2rem}ul.why{margin:.2rem 0 .6rem;padding-left:1.4rem}
+.decision-run{margin-bottom:1.2rem}details.wgroup{margin:.3rem 0}details.wgroup ul{margin:.3rem 0 .3rem 1.2rem}
 details{margin:.4rem 0}summary{cursor:pointer;font-weight:600}
 table.kv td:first-child{color:#5f6368;white-space:nowrap}
 code,.mono{font-family:ui-monospace,Menlo,monospace;font-size:.8rem}
 .envs{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:1rem;align-items:start}
 .chart-note{color:#5f6368;font-size:.85rem;margin:.2rem 0 .4rem}
 """
-
-
-def e(value: Any) -> str:
-    """HTML-escape anything (quotes too: values also land in attributes)."""
-    return html.escape(text(value), quote=True)
 
 
 def _csp_hash(script: str) -> str:
@@ -91,77 +85,6 @@ def _chart_html(chart: Chart, include_plotlyjs: bool | str) -> str:
     note = f'<p class="chart-note">{e(chart.note)}</p>' if chart.note else ""
     return (f'<section id="{e(chart.key)}" class="chart" data-chart="{e(chart.key)}">'
             f"<h2>{e(chart.title)}</h2>{note}{div}</section>")
-
-
-def _is_host_timing(run: RunData, rec: dict[str, Any] | None = None) -> bool:
-    if rec is not None and rec.get("timing_scope") in ("host", "target"):
-        return rec["timing_scope"] == "host"
-    arch, target = dig(run.doc, "host", "arch"), dig(run.doc, "profile", "target_arch")
-    return bool(arch and target and arch != target)
-
-
-def _scope_badge(run: RunData, rec: dict[str, Any] | None = None) -> str:
-    if _is_host_timing(run, rec):
-        return ('<span class="badge host" title="measured on a host that is not the profile\'s target">'
-                "HOST timing</span>")
-    return '<span class="badge target">target</span>'
-
-
-def _run_heading(run: RunData) -> str:
-    doc = run.doc
-    return (f"<b>{e(run.label)}</b>: profile {e(dig(doc, 'profile', 'name') or '?')} (target "
-            f"{e(dig(doc, 'profile', 'target_arch') or '?')}), measured on {e(dig(doc, 'host', 'arch') or '?')} "
-            f"{e(dig(doc, 'host', 'cpu_model') or '')}, {e(doc.get('mode') or '?')} mode, "
-            f"model {e(dig(doc, 'model', 'name') or '?')} {_scope_badge(run)}")
-
-
-def _summary(runs: Sequence[RunData]) -> str:
-    parts = ['<section id="summary"><h2>Summary: recommended variants</h2>',
-             '<p class="muted">Recommended = the fastest median latency (at the smallest batch measured) among the '
-             "variants within the profile's accuracy budget, per runtime and over both.</p>"]
-    metric = accuracy_metric([[r for r in run.records if is_ok(r)] for run in runs])
-    for run in runs:
-        recs = recommend(run.records)
-        best = recs[-1]
-        parts.append(f'<p class="rec">{_run_heading(run)}</p>')
-        if best.record is not None:
-            r = best.record
-            parts.append(f'<p class="rec">Best overall: <b>{e(variant_label(r))}</b> on '
-                         f'<b>{e(runtime_name(r.get("runtime")))}</b>, {threads_of(r)} thread(s), batch {batch_of(r)}: '
-                         f'<b>{e(fmt(median_ms(r)))} ms</b> median ({e(best.reason)}).</p>')
-        else:
-            parts.append(f'<p class="bad">No recommendation: {e(best.reason)}.</p>')
-        parts.append(_recommendation_table(run, recs[:-1], metric))
-    return "".join(parts) + "</section>"
-
-
-def _recommendation_table(run: RunData, recs: list[Recommendation], metric: tuple[str, str] | None) -> str:
-    head = ["runtime", "recommended variant", "threads", "batch", "median ms", "p99 ms", "items/s",
-            metric[1] if metric else "accuracy", "size MB", "peak MB", "why"]
-    rows = []
-    for rec in recs:
-        r = rec.record
-        if r is None:
-            rows.append(f"<tr><td>{e(runtime_name(rec.runtime))}</td><td colspan=\"{len(head) - 2}\">none</td>"
-                        f"<td>{e(rec.reason)}</td></tr>")
-            continue
-        acc = dig_num(r, "accuracy", metric[0]) if metric else None
-        size = dig_num(r, "model_bytes")
-        cells = [f"<td>{e(runtime_name(r.get('runtime')))}</td>", f"<td><b>{e(variant_label(r))}</b></td>",
-                 f'<td class="n">{threads_of(r)}</td>', f'<td class="n">{batch_of(r)}</td>',
-                 f'<td class="n">{e(fmt(median_ms(r)))}</td>',
-                 f'<td class="n">{e(fmt(dig(r, "latency_ms", "p99")))}</td>',
-                 f'<td class="n">{e(fmt(r.get("throughput_ips"), ",.0f"))}</td>', f'<td class="n">{e(fmt(acc))}</td>',
-                 f'<td class="n">{e(fmt(size / 1e6 if size else None, ".3g"))}</td>',
-                 f'<td class="n">{e(fmt(r.get("peak_rss_mb"), ".1f"))}</td>', f"<td>{e(rec.reason)}</td>"]
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    return _table(head, rows)
-
-
-def _table(head: list[str], rows: list[str], cls: str = "") -> str:
-    th = "".join(f"<th>{e(h)}</th>" for h in head)
-    return (f'<div class="scroll"><table class="{cls}"><thead><tr>{th}</tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table></div>')
 
 
 def _status(rec: dict[str, Any]) -> str:
@@ -200,10 +123,10 @@ def _records_table(runs: Sequence[RunData]) -> str:
                 v = _safe_get(get, r)
                 cls = "n best" if header in best and v == best[header] and is_ok(r) else "n"
                 cells.append(f'<td class="{cls}">{e(fmt(v, _HTML_SPECS.get(header, spec)))}</td>')
-            cells += [f"<td>{_scope_badge(run, r)}</td>", f'<td class="st">{_status(r)}</td>']
+            cells += [f"<td>{scope_badge(run, r)}</td>", f'<td class="st">{_status(r)}</td>']
             rows.append("<tr>" + "".join(cells) + "</tr>")
     return ('<section id="records"><h2>Every record</h2><p class="muted">&#9733; marks the best value of a column '
-            "within its run. Latencies are per inference call (one batch).</p>" + _table(head, rows, "records") +
+            "within its run. Latencies are per inference call (one batch).</p>" + table(head, rows, "records") +
             "</section>")
 
 
@@ -228,51 +151,8 @@ def _runtime_table(runs: Sequence[RunData]) -> str:
             cells.append(e(verdict))
             rows.append("<tr>" + "".join(f'<td class="{"n" if i in (2, 3, 5, 7) else ""}">{c}</td>'
                                          for i, c in enumerate(cells)) + "</tr>")
-    return _table(["run", "precision", "threads", "batch", "LiteRT variant", "LiteRT median ms", "ORT variant",
+    return table(["run", "precision", "threads", "batch", "LiteRT variant", "LiteRT median ms", "ORT variant",
                    "ORT median ms", "verdict"], rows)
-
-
-def _warnings(runs: Sequence[RunData]) -> str:
-    items: list[str] = []
-    for run in runs:
-        lab = f"<b>{e(run.label)}</b>: "
-        items += [f'<div class="warn">{lab}{e(w)}</div>' for w in _strings(run.doc.get("warnings"))]
-        doc_warnings = _strings(run.doc.get("warnings"))
-        if dig(run.doc, "data", "kind") == "random" and not any("RANDOM" in w for w in doc_warnings):
-            items.append(f'<div class="warn">{lab}accuracy and calibration used RANDOM data</div>')
-        if _is_host_timing(run) and not any("HOST" in w for w in doc_warnings):
-            items.append(f'<div class="warn">{lab}host is not the profile\'s target: timings are HOST timings</div>')
-        for r in sorted(run.records, key=sort_key):
-            what = (f"{lab}{e(runtime_name(r.get('runtime')))} {e(variant_label(r))} t{e(r.get('threads'))} "
-                    f"b{batch_of(r)}: ")
-            if r.get("status") != "ok":
-                items.append(f'<div class="bad">{what}FAILED: {e(r.get("error") or "?")}</div>')
-            if within_budget(r) is False:
-                items.append(f'<div class="warn">{what}over the accuracy budget: '
-                             f'{e("; ".join(budget_violations(r)))}</div>')
-            items += [f'<div class="warn">{what}{e(w)}</div>' for w in record_warnings(r)]
-        if run.samples_note:
-            items.append(f'<div class="warn">{lab}{e(run.samples_note)}</div>')
-        items += [f'<div class="info">{lab}note: {e(n)}</div>' for n in _strings(run.doc.get("notes"))]
-    items += [f'<div class="warn">{e(w)}</div>' for w in _cross_run_warnings(runs)]
-    body = "".join(items) or '<p class="info">No warnings.</p>'
-    return f'<section id="warnings"><h2>Warnings and notes</h2>{body}</section>'
-
-
-def _strings(value: Any) -> list[str]:
-    return [str(v) for v in value] if isinstance(value, list) else []
-
-
-def _cross_run_warnings(runs: Sequence[RunData]) -> list[str]:
-    out = []
-    shas = {dig(r.doc, "model", "sha256") for r in runs}
-    if len(runs) > 1 and len(shas) > 1:
-        out.append("the merged runs measure different model files (sha256 differs): compare them with care")
-    modes = {r.doc.get("mode") for r in runs}
-    if len(modes) > 1:
-        out.append(f"the merged runs used different modes ({', '.join(sorted(map(str, modes)))}): "
-                   "their statistics rest on different sample counts")
-    return out
 
 
 def _kv(value: Any, depth: int = 0) -> str:
@@ -333,10 +213,9 @@ def render_report(runs: Sequence[RunData], plotly: str = "embed", generated: str
     version = text(dig(runs[0].doc, "tool", "version"), "?")
     generated = generated or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     nav = "".join(f'<a href="#{k}">{e(t)}</a>' for k, t in [
-        ("summary", "Summary"), ("warnings", "Warnings"), *[(c.key, c.short) for c in charts],
+        ("decision", "Decision"), ("warnings", "Warnings"), *[(c.key, c.short) for c in charts],
         ("runtime-table", "LiteRT vs ORT table"), ("records", "Every record"), ("environment", "Environment")])
-    n_warn = sum(len(_strings(r.doc.get("warnings"))) + sum(1 for x in r.records if x.get("status") != "ok")
-                 + sum(len(record_warnings(x)) for x in r.records) for r in runs)
+    n_warn = warning_count(runs)
     body = [
         f"<header><h1>edgebench report: {e(', '.join(models))}</h1>"
         f"<p>{len(runs)} run{'s' * (len(runs) != 1)}: {e(' | '.join(r.label for r in runs))}. Generated {e(generated)} "
@@ -346,8 +225,8 @@ def render_report(runs: Sequence[RunData], plotly: str = "embed", generated: str
         "loads it from the plotly CDN (--plotly cdn). Open it online, or make it again with --plotly embed.</div>",
         "<noscript><div class=\"bad\">The charts need JavaScript; the tables below do not.</div></noscript>",
         f"<nav>{nav}</nav>",
-        _summary(runs),
-        _warnings(runs),
+        decision_section(runs),  # the answer first, the evidence after it
+        warnings_section(runs),
         *chart_html,
         '<section id="runtime-table"><h2>LiteRT vs ONNX Runtime: numbers</h2><p class="muted">The fastest variant of '
         "each precision on each runtime (within the accuracy budget when one qualifies); ratio of the medians.</p>"

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from edgebench.reports.fields import batch_of, is_ok, median_ms, runtime_name, threads_of, within_budget
+from edgebench.reports.fields import batch_of, is_ok, median_ms, threads_of, within_budget
 
 RUNTIME_ORDER = ("litert", "onnxruntime")
 
@@ -17,13 +17,13 @@ class Recommendation:
     reason: str
 
 
-def _runtimes(records: Sequence[dict[str, Any]]) -> list[str]:
+def runtimes(records: Sequence[dict[str, Any]]) -> list[str]:
     seen = [str(r.get("runtime")) for r in records if r.get("runtime") is not None]
     known = [rt for rt in RUNTIME_ORDER if rt in seen]
     return known + sorted(set(seen) - set(known))
 
 
-def _fastest(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def fastest(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     # Latency at different batch sizes is not comparable: rank the smallest batch measured (batch 1 as a rule),
     # ties broken by fewer threads, which leaves cores for the rest of the application.
     smallest = min(batch_of(r) for r in records)
@@ -40,25 +40,17 @@ def pick(records: Sequence[dict[str, Any]], runtime: str = "*") -> Recommendatio
                               if failed else "nothing measured")
     in_budget = [r for r in measured if within_budget(r) is True]
     if in_budget:
-        return Recommendation(runtime, _fastest(in_budget), "fastest median latency within the accuracy budget")
+        return Recommendation(runtime, fastest(in_budget), "fastest median latency within the accuracy budget")
     unchecked = [r for r in measured if within_budget(r) is None]
     if unchecked:
         # No reference output to check against: still name the fastest, but never as if its accuracy were known.
-        return Recommendation(runtime, _fastest(unchecked), "fastest median latency; accuracy NOT checked")
+        return Recommendation(runtime, fastest(unchecked), "fastest median latency; accuracy NOT checked")
     return Recommendation(runtime, None, f"every measured variant ({len(measured)}) breaks the accuracy budget")
 
 
 def recommend(records: Sequence[dict[str, Any]]) -> list[Recommendation]:
     """One recommendation per runtime, then the best over all runtimes (runtime "*")."""
-    out = [pick([r for r in records if str(r.get("runtime")) == rt], rt) for rt in _runtimes(records)]
+    out = [pick([r for r in records if str(r.get("runtime")) == rt], rt) for rt in runtimes(records)]
     out.append(pick(records, "*"))
     return out
 
-
-def describe_pick(rec: Recommendation) -> str:
-    if rec.record is None:
-        return f"{runtime_name(rec.runtime)}: none ({rec.reason})"
-    r = rec.record
-    scope = ", HOST timing: not the target's" if r.get("timing_scope") == "host" else ""
-    return (f"{r.get('variant')} on {runtime_name(r.get('runtime'))}, {threads_of(r)} thread(s), batch {batch_of(r)}: "
-            f"{median_ms(r):.4g} ms median ({rec.reason}{scope})")

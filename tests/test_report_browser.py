@@ -77,7 +77,7 @@ def test_run_report_renders_every_chart_without_errors(browser, keras_run, tmp_p
     assert_every_chart_renders(page.wait_for_charts())
     assert page.errors == []
     assert page.page.locator("#no-plotly").is_hidden()
-    assert "Best overall:" in page.page.inner_text("#summary")
+    assert "Best overall:" in page.page.inner_text("#decision")
     page.page.screenshot(path=str(tmp_path / "run-report.png"), full_page=True)
     assert (tmp_path / "run-report.png").stat().st_size > 10_000
 
@@ -120,4 +120,4 @@ def test_cdn_report_offline_says_why_the_charts_are_missing(browser, keras_run, 
     assert run_bench("report", str(keras_run[0]), "-o", str(out), "--plotly", "cdn").returncode == 0
     page = Page(browser, out, block_cdn=True)
     assert page.page.locator("#no-plotly").is_visible()
-    assert "Best overall:" in page.page.inner_text("#summary")  # the tables need no script
+    assert "Best overall:" in page.page.inner_text("#decision")  # the tables need no script

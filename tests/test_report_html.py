@@ -12,7 +12,7 @@ from edgebench.reports.html import render_report
 from edgebench.reports.rundata import load_run_data
 
 CHART_KEYS = ["latency", "pareto", "memory", "scaling", "runtimes"]
-SECTIONS = ["summary", "warnings", *CHART_KEYS, "runtime-table", "records", "environment"]
+SECTIONS = ["decision", "warnings", *CHART_KEYS, "runtime-table", "records", "environment"]
 
 
 def sections(html: str) -> list[str]:
@@ -40,7 +40,7 @@ def test_merged_report_names_each_runs_recommendation_and_warnings(keras_run, ar
     html = out.read_text(encoding="utf-8")
     assert sections(html) == SECTIONS
     assert "x86_64 @ " in html and "arm64 @ " in html
-    summary = html[html.index('id="summary"'):html.index('id="warnings"')]
+    summary = html[html.index('id="decision"'):html.index('id="warnings"')]
     assert summary.count("Best overall:") == 2
     assert "HOST timing" in summary  # the arm64 profile ran on an x86 host
     warnings = html[html.index('id="warnings"'):html.index('id="latency"')]
@@ -84,7 +84,7 @@ def test_report_tolerates_new_variants_failures_and_missing_fields(keras_run, tm
     html = render_report(load_run_data([run]))
     assert "onnx-future-thing" in html and "unstable: stdev is 42% of the mean" in html
     assert "FAILED: conversion failed: no calibration data" in html and "ort-format" in html
-    summary = html[html.index('id="summary"'):html.index('id="warnings"')]
+    summary = html[html.index('id="decision"'):html.index('id="warnings"')]
     # the 100x faster int8 variant breaks the accuracy budget, so it is not the recommendation
     assert "onnx-static-int8" not in summary
     assert "over the accuracy budget: top-1 agreement 0.700" in html

@@ -1,0 +1,206 @@
+"""The decision a run supports: which variant to ship, overall and per runtime, and how sure the data make it.
+
+Pure data from the records: reports/terminal.py and reports/html_decision.py present it. The pick is the fastest
+median latency (at the smallest batch, at the thread count best for latency) among the measured records within the
+profile's accuracy budget. A record whose accuracy was not checked is not eligible (an unknown accuracy is not a
+pass) but is counted, so the presentation can mention it. When nothing is eligible the fastest measured record is
+still shown, flagged, with the reason. Ties are judged on the records' 95% confidence intervals of the median, never
+on the last digit; a record without one (written before 1.1) never makes a tie.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from edgebench.reports.fields import (
+    ACCURACY_METRICS,
+    batch_of,
+    dig,
+    dig_num,
+    is_ok,
+    median_ms,
+    num,
+    threads_of,
+    within_budget,
+)
+from edgebench.reports.recommend import fastest, runtimes
+
+# The fp32 variant each runtime's speed-up, size and accuracy cost are measured against.
+BASELINES = {"litert": "tflite-fp32", "onnxruntime": "onnx-fp32"}
+
+
+def interval(rec: dict[str, Any] | None, key: str) -> tuple[float, float] | None:
+    """latency_ms[key] ("median_ci" or "p99_ci") as (low, high), or None when absent or malformed."""
+    value = dig(rec, "latency_ms", key)
+    if not isinstance(value, list) or len(value) != 2:
+        return None
+    low, high = num(value[0]), num(value[1])
+    return (low, high) if low is not None and high is not None and low <= high else None
+
+
+def overlaps(a: tuple[float, float] | None, b: tuple[float, float] | None) -> bool:
+    """Both intervals are known and share a point: the two medians are within each other's noise."""
+    return a is not None and b is not None and a[0] <= b[1] and b[0] <= a[1]
+
+
+def is_baseline(rec: dict[str, Any]) -> bool:
+    return BASELINES.get(str(rec.get("runtime"))) == rec.get("variant")
+
+
+def baseline_for(rec: dict[str, Any], records: Sequence[dict[str, Any]]) -> tuple[dict[str, Any] | None, str]:
+    """The fp32 record `rec` is compared with, and a note when it is not the exact counterpart (or is missing).
+
+    The exact counterpart has the same runtime, batch, threads and settings label; without it the baseline at its
+    own best thread count stands in (a run may measure fp32 at fewer thread counts), and the note says so.
+    """
+    runtime = str(rec.get("runtime"))
+    name = BASELINES.get(runtime)
+    if name is None:
+        return None, f"no fp32 baseline is known for runtime {runtime}"
+    same = [r for r in records if is_ok(r) and r.get("variant") == name and str(r.get("runtime")) == runtime
+            and batch_of(r) == batch_of(rec)]
+    if not same:
+        return None, f"no fp32 baseline: {name} was not measured"
+    label = rec.get("settings_label")
+    exact = [r for r in same if threads_of(r) == threads_of(rec) and r.get("settings_label") == label]
+    if exact:
+        return exact[0], ""
+    best = fastest([r for r in same if r.get("settings_label") == label] or same)
+    return best, f"{name} was not measured at {threads_of(rec)} thread(s): compared with its best, " \
+                 f"{threads_of(best)} thread(s)"
+
+
+@dataclass(frozen=True)
+class AccuracyDelta:
+    """The pick's accuracy against its baseline in the most decision-relevant metric both have."""
+
+    metric: str  # "top1_accuracy" | "top1_agreement" | "cosine"
+    label: str
+    value: float
+    baseline: float | None  # None: no baseline with this metric; only the pick's own value is known
+
+    @property
+    def delta(self) -> float | None:
+        return None if self.baseline is None else self.value - self.baseline
+
+    @property
+    def in_points(self) -> bool:
+        """Top-1 metrics are fractions shown in percent, so their difference is in percentage points."""
+        return self.metric != "cosine"
+
+
+def accuracy_delta(rec: dict[str, Any], base: dict[str, Any] | None) -> AccuracyDelta | None:
+    """Top-1 accuracy where both have it (labels), else top-1 agreement, else cosine; the pick's own value when the
+    baseline has none of them."""
+    for key, label in ACCURACY_METRICS:
+        mine, theirs = dig_num(rec, "accuracy", key), dig_num(base, "accuracy", key)
+        if mine is not None and theirs is not None:
+            return AccuracyDelta(key, label, mine, theirs)
+    for key, label in ACCURACY_METRICS:
+        mine = dig_num(rec, "accuracy", key)
+        if mine is not None:
+            return AccuracyDelta(key, label, mine, None)
+    return None
+
+
+def ratio(numerator: float | None, denominator: float | None) -> float | None:
+    return numerator / denominator if numerator is not None and denominator else None
+
+
+@dataclass(frozen=True)
+class Pick:
+    """One chosen record with what it is compared with."""
+
+    record: dict[str, Any]
+    baseline: dict[str, Any] | None
+    baseline_note: str  # "" when the baseline is the exact counterpart
+    accuracy: AccuracyDelta | None
+    runner_up: dict[str, Any] | None  # the fastest other eligible variant (another runtime counts as another)
+
+    @property
+    def median(self) -> float:
+        return median_ms(self.record) or 0.0
+
+    @property
+    def p99(self) -> float | None:
+        return dig_num(self.record, "latency_ms", "p99")
+
+    @property
+    def median_ci(self) -> tuple[float, float] | None:
+        return interval(self.record, "median_ci")
+
+    @property
+    def p99_ci(self) -> tuple[float, float] | None:
+        return interval(self.record, "p99_ci")
+
+    @property
+    def speedup(self) -> float | None:
+        """Baseline median over the pick's: 2.0 means twice as fast as fp32."""
+        return ratio(median_ms(self.baseline) if self.baseline else None, median_ms(self.record))
+
+    @property
+    def size_ratio(self) -> float | None:
+        """The pick's file size over the baseline's: 0.25 means a quarter of fp32's bytes."""
+        return ratio(num(self.record.get("model_bytes")), num(dig(self.baseline, "model_bytes")))
+
+    @property
+    def tied(self) -> bool:
+        return self.runner_up is not None and overlaps(self.median_ci, interval(self.runner_up, "median_ci"))
+
+    @property
+    def is_baseline(self) -> bool:
+        return self.baseline is self.record
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The pick of one scope: a runtime, or "*" for every runtime of the run."""
+
+    scope: str
+    pick: Pick | None  # None: nothing was measured
+    within_budget: bool  # False: nothing qualified and `pick` is only the fastest measured, flagged
+    reason: str
+    over_budget: int = 0  # measured records that break the accuracy budget
+    unchecked: list[dict[str, Any]] = field(default_factory=list)  # measured, accuracy not checked: not eligible
+    failed: int = 0
+
+
+@dataclass(frozen=True)
+class Decision:
+    overall: Choice
+    per_runtime: list[Choice]
+
+
+def _pick(rec: dict[str, Any], pool: list[dict[str, Any]], records: Sequence[dict[str, Any]]) -> Pick:
+    base, note = baseline_for(rec, records)
+    # Runner-up: another deployable (variant on a runtime), not the same file at other settings or threads.
+    others = [r for r in pool if (r.get("runtime"), r.get("variant")) != (rec.get("runtime"), rec.get("variant"))
+              and batch_of(r) == batch_of(rec)]
+    return Pick(rec, base, note, accuracy_delta(rec, base), fastest(others) if others else None)
+
+
+def choose(records: Sequence[dict[str, Any]], scope: str, everything: Sequence[dict[str, Any]]) -> Choice:
+    """The pick among `records`; baselines are looked up in `everything` (the whole run)."""
+    measured = [r for r in records if is_ok(r)]
+    failed = len(records) - len(measured)
+    if not measured:
+        return Choice(scope, None, False, f"nothing measured ({failed} record(s) failed)" if failed
+                      else "nothing measured", failed=failed)
+    eligible = [r for r in measured if within_budget(r) is True]
+    over = sum(1 for r in measured if within_budget(r) is False)
+    unchecked = [r for r in measured if within_budget(r) is None]
+    if eligible:
+        return Choice(scope, _pick(fastest(eligible), eligible, everything), True,
+                      "fastest median latency within the accuracy budget", over, unchecked, failed)
+    why = [f"{over} over the budget" if over else "", f"{len(unchecked)} not checked" if unchecked else ""]
+    reason = (f"nothing is within the accuracy budget ({', '.join(w for w in why if w)}): "
+              "the fastest measured is shown, NOT a recommendation")
+    return Choice(scope, _pick(fastest(measured), measured, everything), False, reason, over, unchecked, failed)
+
+
+def decide(records: Sequence[dict[str, Any]]) -> Decision:
+    """The overall pick and one pick per runtime (LiteRT, ONNX Runtime, then any other in name order)."""
+    recs = [r for r in records if isinstance(r, dict)]
+    per_runtime = [choose([r for r in recs if str(r.get("runtime")) == rt], rt, recs) for rt in runtimes(recs)]
+    return Decision(choose(recs, "*", recs), per_runtime)

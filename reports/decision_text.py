@@ -1,0 +1,144 @@
+"""The decision in words: the lines `bench run` and `bench report` print first, and report.html shows on top.
+
+Built from reports/decision.py's data. A CI is written "0.80 +/- 0.02 ms" (the issue's form); a tie is claimed only
+when both records carry a 95% CI of the median and the two overlap, and a run without CIs says no tie is judged.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from edgebench.reports.decision import Choice, Decision, Pick, interval
+from edgebench.reports.fields import dig, fmt, median_ms, num, record_warnings, runtime_name, threads_of
+from edgebench.reports.table import variant_label
+
+
+def with_ci(value: float | None, ci: tuple[float, float] | None) -> str:
+    """"0.788 +/- 0.023 ms": the half-width is the CI's larger side (never understated), to two significant digits,
+    and the value is rounded to the same decimal place; without a CI just the value."""
+    if value is None:
+        return "- ms"
+    half = max(value - ci[0], ci[1] - value) if ci else 0.0
+    if not ci or half <= 0:
+        return f"{fmt(value)} ms"
+    decimals = min(6, max(0, 1 - math.floor(math.log10(half))))
+    return f"{value:.{decimals}f} +/- {half:.{decimals}f} ms"
+
+
+def _threads(rec: dict[str, Any]) -> str:
+    n = threads_of(rec)
+    return f"{n} thread{'s' * (n != 1)}"
+
+
+def _where(rec: dict[str, Any]) -> str:
+    batch = rec.get("batch")
+    return f"{runtime_name(rec.get('runtime'))}, {_threads(rec)}" + (f", batch {batch}" if batch not in (None, 1)
+                                                                         else "")
+
+
+def accuracy_text(p: Pick, short: bool = False) -> str:
+    acc = p.accuracy
+    if acc is None:
+        return "accuracy not measured"
+    shown = (lambda v: f"{v:.1%}") if acc.in_points else (lambda v: f"{v:.5f}")
+    delta = acc.delta
+    if delta is None or p.is_baseline:
+        return f"{acc.label} {shown(acc.value)}"
+    change = f"{100 * delta:+.1f} pts" if acc.in_points else f"{delta:+.1e}"
+    if short:
+        return f"{acc.label.split(' with ')[0].split(' to ')[0]} {change}"
+    return f"{acc.label} {shown(acc.value)} vs {shown(acc.baseline or 0.0)} for fp32 ({change})"
+
+
+def versus(p: Pick, short: bool = False) -> str:
+    """Speed-up and size against fp32, or why there is no comparison."""
+    if p.is_baseline:
+        return "this is the fp32 baseline"
+    if p.baseline is None or p.speedup is None:
+        return p.baseline_note or "no fp32 baseline"
+    s = p.speedup
+    name = p.baseline.get("variant") if short else f"{variant_label(p.baseline)} ({_threads(p.baseline)})"
+    speed = f"{s:.2f}x faster than {name}" if s >= 1 else f"{1 / s:.2f}x slower than {name}"
+    size = "" if p.size_ratio is None else f", {p.size_ratio:.2f}x its size"
+    if p.size_ratio is not None and not short:
+        mine, theirs = (num(r.get("model_bytes")) or 0.0 for r in (p.record, p.baseline))
+        size += f" ({fmt(mine / 1e6, '.3g')} vs {fmt(theirs / 1e6, '.3g')} MB)"
+    return speed + size
+
+
+def _runner_up(p: Pick, named: str) -> str | None:
+    r = p.runner_up
+    if r is None:
+        return None
+    other = f"{variant_label(r)} ({_where(r)})"
+    mine, theirs = with_ci(p.median, p.median_ci), with_ci(median_ms(r), _ci(r))
+    if p.tied:
+        return f"{named} and {other} are tied: {mine} vs {theirs} (95% CIs of the median overlap)"
+    slower = (median_ms(r) or 0.0) / p.median if p.median else math.nan
+    if p.median_ci and _ci(r):
+        return f"runner-up {other}: {theirs}, {slower:.2f}x slower (95% CIs apart)"
+    return (f"runner-up {other}: {theirs}, {slower:.2f}x slower (no confidence intervals in this run, "
+            "so no tie is judged)")
+
+
+def _ci(rec: dict[str, Any]) -> tuple[float, float] | None:
+    return interval(rec, "median_ci")
+
+
+def cautions(p: Pick) -> list[str]:
+    rec, out = p.record, []
+    if rec.get("timing_scope") == "host":
+        out.append(f"HOST timing: measured on {dig(rec, 'measured_on', 'arch') or 'this host'}, not on the "
+                   f"{dig(rec, 'measured_on', 'target_arch') or 'target'} target")
+    if record_warnings(rec):
+        out.append("unstable measurement: " + "; ".join(record_warnings(rec)))
+    if dig(rec, "measurement", "method") == "screened":
+        out.append(f"screened only: {dig(rec, 'measurement', 'reason') or 'a short run'}")
+    return [f"caution: {c}" for c in out]
+
+
+def overall_lines(choice: Choice) -> list[str]:
+    """The overall pick: headline, figures with CIs, against fp32, accuracy cost, runner-up or tie, cautions."""
+    p = choice.pick
+    if p is None:
+        return [f"No pick: {choice.reason}."]
+    rec = p.record
+    head = "Best overall" if choice.within_budget else "Fastest overall (NOT within the accuracy budget)"
+    lines = [] if choice.within_budget else [f"Nothing to recommend: {choice.reason}."]
+    lines.append(f"{head}: {variant_label(rec)} on {_where(rec)}")
+    ci_note = " (95% CIs)" if p.median_ci or p.p99_ci else ""
+    details = [f"median {with_ci(p.median, p.median_ci)}, p99 {with_ci(p.p99, p.p99_ci)}{ci_note}",
+               versus(p), *([p.baseline_note] if p.baseline_note and p.baseline is not None else []),
+               accuracy_text(p)]
+    runner = _runner_up(p, variant_label(rec))
+    details += [runner] if runner else []
+    if choice.unchecked:
+        details.append(f"not considered: {len(choice.unchecked)} measured benchmark(s) whose accuracy was not "
+                       "checked")
+    return lines + ["  " + d for d in details + cautions(p)]
+
+
+def runtime_lines(choice: Choice, overall: Choice) -> list[str]:
+    """Two lines per runtime: its pick with median and p99, then against fp32 and any tie."""
+    name = runtime_name(choice.scope)
+    p = choice.pick
+    if p is None:
+        return [f"Best on {name}: none ({choice.reason})"]
+    if overall.pick is not None and p.record is overall.pick.record:
+        return [f"Best on {name}: the overall pick"]
+    head = "Best" if choice.within_budget else "Fastest (NOT within the accuracy budget)"
+    first = (f"{head} on {name}: {variant_label(p.record)}, {_threads(p.record)}: "
+             f"median {with_ci(p.median, p.median_ci)}, p99 {with_ci(p.p99, p.p99_ci)}")
+    second = [versus(p, short=True), accuracy_text(p, short=True)]
+    if p.tied and p.runner_up is not None:
+        second.append(f"tied with {variant_label(p.runner_up)}")
+    return [first, "  " + "; ".join(second)]
+
+
+def decision_lines(decision: Decision) -> list[str]:
+    """The decision as terminal lines: the overall pick first, then one short entry per runtime."""
+    lines = overall_lines(decision.overall)
+    if len(decision.per_runtime) > 1 or (decision.per_runtime and decision.overall.pick is None):
+        for choice in decision.per_runtime:
+            lines += runtime_lines(choice, decision.overall)
+    return lines
