@@ -272,7 +272,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print_wide(out_console, doc)
     else:
         print_short(out_console, doc, f"bench run --wide, or bench report {out} --table wide")
-    say(out_console, [f"results: {out / 'results.json'}", f"pyperf: {out / 'pyperf.json'}", _write_run_report(out)])
+    say(out_console, [f"results: {out / 'results.json'}", f"pyperf: {out / 'pyperf.json'}", _write_run_report(out)],
+        wrapped=False)
     if args.json:
         sys.stdout.write((out / "results.json").read_text(encoding="utf-8") + "\n")
     failed = [r for r in doc["results"] if r["status"] != "ok"]
@@ -321,7 +322,7 @@ def _write_run_report(out: Path) -> str:
 def cmd_report(args: argparse.Namespace) -> int:
     from edgebench.reports.html import REPORT_FILE, render_report
     from edgebench.reports.rundata import load_run_data
-    from edgebench.reports.terminal import print_decision, print_short, print_wide
+    from edgebench.reports.terminal import print_decision, print_short, print_wide, say
     from edgebench.results.contract import SKIPPED_KEY
 
     out = Path(args.output)
@@ -344,9 +345,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         elif args.table == "short":
             print_short(console, run.doc, f"bench report {run.source} --table wide")
     size = out.stat().st_size
-    console.print(f"report: {out} ({size / 1e6:.2f} MB, {len(runs)} run{'s' * (len(runs) != 1)}, plotly.js "
-                  f"{'embedded' if args.plotly == 'embed' else 'from the CDN'})", markup=False, highlight=False,
-                  soft_wrap=True)
+    say(console, [f"report: {out} ({size / 1e6:.2f} MB, {len(runs)} run{'s' * (len(runs) != 1)}, plotly.js "
+                  f"{'embedded' if args.plotly == 'embed' else 'from the CDN'})"])
     return EXIT_OK
 
 

@@ -9,8 +9,20 @@ import math
 from typing import Any
 
 from edgebench.reports.decision import Choice, Decision, Pick, interval
-from edgebench.reports.fields import dig, fmt, median_ms, num, record_warnings, runtime_name, threads_of
+from edgebench.reports.fields import (
+    budget_violations,
+    dig,
+    fmt,
+    median_ms,
+    num,
+    record_warnings,
+    runtime_name,
+    threads_of,
+    within_budget,
+)
 from edgebench.reports.table import variant_label
+
+SHORT_METRIC = {"top1_accuracy": "top-1 accuracy", "top1_agreement": "top-1 agreement", "cosine": "cosine"}
 
 
 def with_ci(value: float | None, ci: tuple[float, float] | None) -> str:
@@ -46,7 +58,7 @@ def accuracy_text(p: Pick, short: bool = False) -> str:
         return f"{acc.label} {shown(acc.value)}"
     change = f"{100 * delta:+.1f} pts" if acc.in_points else f"{delta:+.1e}"
     if short:
-        return f"{acc.label.split(' with ')[0].split(' to ')[0]} {change}"
+        return f"{SHORT_METRIC.get(acc.metric, acc.label)} {change}"
     return f"{acc.label} {shown(acc.value)} vs {shown(acc.baseline or 0.0)} for fp32 ({change})"
 
 
@@ -86,7 +98,12 @@ def _ci(rec: dict[str, Any]) -> tuple[float, float] | None:
 
 
 def cautions(p: Pick) -> list[str]:
+    """What should make a reader wary of the pick: where it was timed, how, and whether its accuracy holds."""
     rec, out = p.record, []
+    if within_budget(rec) is False:
+        out.append("over the accuracy budget: " + "; ".join(budget_violations(rec)))
+    elif within_budget(rec) is None:
+        out.append("accuracy not checked")
     if rec.get("timing_scope") == "host":
         out.append(f"HOST timing: measured on {dig(rec, 'measured_on', 'arch') or 'this host'}, not on the "
                    f"{dig(rec, 'measured_on', 'target_arch') or 'target'} target")
@@ -112,7 +129,7 @@ def overall_lines(choice: Choice) -> list[str]:
                accuracy_text(p)]
     runner = _runner_up(p, variant_label(rec))
     details += [runner] if runner else []
-    if choice.unchecked:
+    if choice.unchecked and choice.within_budget:  # a fallback pick already considered them
         details.append(f"not considered: {len(choice.unchecked)} measured benchmark(s) whose accuracy was not "
                        "checked")
     return lines + ["  " + d for d in details + cautions(p)]
@@ -123,13 +140,15 @@ def runtime_lines(choice: Choice, overall: Choice) -> list[str]:
     name = runtime_name(choice.scope)
     p = choice.pick
     if p is None:
-        return [f"Best on {name}: none ({choice.reason})"]
+        return [f"Best on {name}: none: {choice.reason}"]
     if overall.pick is not None and p.record is overall.pick.record:
         return [f"Best on {name}: the overall pick"]
     head = "Best" if choice.within_budget else "Fastest (NOT within the accuracy budget)"
     first = (f"{head} on {name}: {variant_label(p.record)}, {_threads(p.record)}: "
              f"median {with_ci(p.median, p.median_ci)}, p99 {with_ci(p.p99, p.p99_ci)}")
     second = [versus(p, short=True), accuracy_text(p, short=True)]
+    if not choice.within_budget:
+        second.append("over the accuracy budget" if within_budget(p.record) is False else "accuracy not checked")
     if p.tied and p.runner_up is not None:
         second.append(f"tied with {variant_label(p.runner_up)}")
     return [first, "  " + "; ".join(second)]

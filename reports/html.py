@@ -63,7 +63,7 @@ td.best{color:#0b8043;font-weight:700}td.best::after{content:" \\2605"}
 .badge.host{background:#fce8e6;color:#a50e0e}.badge.target{background:#e6f4ea;color:#0b8043}
 .rec{font-size:1rem;margin:.3rem 0}.muted{color:#5f6368}
 .pick{font-size:1.1rem;font-weight:700;margin:.5rem 0 .2rem}ul.why{margin:.2rem 0 .6rem;padding-left:1.4rem}
-.decision-run{margin-bottom:1.2rem}details.wgroup{margin:.3rem 0}details.wgroup ul{margin:.3rem 0 .3rem 1.2rem}
+.decision-run{margin-bottom:1.2rem}details.wgroup summary{font-weight:400}details.wgroup ul{margin:.3rem 0 .3rem 1.2rem}
 details{margin:.4rem 0}summary{cursor:pointer;font-weight:600}
 table.kv td:first-child{color:#5f6368;white-space:nowrap}
 code,.mono{font-family:ui-monospace,Menlo,monospace;font-size:.8rem}

@@ -25,11 +25,15 @@ def _runtime_row(choice: Choice) -> str:
     if p is None:
         return f'<tr><td>{e(runtime_name(choice.scope))}</td><td colspan="8">none: {e(choice.reason)}</td></tr>'
     r = p.record
-    why = [choice.reason] + ([f"tied with {variant_label(p.runner_up)}"] if p.tied and p.runner_up else [])
+    # the section's note says what a pick is: only what differs from it goes in "why"
+    why = ([] if choice.within_budget else [choice.reason]) + (
+        [f"tied with {variant_label(p.runner_up)}"] if p.tied and p.runner_up else [])
     cells = [e(runtime_name(r.get("runtime"))), f"<b>{e(variant_label(r))}</b>", e(r.get("threads")),
              e(r.get("batch") or 1), e(with_ci(p.median, p.median_ci)), e(with_ci(p.p99, p.p99_ci)),
-             e(versus(p, short=True)), e(accuracy_text(p, short=True)), e("; ".join(why + cautions(p)))]
-    return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
+             e(versus(p, short=True)), e(accuracy_text(p, short=True)), e("; ".join(why + cautions(p)) or "-")]
+    numeric = (2, 3, 4, 5)
+    return "<tr>" + "".join(f'<td class="n">{c}</td>' if i in numeric else f"<td>{c}</td>"
+                            for i, c in enumerate(cells)) + "</tr>"
 
 
 def _run_decision(run: RunData) -> str:
@@ -74,7 +78,7 @@ def _run_warnings(run: RunData) -> list[str]:
     for group in group_warnings(run.records):
         members = "".join(f"<li>{e(record_name(r))}: {e(w)}</li>" for r, w in group.members)
         # collapsed: the count and the rule are the message; the list is one click away
-        items.append(f'<details class="wgroup"><summary>{lab}{e(group_line(group, measured, busy))}</summary>'
+        items.append(f'<details class="wgroup warn"><summary>{lab}{e(group_line(group, measured, busy))}</summary>'
                      f"<ul>{members}</ul></details>")
     if run.samples_note:
         items.append(f'<div class="warn">{lab}{e(run.samples_note)}</div>')

@@ -40,9 +40,10 @@ def wrap(lines: Sequence[str], width: int | None) -> list[str]:
     return out
 
 
-def say(console: Console, lines: Sequence[str]) -> None:
-    """Print prose exactly as wrapped here: rich neither re-wraps it nor reads [brackets] in names as markup."""
-    for line in wrap(lines, output_width(console)):
+def say(console: Console, lines: Sequence[str], wrapped: bool = True) -> None:
+    """Print prose exactly as wrapped here: rich neither re-wraps it nor reads [brackets] in names as markup.
+    wrapped=False for lines a user copies whole (file paths)."""
+    for line in wrap(lines, output_width(console) if wrapped else None):
         console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 

@@ -69,3 +69,19 @@ def evolved_run(src: Path, dst: Path) -> Path:
     doc["results"] += [fast_bad, unstable, failed, minimal]
     write_doc(run, doc)
     return run
+
+
+def noisy_run(src: Path, dst: Path) -> Path:
+    """The run at `src` as a 1.1 run on a noisy machine: 95% CIs of the median and p99 that overlap (a tie), and
+    instability warnings on every record, with each record's own numbers."""
+    run = copy_run(src, dst)
+    doc = json.loads((run / "results.json").read_text())
+    for i, rec in enumerate(doc["results"]):
+        lat = rec["latency_ms"]
+        lat["median_ci"] = [lat["median"] * 0.5, lat["median"] * 5]  # wide enough to overlap whatever was measured
+        lat["p99_ci"] = [lat["p99"] * 0.8, lat["p99"] * 1.5]
+        rec["measurement"] = {"method": "full", "processes": 3, "samples": lat["n"], "median_ci_pct": 40.0}
+        rec["warnings"] = [f"stdev is {13 + i}% of the mean", f"worker processes disagree by {15 + i}%"]
+    doc["warnings"].append("machine busy at start: 90% of 2 cores in use by other processes (load average 2.0)")
+    write_doc(run, doc)
+    return run

@@ -55,7 +55,7 @@ def test_x86_profile_builds_and_measures_every_applicable_variant(x86_runs):
     assert "partly quantized: 1 of 3" in proc.stdout  # the pass note is in the table too
 
 
-def test_fastest_quantized_variant_within_budget_is_recommended(x86_runs):
+def test_fastest_quantized_variant_within_budget_is_recommended(x86_runs, tmp_path):
     out, proc = x86_runs[0]
     doc = load_results(out)
     reg = registry(load_profile("x86_64"))
@@ -75,7 +75,10 @@ def test_fastest_quantized_variant_within_budget_is_recommended(x86_runs):
             assert any(n.startswith(f"{where}: recommended quantized variant {best['variant']}") for n in doc["notes"])
         else:
             assert marked == []
-    assert "RECOMMENDED" in proc.stdout
+    # the short table flags it; the wide table (bench run --wide, bench report --table wide) spells it out
+    assert "R recommended quantized variant of its runtime settings" in proc.stdout
+    wide = run_bench("report", str(out), "-o", str(tmp_path / "r.html"), "--table", "wide")
+    assert wide.returncode == 0 and "RECOMMENDED" in wide.stdout
 
 
 def test_second_run_converts_nothing(x86_runs):

@@ -10,8 +10,8 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import run_bench
-from report_docs import hostile_run
+from conftest import load_results, run_bench
+from report_docs import hostile_run, noisy_run
 
 CHROMIUM = Path(os.environ.get("EDGEBENCH_CHROMIUM", "/usr/bin/chromium"))
 # Running as root needs --no-sandbox; the rest keep a headless browser off the (closed) network.
@@ -121,3 +121,31 @@ def test_cdn_report_offline_says_why_the_charts_are_missing(browser, keras_run, 
     page = Page(browser, out, block_cdn=True)
     assert page.page.locator("#no-plotly").is_visible()
     assert "Best overall:" in page.page.inner_text("#decision")  # the tables need no script
+
+
+def test_decision_is_the_first_block_and_grouped_warnings_open_on_click(browser, keras_run, tmp_path):
+    run = noisy_run(keras_run[0], tmp_path / "noisy")
+    out = tmp_path / "noisy.html"
+    assert run_bench("report", str(run), "-o", str(out)).returncode == 0
+    page = Page(browser, out)
+    p = page.page
+    # the decision is the first section, at the top of the page and in the first screenful
+    tops = p.evaluate("() => [...document.querySelectorAll('main section')].map(s => [s.id, "
+                      "s.getBoundingClientRect().top])")
+    assert tops[0][0] == "decision" and tops[0][1] == min(t for _, t in tops) and tops[0][1] < 900
+    decision = p.inner_text("#decision")
+    assert "Best overall:" in decision and "+/-" in decision and "are tied:" in decision
+    # identical warnings are counted, each group collapsed until clicked
+    groups = p.locator("#warnings details.wgroup")
+    n = len(load_results(run)["results"])
+    assert groups.count() == 2
+    first = groups.first
+    assert f"{n} of {n} benchmarks unstable: stdev > 10% of the mean" in first.locator("summary").inner_text()
+    for i in range(groups.count()):
+        assert groups.nth(i).get_attribute("open") is None
+    items = first.locator("li")
+    assert items.count() == n and not items.first.is_visible()
+    first.locator("summary").click()
+    assert first.get_attribute("open") is not None and items.first.is_visible()
+    assert "stdev is 13% of the mean" in first.inner_text()
+    assert page.errors == []

@@ -6,7 +6,7 @@ import re
 
 import pytest
 from conftest import load_results, run_bench
-from report_docs import evolved_run, hostile_run, write_doc
+from report_docs import evolved_run, hostile_run, noisy_run, write_doc
 
 from edgebench.reports.html import render_report
 from edgebench.reports.rundata import load_run_data
@@ -124,3 +124,27 @@ def test_report_to_a_directory_writes_report_html(keras_run, tmp_path):
 def test_render_report_refuses_unknown_plotly_mode(keras_run):
     with pytest.raises(ValueError):
         render_report(load_run_data([keras_run[0]]), plotly="inline")
+
+
+def test_decision_block_on_top_with_cis_and_warnings_grouped(keras_run, tmp_path):
+    run = noisy_run(keras_run[0], tmp_path / "noisy")
+    html = render_report(load_run_data([run]))
+    assert sections(html) == SECTIONS
+    decision = html[html.index('id="decision"'):html.index('id="warnings"')]
+    assert "Best overall: " in decision and " +/- " in decision and " are tied: " in decision
+    assert "this is the fp32 baseline" in decision  # the tiny run measures fp32 only
+    warnings = html[html.index('id="warnings"'):html.index('id="latency"')]
+    n = len(load_results(run)["results"])
+    assert (f"{n} of {n} benchmarks unstable: stdev &gt; 10% of the mean (13% to {12 + n}%); machine busy at start"
+            in warnings)
+    assert f"{n} of {n} benchmarks: worker processes disagree by more than 10%" in warnings
+    # each group is one collapsed <details> holding every member; the run's own warning is shown once
+    assert warnings.count("<details") == 2 and "<details open" not in warnings and warnings.count("<li>") == 2 * n
+    assert warnings.count("machine busy at start: 90%") == 1
+
+
+def test_decision_of_a_run_without_cis_claims_no_tie(keras_run):
+    html = render_report(load_run_data([keras_run[0]]))
+    decision = html[html.index('class="decision-run"'):html.index('id="warnings"')]  # after the section's note
+    assert "Best overall: " in decision and "+/-" not in decision and "are tied" not in decision
+    assert "no confidence intervals in this run, so no tie is judged" in decision

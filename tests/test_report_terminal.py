@@ -4,7 +4,8 @@ from __future__ import annotations
 import io
 import re
 
-from conftest import load_results
+import pytest
+from conftest import load_results, run_bench
 from rich.console import Console
 
 from edgebench.reports.table import plain_table, print_table
@@ -50,3 +51,75 @@ def test_markup_in_names_is_printed_literally(keras_run, monkeypatch):
         rec["variant"] += "[red]"
     out = render(doc, terminal=True)
     assert "net[/][bold]x" in out and "[red]" in out
+
+
+# --- the default output: the decision first, then a table that fits 100 columns --------------------------------------
+
+@pytest.fixture(scope="module")
+def narrow_run(tiny_models, tmp_path_factory):
+    """`bench run --fast` with COLUMNS=100 (as `COLUMNS=100 bench run --fast > out.txt`), with the longest variant
+    names a profile builds (a static int8 candidate with a settings label) beside the fp32 baselines."""
+    out = tmp_path_factory.mktemp("narrow") / "run"
+    proc = run_bench("run", str(tiny_models["keras"]), "--profile", "x86_64", "--fast", "--threads", "1",
+                     "--variants", "tflite-fp32,tflite-int8,onnx-fp32,onnx-static-int8-qop-u8u8",
+                     "--data", str(tiny_models["data"]), "--out", str(out), env={"COLUMNS": "100"})
+    assert proc.returncode == 0, proc.stderr
+    return out, proc
+
+
+def table_rows(stdout: str) -> list[str]:
+    """The short table's rows: the lines between the header rule and the caption, blank section lines left out."""
+    lines = stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("variant ") and "median ms" in line)
+    assert set(lines[start + 1].strip()) == {"─"}
+    rows = []
+    for line in lines[start + 2:]:
+        if line.startswith("measured on") or line.startswith("HOST TIMINGS"):
+            return rows
+        if line.strip():
+            rows.append(line)
+    raise AssertionError("no caption under the table")
+
+
+def test_default_output_fits_100_columns_and_starts_with_the_decision(narrow_run):
+    out, proc = narrow_run
+    lines = proc.stdout.splitlines()
+    assert all(len(line) <= 100 for line in lines), [line for line in lines if len(line) > 100]
+    assert lines[0].startswith("Best overall: ") and "\x1b[" not in proc.stdout
+    records = load_results(out)["results"]
+    rows = table_rows(proc.stdout)
+    # one line per record: no row wrapped, every row starts with its variant, fp32 first
+    assert len(rows) == len(records) == 6
+    assert {row.split()[0] for row in rows} == {r["variant"] for r in records}
+    assert [row.split()[0].endswith("fp32") for row in rows] == [True] * 3 + [False] * 3
+    text = proc.stdout
+    assert text.index("Best overall: ") < text.index("median ms") < text.index("flags: ") < text.index("results: ")
+    assert "tflite-int8: quantized:" in text  # the pass note, once, under the table
+    assert text.count("tflite-int8: quantized:") == 1
+    assert f"report: {out / 'report.html'}" in text
+
+
+def test_bench_report_prints_each_runs_decision_and_the_table_on_request(keras_run, arm_run, tmp_path):
+    proc = run_bench("report", str(keras_run[0]), str(arm_run[0]), "-o", str(tmp_path / "r.html"),
+                     env={"COLUMNS": "100"})
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("x86_64 @ ") and lines[1].startswith("  Best overall: ")
+    assert sum(line.startswith("  Best overall: ") for line in lines) == 2 and "median ms" not in proc.stdout
+    short = run_bench("report", str(keras_run[0]), "-o", str(tmp_path / "r.html"), "--table", "short",
+                      env={"COLUMNS": "100"})
+    assert short.returncode == 0 and len(table_rows(short.stdout)) == len(load_results(keras_run[0])["results"])
+    assert all(len(line) <= 100 for line in short.stdout.splitlines())
+
+
+def test_wide_is_todays_full_table(keras_run, tiny_models, tmp_path):
+    wide = run_bench("report", str(keras_run[0]), "-o", str(tmp_path / "r.html"), "--table", "wide")
+    assert wide.returncode == 0, wide.stderr
+    assert wide.stdout.splitlines()[1].startswith("  Best overall: ")
+    assert plain_table(load_results(keras_run[0])) in wide.stdout  # the whole wide table, as print_table writes it
+    out = tmp_path / "run"
+    proc = run_bench("run", str(tiny_models["onnx"]), "--fast", "--threads", "1", "--variants", "onnx-fp32",
+                     "--out", str(out), "--wide")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("Best overall: onnx-fp32 ")
+    assert plain_table(load_results(out)) in proc.stdout and "1st inf ms" in proc.stdout

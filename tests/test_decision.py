@@ -1,0 +1,178 @@
+"""The decision on plain records: the pick, its baseline, ties judged by CIs, and the words the terminal prints."""
+from __future__ import annotations
+
+from edgebench.reports.decision import baseline_for, decide
+from edgebench.reports.decision_text import decision_lines, with_ci
+from edgebench.reports.short_table import flags, legend, row_order
+from edgebench.reports.warning_groups import group_line, group_warnings, variant_notes
+
+
+def rec(runtime, variant, median, threads=1, ci=None, budget=True, acc=None, label=None, size=None, **extra):
+    """A measured record; `ci` is the half-width of a 95% CI of the median in ms (None: a record without CIs)."""
+    latency = {"median": median, "p99": median * 1.5}
+    if ci is not None:
+        latency.update(median_ci=[median - ci, median + ci], p99_ci=[median * 1.4, median * 1.7])
+    r = {"runtime": runtime, "variant": variant, "threads": threads, "batch": 1, "settings_label": label,
+         "status": "ok", "latency_ms": latency, "model_bytes": size,
+         "accuracy": acc if acc is not None else {"top1_agreement": 1.0, "cosine": 1.0},
+         "accuracy_budget": None if budget is None else {"ok": budget, "violations": [] if budget else ["cosine"]}}
+    r.update(extra)
+    return r
+
+
+def two_runtimes(ci_int8=None, ci_qop=None):
+    return [rec("litert", "tflite-fp32", 2.0, size=8_000_000), rec("litert", "tflite-int8", 0.80, ci=ci_int8,
+                                                                   size=2_000_000),
+            rec("onnxruntime", "onnx-fp32", 1.6, size=8_000_000),
+            rec("onnxruntime", "onnx-static-int8-qop-u8s8", 0.81, ci=ci_qop, size=2_500_000)]
+
+
+def test_tie_when_the_95_percent_cis_overlap():
+    d = decide(two_runtimes(ci_int8=0.02, ci_qop=0.02))
+    p = d.overall.pick
+    assert p.record["variant"] == "tflite-int8" and p.runner_up["variant"] == "onnx-static-int8-qop-u8s8"
+    assert p.tied and d.overall.within_budget
+    text = "\n".join(decision_lines(d))
+    assert "tflite-int8 and onnx-static-int8-qop-u8s8 (ONNX Runtime, 1 thread) are tied: " \
+           "0.800 +/- 0.020 ms vs 0.810 +/- 0.020 ms" in text
+    assert text.splitlines()[0] == "Best overall: tflite-int8 on LiteRT, 1 thread"
+
+
+def test_no_tie_when_the_cis_are_apart():
+    d = decide(two_runtimes(ci_int8=0.004, ci_qop=0.004))
+    assert not d.overall.pick.tied
+    text = "\n".join(decision_lines(d))
+    assert "are tied" not in text and "runner-up onnx-static-int8-qop-u8s8" in text and "95% CIs apart" in text
+
+
+def test_records_without_cis_show_none_and_never_claim_a_tie():
+    d = decide(two_runtimes())  # records written before schema 1.1: no median_ci
+    p = d.overall.pick
+    assert p.median_ci is None and not p.tied
+    text = "\n".join(decision_lines(d))
+    assert "+/-" not in text and "CI" not in text.replace("no confidence intervals", "")
+    assert "no confidence intervals in this run, so no tie is judged" in text
+    # one CI alone is not enough either
+    assert not decide(two_runtimes(ci_int8=0.5)).overall.pick.tied
+
+
+def test_speedup_size_and_accuracy_against_the_same_runtimes_fp32():
+    d = decide(two_runtimes())
+    p = d.overall.pick
+    assert p.baseline["variant"] == "tflite-fp32" and p.speedup == 2.0 / 0.8 and p.size_ratio == 0.25
+    assert p.accuracy.metric == "top1_agreement" and p.accuracy.delta == 0.0
+    lines = decision_lines(d)
+    assert "  2.50x faster than tflite-fp32 (1 thread), 0.25x its size (2 vs 8 MB)" in lines
+    by_rt = {c.scope: c for c in d.per_runtime}
+    assert by_rt["onnxruntime"].pick.record["variant"] == "onnx-static-int8-qop-u8s8"
+    assert by_rt["onnxruntime"].pick.baseline["variant"] == "onnx-fp32"
+    assert "Best on LiteRT: the overall pick" in lines
+    assert any(line.startswith("Best on ONNX Runtime: onnx-static-int8-qop-u8s8, 1 thread: median 0.81 ms")
+               for line in lines)
+
+
+def test_accuracy_delta_prefers_labelled_accuracy_then_agreement_then_cosine():
+    labelled = [rec("litert", "tflite-fp32", 2.0, acc={"top1_accuracy": 0.95, "top1_agreement": 1.0, "cosine": 1.0}),
+                rec("litert", "tflite-int8", 1.0, acc={"top1_accuracy": 0.93, "top1_agreement": 0.97,
+                                                       "cosine": 0.999})]
+    p = decide(labelled).overall.pick
+    assert p.accuracy.metric == "top1_accuracy" and round(p.accuracy.delta, 6) == -0.02
+    assert "  top-1 accuracy 93.0% vs 95.0% for fp32 (-2.0 pts)" in decision_lines(decide(labelled))
+    cosine_only = [rec("litert", "tflite-fp32", 2.0, acc={"cosine": 1.0}),
+                   rec("litert", "tflite-int8", 1.0, acc={"cosine": 0.9991})]
+    p = decide(cosine_only).overall.pick
+    assert p.accuracy.metric == "cosine" and not p.accuracy.in_points
+    assert any("cosine similarity to the reference 0.99910 vs 1.00000 for fp32 (-9.0e-04)" in line
+               for line in decision_lines(decide(cosine_only)))
+
+
+def test_missing_baseline_is_said_and_another_thread_count_stands_in():
+    alone = decide([rec("litert", "tflite-int8", 1.0)])
+    p = alone.overall.pick
+    assert p.baseline is None and p.speedup is None and "tflite-fp32 was not measured" in p.baseline_note
+    assert "  no fp32 baseline: tflite-fp32 was not measured" in decision_lines(alone)
+    records = [rec("onnxruntime", "onnx-fp32", 3.0, threads=1), rec("onnxruntime", "onnx-fp32", 2.0, threads=2),
+               rec("onnxruntime", "onnx-static-int8-qop-u8s8", 1.0, threads=4)]
+    base, note = baseline_for(records[2], records)
+    assert base is records[1] and "not measured at 4 thread(s)" in note and "2 thread(s)" in note
+    assert decide(records).overall.pick.speedup == 2.0
+    assert "no fp32 baseline is known for runtime tvm" in decide([rec("tvm", "x", 1.0)]).overall.pick.baseline_note
+
+
+def test_the_pick_is_at_the_thread_count_best_for_latency_and_may_be_fp32_itself():
+    records = [rec("onnxruntime", "onnx-fp32", 2.0, threads=1), rec("onnxruntime", "onnx-fp32", 1.2, threads=2),
+               rec("onnxruntime", "onnx-dynamic-int8", 5.0, threads=2)]
+    p = decide(records).overall.pick
+    assert p.record["threads"] == 2 and p.is_baseline and p.speedup == 1.0
+    assert "  this is the fp32 baseline" in decision_lines(decide(records))
+
+
+def test_nothing_within_budget_shows_the_fastest_flagged():
+    records = [rec("litert", "tflite-fp32", 2.0, budget=False), rec("litert", "tflite-int8", 1.0, budget=False),
+               rec("onnxruntime", "onnx-fp32", 3.0, budget=None)]
+    d = decide(records)
+    assert not d.overall.within_budget and d.overall.pick.record["variant"] == "tflite-int8"
+    assert "2 over the budget, 1 not checked" in d.overall.reason
+    lines = decision_lines(d)
+    assert lines[0].startswith("Nothing to recommend: nothing is within the accuracy budget")
+    assert lines[1] == "Fastest overall (NOT within the accuracy budget): tflite-int8 on LiteRT, 1 thread"
+
+
+def test_unchecked_accuracy_is_not_eligible_but_mentioned():
+    records = [rec("litert", "tflite-fp32", 2.0), rec("litert", "tflite-int8", 0.5, budget=None)]
+    d = decide(records)
+    assert d.overall.within_budget and d.overall.pick.record["variant"] == "tflite-fp32"
+    assert len(d.overall.unchecked) == 1
+    assert "  not considered: 1 measured benchmark(s) whose accuracy was not checked" in decision_lines(d)
+
+
+def test_nothing_measured():
+    failed = dict(rec("litert", "tflite-fp32", 1.0), status="failed", latency_ms=None, error="boom")
+    d = decide([failed])
+    assert d.overall.pick is None and d.overall.failed == 1
+    assert decision_lines(d)[0] == "No pick: nothing measured (1 record(s) failed)."
+    assert "FAILED" not in "\n".join(decision_lines(d))  # the table's notes name each failure once
+
+
+def test_ci_is_written_with_the_larger_side_to_two_digits():
+    assert with_ci(0.8, (0.78, 0.82)) == "0.800 +/- 0.020 ms"
+    assert with_ci(12.345, (12.0, 13.4)) == "12.3 +/- 1.1 ms"
+    assert with_ci(0.8, None) == "0.8 ms"
+
+
+def test_warnings_are_grouped_by_rule_with_counts_and_ranges():
+    records = [rec("litert", f"v{i}", 1.0, warnings=[f"stdev is {10 + i}% of the mean"]) for i in range(3)]
+    records += [rec("litert", "w", 1.0, warnings=["only 12 samples", "2.1% outliers (> Q3 + 3 IQR)"]),
+                rec("litert", "z", 1.0), rec("litert", "q", 1.0, warnings=["something new"])]
+    groups = {g.rule: g for g in group_warnings(records)}
+    cv = groups["unstable: stdev > 10% of the mean"]
+    assert cv.count == 3 and group_line(cv, 6, busy=True) == (
+        "3 of 6 benchmarks unstable: stdev > 10% of the mean (10% to 12%); machine busy at start")
+    assert group_line(groups["fewer than 30 samples"], 6, busy=True) == "1 of 6 benchmarks: fewer than 30 samples " \
+                                                                         "(12 samples)"
+    assert group_line(groups["something new"], 6) == "1 of 6 benchmarks: something new"
+    assert next(iter(group_warnings(records))).rule == cv.rule  # most frequent first
+
+
+def test_notes_once_per_variant_and_each_failure():
+    a = rec("litert", "tflite-int8", 1.0, threads=1, pass_notes=["quantized: 3 of 3"], budget=False)
+    b = dict(a, threads=2)
+    c = dict(rec("litert", "tflite-fp16", 1.0), status="failed", latency_ms=None, error="boom",
+             measurement={"method": "screened", "reason": "could not win"})
+    notes = variant_notes([a, b, c])
+    assert notes == ["tflite-int8: quantized: 3 of 3", "tflite-int8: over the accuracy budget: cosine",
+                     "tflite-fp16: screened only: could not win", "LiteRT tflite-fp16 t1: FAILED: boom"]
+
+
+def test_flags_legend_and_row_order():
+    records = [rec("litert", "tflite-int8", 0.5, budget=False, recommended=True),
+               rec("litert", "tflite-fp32", 2.0, warnings=["stdev is 13% of the mean"]),
+               rec("onnxruntime", "onnx-dynamic-int8", 0.7, budget=None, measurement={"method": "screened"}),
+               rec("onnxruntime", "onnx-fp32", 1.5),
+               dict(rec("litert", "tflite-fp16", 1.0), status="failed", latency_ms=None)]
+    assert [flags(r) for r in records] == ["BR", "!", "?s", "", "x"]
+    assert [r["variant"] for r in row_order(records)] == ["onnx-fp32", "tflite-fp32", "tflite-int8",
+                                                          "onnx-dynamic-int8", "tflite-fp16"]
+    text = legend(records, ("top1_accuracy", "top-1 accuracy"))
+    assert "! unstable" in text and "s screened only" in text and "B over the accuracy budget" in text
+    assert "Δacc: top-1 accuracy minus fp32's (percentage points)" in text
