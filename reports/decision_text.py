@@ -108,7 +108,7 @@ def cautions(p: Pick) -> list[str]:
         out.append(f"HOST timing: measured on {dig(rec, 'measured_on', 'arch') or 'this host'}, not on the "
                    f"{dig(rec, 'measured_on', 'target_arch') or 'target'} target")
     if record_warnings(rec):
-        out.append("unstable measurement: " + "; ".join(record_warnings(rec)))
+        out.append("measurement warnings: " + "; ".join(record_warnings(rec)))
     if dig(rec, "measurement", "method") == "screened":
         out.append(f"screened only: {dig(rec, 'measurement', 'reason') or 'a short run'}")
     return [f"caution: {c}" for c in out]
