@@ -28,8 +28,8 @@ MODEL is a .keras file (loaded in Keras safe mode), a SavedModel directory, a .t
 --data FILE.npz holds one array per model input (named as the input; 'x' for a single input), samples along
 axis 0, and optionally integer labels 'y'. Without it a user model is checked on random inputs, loudly flagged.
 
-modes: --fast (3 processes, for development and CI), default (10 processes), --rigorous (20 processes).
-Each value is one inference timed in a fresh pyperf worker process that imports only the runtime it measures.
+modes: --fast (at most 3 processes, for CI), default (at most 10), --rigorous (20, exhaustive). Variants are screened;
+fp32 baselines and what can still win run until the median's 95% CI is within +/-1% (--exhaustive: all in full).
 
 exit codes: 0 all benchmarks ok; 1 some benchmark failed (its record says why, the others are kept);
 2 bad input (one line on stderr); 130 interrupted (what was measured is on disk; --resume finishes it).
@@ -108,8 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     mode = run.add_mutually_exclusive_group()
     mode.add_argument("--fast", action="store_true", help="few processes: seconds per benchmark (development, CI)")
     mode.add_argument("--rigorous", action="store_true", help="more processes and values, for publication")
+    run.add_argument("--exhaustive", action="store_true", help="no screening, no early stop (implied by --rigorous)")
     run.add_argument("--timeout", type=_positive_float, metavar="SECONDS",
-                     help="limit for each conversion check and each benchmark (default 600)")
+                     help="limit for each conversion check and each batch of benchmark processes (default 600)")
     run.add_argument("--resume", metavar="DIR", help="finish an interrupted run in DIR with its own options: "
                      "measure only what is missing, re-try what failed, keep what was measured")
     run.add_argument("--json", action="store_true", help="print results.json on stdout (table and progress go to stderr)")
@@ -252,8 +253,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         mode = "fast" if args.fast else "rigorous" if args.rigorous else "default"
         opts = RunOptions(profile=profile, out=out, model=args.model, threads=args.threads, batches=args.batch,
                           variants=[v.strip() for v in args.variants.split(",") if v.strip()] if args.variants else None,
-                          data=args.data, mode=mode, timeout=args.timeout or 600.0,
-                          op_profile=args.op_profile)
+                          data=args.data, mode=mode, timeout=args.timeout or 600.0, op_profile=args.op_profile,
+                          exhaustive=args.exhaustive or mode == "rigorous")
     lock = resume.lock_run_dir(out)  # noqa: F841  (held until this process ends)
     if args.resume:
         resume.stop_leftovers(opts.run_id)

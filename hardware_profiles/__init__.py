@@ -24,6 +24,10 @@ KNOWN_ARCHES = ("x86_64", "arm64")
 _KNOWN_SECTIONS = {"name", "description", "target_arch", "benchmark", "accuracy", "variants", "litert", "onnxruntime",
                    "quantization", "optimization", "limits"}
 _TABLES = ("benchmark", "accuracy", "variants", "litert", "onnxruntime", "quantization", "optimization", "limits")
+_BENCHMARK_KEYS = ("threads", "batch", "sweep_latency")
+# sweep_latency: which settings of a runtime-settings sweep (e.g. enable_cpu_mem_arena = [true, false]) get a full
+# latency measurement; "first" screens the others briefly (their memory figures are complete), "all" measures each.
+SWEEP_LATENCY = ("first", "all")
 # Sections that once were accepted but never read: refused with a pointer to what does the job, not silently kept
 _RETIRED = {"memory": "[memory] was never read; a memory limit is [limits] max_rss_mb"}
 
@@ -54,6 +58,7 @@ class Profile:
     raw: dict[str, Any] = field(default_factory=dict)
     # [limits] max_rss_mb: resident memory any one benchmark process may use (edgebench.benchmarks.isolation.limits explains why RSS)
     max_rss_mb: float | None = None
+    sweep_latency: str = "first"
 
     def thread_counts(self, cores: int | None = None) -> list[int]:
         """Concrete thread counts on the measuring machine ("all" = its core count), de-duplicated, in order."""
@@ -123,6 +128,7 @@ def parse_profile(data: dict[str, Any], source: str) -> Profile:
     except ValueError as exc:
         raise ProfileError(f"profile {source}: {exc}") from None
     max_rss_mb = _limits(data.get("limits", {}))
+    sweep_latency = _benchmark_keys(bench)
     return Profile(
         name=data["name"],
         description=str(data.get("description", "")),
@@ -139,7 +145,19 @@ def parse_profile(data: dict[str, Any], source: str) -> Profile:
         source=source,
         raw=data,
         max_rss_mb=max_rss_mb,
+        sweep_latency=sweep_latency,
     )
+
+
+def _benchmark_keys(bench: dict[str, Any]) -> str:
+    """Refuses unknown [benchmark] keys (a typo would silently measure something else); returns sweep_latency."""
+    unknown = sorted(set(bench) - set(_BENCHMARK_KEYS))
+    if unknown:
+        raise ProfileError(f"unknown key(s) {', '.join(unknown)} in [benchmark] (known: {', '.join(_BENCHMARK_KEYS)})")
+    value = bench.get("sweep_latency", "first")
+    if value not in SWEEP_LATENCY:
+        raise ProfileError(f"benchmark.sweep_latency must be one of {', '.join(SWEEP_LATENCY)}, got {value!r}")
+    return str(value)
 
 
 def _limits(limits: dict[str, Any]) -> float | None:

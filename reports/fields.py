@@ -52,6 +52,11 @@ def is_ok(rec: dict[str, Any]) -> bool:
     return rec.get("status") == "ok" and median_ms(rec) is not None
 
 
+def is_screened(rec: dict[str, Any]) -> bool:
+    """Measured by a short screening run only (it could not win, or its setting's latency was not asked for)."""
+    return dig(rec, "measurement", "method") == "screened"
+
+
 def int_or(value: Any, default: int) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else default
 

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from edgebench.reports.fields import batch_of, is_ok, median_ms, threads_of, within_budget
+from edgebench.reports.fields import batch_of, is_ok, is_screened, median_ms, threads_of, within_budget
 
 RUNTIME_ORDER = ("litert", "onnxruntime")
 
@@ -32,8 +32,13 @@ def fastest(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 
 def pick(records: Sequence[dict[str, Any]], runtime: str = "*") -> Recommendation:
-    """The fastest measured record within the accuracy budget among `records`."""
+    """The fastest measured record within the accuracy budget among `records`.
+
+    Records with screening figures only never win when records measured in full exist: the run screened them
+    because they could not win, or because the profile did not ask for their setting's latency.
+    """
     measured = [r for r in records if is_ok(r)]
+    measured = [r for r in measured if not is_screened(r)] or measured
     if not measured:
         failed = len(records)
         return Recommendation(runtime, None, f"nothing measured ({failed} record{'s' * (failed != 1)} failed)"

@@ -10,6 +10,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from edgebench.reports.fields import is_screened
+
 
 def _fmt(v: Any, spec: str) -> str:
     if isinstance(v, bool) or not isinstance(v, (int, float)) or math.isnan(v):
@@ -125,7 +127,8 @@ def _status_text(r: dict[str, Any]) -> Text:
     if budget and not budget.get("ok", True):
         return Text("over accuracy budget: " + "; ".join(budget.get("violations", [])), style="yellow")
     flags = r.get("warnings") or []
-    return Text("ok" + ("; unstable: " + "; ".join(flags) if flags else ""), style="green" if not flags else "yellow")
+    head = "ok (screened)" if is_screened(r) else "ok"
+    return Text(head + ("; unstable: " + "; ".join(flags) if flags else ""), style="green" if not flags else "yellow")
 
 
 def environment_line(doc: dict[str, Any]) -> str:

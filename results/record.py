@@ -88,6 +88,7 @@ class Measurement(TypedDict, total=False):
     median_ci_pct: float  # half-width of the median's 95% CI, in % of the median
     target_ci_pct: float | None
     reason: str
+    process_medians_ms: list[float]  # each worker process's median: how much processes (moments) disagree
 
 
 class Figures(TypedDict, total=False):

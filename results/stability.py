@@ -19,6 +19,14 @@ MAX_PROCESS_SPREAD = 0.10  # (slowest - fastest) / median of per-process medians
 MIN_SAMPLES = 30
 
 
+def process_spread(medians: Sequence[float]) -> float | None:
+    """(slowest - fastest) / median of the worker processes' medians; None with fewer than two processes."""
+    if len(medians) < 2:
+        return None
+    mid = statistics.median(medians)
+    return (max(medians) - min(medians)) / mid if mid > 0 else None
+
+
 def instability_warnings(samples_s: Sequence[float], per_process: Sequence[Sequence[float]] = ()) -> list[str]:
     """Warnings for one benchmark's raw samples (seconds), with the samples of each worker process if known."""
     out: list[str] = []
@@ -40,9 +48,7 @@ def instability_warnings(samples_s: Sequence[float], per_process: Sequence[Seque
         out.append(f"{share:.1%} outliers (> Q3 + 3 IQR)")
     if s[0] < MIN_SAMPLE_S:
         out.append(f"shortest sample {s[0] * 1e6:.1f} us is too short to time reliably")
-    medians = [statistics.median(p) for p in per_process if len(p)]
-    if len(medians) > 1:
-        spread = (max(medians) - min(medians)) / statistics.median(medians)
-        if spread > MAX_PROCESS_SPREAD:
-            out.append(f"worker processes disagree by {spread:.0%}")
+    spread = process_spread([statistics.median(p) for p in per_process if len(p)])
+    if spread is not None and spread > MAX_PROCESS_SPREAD:
+        out.append(f"worker processes disagree by {spread:.0%}")
     return out

@@ -45,6 +45,12 @@ def hostile_run(src: Path, dst: Path) -> Path:
     return run
 
 
+def _scaled(latency: dict, factor: float) -> dict:
+    """Latency figures times `factor`: numbers, and the [low, high] confidence intervals."""
+    return {k: [x * factor for x in v] if isinstance(v, list) else v if k == "n" else v * factor
+            for k, v in latency.items()}
+
+
 def evolved_run(src: Path, dst: Path) -> Path:
     """The run at `src` plus records of the kinds other work adds: new variants (one fast but over the accuracy
     budget), an instability warning, a failure with null figures, and a record that lacks every optional field."""
@@ -55,11 +61,11 @@ def evolved_run(src: Path, dst: Path) -> Path:
     fast_bad.update(variant="onnx-static-int8", benchmark="tiny/onnxruntime/onnx-static-int8/t1",
                     accuracy_budget={"ok": False, "violations": ["top-1 agreement 0.700 < 0.99"]},
                     accuracy=dict(base["accuracy"], top1_agreement=0.7))
-    fast_bad["latency_ms"] = {k: v / 100 for k, v in base["latency_ms"].items()}
+    fast_bad["latency_ms"] = _scaled(base["latency_ms"], 1 / 100)
     unstable = copy.deepcopy(base)
     unstable.update(variant="onnx-future-thing", benchmark="tiny/onnxruntime/onnx-future-thing/t1",
                     warnings=["unstable: stdev is 42% of the mean"])
-    unstable["latency_ms"] = {k: v * 2 for k, v in base["latency_ms"].items()}
+    unstable["latency_ms"] = _scaled(base["latency_ms"], 2)
     failed = {"runtime": "litert", "variant": "tflite-int8", "threads": 1, "status": "failed",
               "error": "conversion failed: no calibration data", "latency_ms": None, "cold_start_ms": None,
               "peak_rss_mb": None, "model_bytes": None, "accuracy": None, "artifact": None}

@@ -17,16 +17,11 @@ from edgebench.benchmarks.isolation.childguard import parse_result
 from edgebench.benchmarks.isolation.npzio import read_arrays
 from edgebench.benchmarks.isolation.subproc import run_checked
 from edgebench.benchmarks.measure.evaluate import OUTPUT_PREFIX
+from edgebench.benchmarks.measure.sampling import Sampling
+from edgebench.results.record import Latency
 from edgebench.results.stability import instability_warnings
 from edgebench.results.stats import latency_stats
 
-# processes x values (one inference per value, so percentiles are per-inference latencies);
-# `budget` is the seconds of timed inferences per process, which sets the value count from the model's speed.
-MODES: dict[str, dict[str, float]] = {
-    "fast": {"processes": 3, "warmups": 3, "budget": 0.25, "nmin": 10, "nmax": 200},
-    "default": {"processes": 10, "warmups": 5, "budget": 1.0, "nmin": 20, "nmax": 500},
-    "rigorous": {"processes": 20, "warmups": 10, "budget": 2.0, "nmin": 30, "nmax": 1000},
-}
 INHERIT_ENV = "PYTHONPATH,EDGEBENCH_FAULT,EDGEBENCH_CACHE,EDGEBENCH_RUN_ID,EDGEBENCH_PARENT_PID,LD_LIBRARY_PATH"
 
 
@@ -74,37 +69,61 @@ def evaluate(runtime: str, model: str, settings: dict[str, Any], inputs_npz: Pat
     return Evaluation(outs, info["seconds_per_inference"], info["inputs"], info["outputs"])
 
 
-def pyperf_args(mode: str, seconds_per_inference: float) -> list[str]:
-    m = MODES[mode]
-    per = max(seconds_per_inference, 1e-6)
-    values = int(min(m["nmax"], max(m["nmin"], m["budget"] / per)))
-    return ["--processes", str(int(m["processes"])), "--values", str(values), "--warmups", str(int(m["warmups"])),
-            "--loops", "1"]
-
-
 def run_pyperf(bench_name: str, runtime: str, model: str, threads: int, settings: dict[str, Any], inputs_npz: Path,
-               workdir: Path, mode: str, seconds_per_inference: float, timeout: float,
+               workdir: Path, sampling: Sampling, seconds_per_inference: float, timeout: float,
                max_rss_mb: float | None = None) -> tuple[dict[str, Any], Path]:
-    """Returns (figures for the record, path of this benchmark's pyperf JSON)."""
+    """Returns (figures for the record, path of this benchmark's pyperf JSON).
+
+    The worker processes run in batches that append to one pyperf file, until `sampling` says stop; `timeout`
+    bounds each batch. The samples go to a partial file first and take the benchmark's own file name only when the
+    measurement is complete, so an interrupted measurement never replaces the samples of the record on disk.
+    """
     safe = bench_name.replace("/", "__")
-    out_json = workdir / f"{safe}.pyperf.json"
-    sidecar = workdir / f"{safe}.workers.jsonl"
-    for p in (out_json, sidecar):
+    out_json, sidecar = workdir / f"{safe}.pyperf.json", workdir / f"{safe}.workers.jsonl"
+    part_json, part_sidecar = workdir / f"{safe}.partial.pyperf.json", workdir / f"{safe}.partial.workers.jsonl"
+    for p in (part_json, part_sidecar):
         p.unlink(missing_ok=True)
     args = ["-m", "edgebench.benchmarks.measure.worker", "--model", model, "--runtime", runtime, "--threads", str(threads),
-            "--inputs", str(inputs_npz), "--settings", json.dumps(settings), "--sidecar", str(sidecar),
-            "--bench-name", bench_name, *pyperf_args(mode, seconds_per_inference), "--inherit-environ", INHERIT_ENV,
-            "--quiet", "--output", str(out_json)]
-    run_checked(args, timeout, "benchmark worker", _child_env(), max_rss_mb, MeasureError, output=out_json)
-    return summarize(out_json, sidecar), out_json
+            "--inputs", str(inputs_npz), "--settings", json.dumps(settings), "--sidecar", str(part_sidecar),
+            "--bench-name", bench_name, "--inherit-environ", INHERIT_ENV, "--quiet", "--append", str(part_json)]
+    done = 0
+    lat: Latency | None = None
+    method: str | None = None
+    while method is None:
+        batch = sampling.next_batch(done, lat)
+        # after the first batch, values per process follow the speed measured so far, not the load test's guess
+        # (a model runs several times slower at 2 threads on a busy 2-core machine than in the load test)
+        per = lat["median"] / 1e3 if lat and lat["median"] > 0 else seconds_per_inference
+        run_checked([*args, *sampling.pyperf_args(per), "--processes", str(batch)], timeout, "benchmark worker",
+                    _child_env(), max_rss_mb, MeasureError, output=part_json)
+        done += batch
+        values, per_process = _samples(part_json)
+        lat = latency_stats(values)
+        method = sampling.verdict(done, lat, _medians_ms(per_process))
+    part_json.replace(out_json)
+    if part_sidecar.exists():
+        part_sidecar.replace(sidecar)
+    else:
+        sidecar.unlink(missing_ok=True)
+    fig = summarize(out_json, sidecar)
+    fig["measurement"] = sampling.describe(method, done, fig["latency_ms"], _medians_ms(_samples(out_json)[1]))
+    fig["warnings"].extend(sampling.warnings(method, fig["latency_ms"]))
+    return fig, out_json
+
+
+def _samples(pyperf_json: Path) -> tuple[list[float], list[list[float]]]:
+    """(every value, the values of each worker process) of one benchmark's pyperf file, in seconds."""
+    import pyperf
+    bench = pyperf.Benchmark.load(str(pyperf_json))
+    return list(bench.get_values()), [list(run.values) for run in bench.get_runs() if run.values]
+
+
+def _medians_ms(per_process: list[list[float]]) -> list[float]:
+    return [statistics.median(p) * 1e3 for p in per_process]
 
 
 def summarize(pyperf_json: Path, sidecar: Path) -> dict[str, Any]:
-    import pyperf
-
-    bench = pyperf.Benchmark.load(str(pyperf_json))
-    values = bench.get_values()
-    per_process = [run.values for run in bench.get_runs() if run.values]
+    values, per_process = _samples(pyperf_json)
     workers = [json.loads(ln) for ln in sidecar.read_text().splitlines() if ln.strip()] if sidecar.exists() else []
     lat = latency_stats(values)
     fig: dict[str, Any] = {"latency_ms": lat, "processes": len(per_process),

@@ -14,7 +14,7 @@ from edgebench.optimizers.errors import one_line
 
 def still_needed(ctx: RunContext, specs: list[VariantSpec]) -> list[VariantSpec]:
     """The variants with at least one benchmark left to measure (all of them, unless resuming)."""
-    return [s for s in specs if any(ctx.pending(s.name, s.runtime, t, b, label) for t in ctx.threads
+    return [s for s in specs if any(ctx.unfinished(s.name, s.runtime, t, b, label) for t in ctx.threads
                                     for b in ctx.batches for label, _ in settings_sweep(ctx.opts.profile, s.runtime))]
 
 

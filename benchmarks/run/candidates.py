@@ -24,6 +24,12 @@ def _within_budget(rec: Record) -> bool:
     return budget is not None and budget["ok"] is True
 
 
+def _screened(r: Record) -> str:
+    """Said beside a figure that comes from a screening run (a setting whose latency the profile did not ask for)."""
+    m = r.get("measurement")
+    return "; screening figures only" if m and m.get("method") == "screened" else ""
+
+
 def _vs_base(r: Record, base: Record | None) -> str:
     if base is None or _median(base) == math.inf:
         return ""
@@ -59,6 +65,7 @@ def mark_recommended(records: list[Record], groups: dict[str, str], group: str =
             slower = base is not None and _median(best) >= _median(base)
             notes.append(f"{where}: recommended quantized variant {best['variant']} "
                          f"({_median(best):.3f} ms{_vs_base(best, base)}; fastest of {len(cands)} within the accuracy budget"
+                         f"{_screened(best)}"
                          + ("; no faster than fp32 here, so fp32 is the better deployment)" if slower else ")"))
         else:
             fastest = min(cands, key=_median)

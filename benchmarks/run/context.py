@@ -1,14 +1,17 @@
 """One run's shared state: what was asked, what it runs on, and the documents it writes."""
 from __future__ import annotations
 
+import typing
 from dataclasses import dataclass, field
 from typing import Any
 
 from edgebench.benchmarks.build.data import DataSet
 from edgebench.benchmarks.build.sources import ModelSource
 from edgebench.benchmarks.run.options import Reporter, RunOptions
+from edgebench.benchmarks.run.settings import latency_asked
 from edgebench.benchmarks.run.writer import RunWriter
 from edgebench.optimizers.artifacts import Artifact
+from edgebench.results.record import Record
 
 
 @dataclass
@@ -63,3 +66,13 @@ class RunContext:
         """Whether this benchmark still needs measuring (always, unless finishing an interrupted run)."""
         prior = self.opts.resume
         return prior is None or prior.pending(variant, runtime, threads, batch, label)
+
+    def unfinished(self, variant: str, runtime: str, threads: int, batch: int, label: str | None) -> bool:
+        """Whether this benchmark may still be measured: pending, or screened so far and perhaps a contender (so its
+        variant's file is needed again)."""
+        prior = self.opts.resume
+        kept = prior.kept(variant, runtime, threads, batch, label) if prior else None
+        if kept is None:
+            return True
+        screened = (kept.get("measurement") or {}).get("method") == "screened"
+        return screened and latency_asked(self.opts.profile)(typing.cast(Record, kept))

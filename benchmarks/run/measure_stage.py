@@ -1,4 +1,5 @@
-"""Stage 3 of a run: time every (variant, runtime settings, threads, batch) in fresh pyperf worker processes."""
+"""Stage 3 of a run: time every (variant, runtime settings, threads, batch) in fresh pyperf worker processes:
+screen, then measure in full what can still win (edgebench.benchmarks.run.screening says which)."""
 from __future__ import annotations
 
 import typing
@@ -9,24 +10,77 @@ import numpy as np
 from edgebench.benchmarks.build.data import batch_of
 from edgebench.benchmarks.measure.accuracy import budget_violations
 from edgebench.benchmarks.measure.pyperf_run import MeasureError, op_profile, run_pyperf
+from edgebench.benchmarks.measure.runtimes import effective_threading
+from edgebench.benchmarks.measure.sampling import sampling_for
 from edgebench.benchmarks.run.context import BuiltVariant, RunContext
 from edgebench.benchmarks.run.options import item_done
-from edgebench.benchmarks.run.settings import Sweep, runtime_settings, settings_sweep
+from edgebench.benchmarks.run.screening import PENDING, contenders, final_reason, is_baseline, is_screened, sweep_reason
+from edgebench.benchmarks.run.settings import Sweep, latency_asked, runtime_settings, settings_sweep
 from edgebench.optimizers.artifacts import size_bytes
 from edgebench.optimizers.errors import one_line
-from edgebench.results.record import Accuracy, Figures, MeasuredOn, Record, new_record
+from edgebench.results.record import Accuracy, Figures, MeasuredOn, Record, RecordKey, new_record
 
 
 def measure_all(ctx: RunContext, built: list[BuiltVariant]) -> None:
-    """Measure what is still pending; each record is written as soon as it exists, so nothing measured is lost."""
-    combos = [(bv, t, b, sw) for bv in built for sw in settings_sweep(ctx.opts.profile, bv.runtime)
+    """Measure what is still pending; each record is written as soon as it exists, so nothing measured is lost.
+
+    First every benchmark once: the baselines in full, the others screened (exhaustive runs: all in full). Then the
+    screened records that can still win are measured in full, each replacing its screening record.
+    """
+    combos = [(bv, t, b, sw, i) for bv in built for i, sw in enumerate(settings_sweep(ctx.opts.profile, bv.runtime))
               for t in ctx.threads for b in ctx.batches if ctx.pending(bv.name, bv.runtime, t, b, sw[0])]
     ctx.reporter.stage(f"measuring ({ctx.opts.mode} mode)", total=len(combos))
-    for bv, t, b, sw in combos:
-        ctx.reporter.advance(item := f"{bv.runtime} {bv.name} t{t} b{b}" + (f" {sw[0]}" if sw[0] else ""))
-        record, pyperf_json = measure_one(ctx, bv, t, b, sw)
+    for bv, t, b, sw, i in combos:
+        ctx.reporter.advance(item := _item(bv, t, b, sw[0]))
+        record, pyperf_json = measure_one(ctx, bv, t, b, sw, _full_reason(ctx, bv, i))
         ctx.writer.add(record, pyperf_json)
         item_done(ctx.reporter, item, record["status"])
+    if not exhaustive(ctx):
+        _measure_contenders(ctx, built)
+
+
+def exhaustive(ctx: RunContext) -> bool:
+    return ctx.opts.exhaustive or ctx.opts.mode == "rigorous"
+
+
+def _item(bv: BuiltVariant, threads: int, batch: int, label: str | None) -> str:
+    return f"{bv.runtime} {bv.name} t{threads} b{batch}" + (f" {label}" if label else "")
+
+
+def _full_reason(ctx: RunContext, bv: BuiltVariant, sweep_index: int) -> str | None:
+    """Why this benchmark is measured in full at once, or None to screen it first."""
+    if exhaustive(ctx):
+        return "exhaustive run: every record in full"
+    if sweep_index > 0 and ctx.opts.profile.sweep_latency == "first":
+        return None
+    if is_baseline(bv.name, bv.runtime, bv.artifact.pass_name if bv.artifact else None):
+        return "fp32 baseline: every ratio is taken against it"
+    return None
+
+
+def _measure_contenders(ctx: RunContext, built: list[BuiltVariant]) -> None:
+    """Measure in full the screened records that can still win, until none is left; say why the others were not."""
+    asked, groups = latency_asked(ctx.opts.profile), {bv.name: bv.group for bv in built}
+    by_name = {(bv.name, bv.runtime): bv for bv in built if not bv.error}
+    tried: set[RecordKey] = set()
+    while True:
+        picks = {k: why for k, why in contenders(ctx.doc["results"], groups, asked).items()
+                 if k not in tried and (k.variant, k.runtime) in by_name}
+        if not picks:
+            break
+        ctx.reporter.stage("measuring in full what can still win", total=len(picks))
+        for key, why in picks.items():
+            tried.add(key)
+            bv = by_name[(key.variant, key.runtime)]
+            sweep = next(sw for sw in settings_sweep(ctx.opts.profile, bv.runtime) if sw[0] == key.settings_label)
+            ctx.reporter.advance(item := _item(bv, key.threads, key.batch, key.settings_label))
+            record, pyperf_json = measure_one(ctx, bv, key.threads, key.batch, sweep, why)
+            ctx.writer.replace(record, pyperf_json)
+            item_done(ctx.reporter, item, record["status"])
+    for rec in ctx.doc["results"]:
+        if is_screened(rec):
+            rec["measurement"]["reason"] = final_reason(rec, ctx.doc["results"], asked)
+    ctx.writer.flush()
 
 
 def _measured_on(ctx: RunContext) -> MeasuredOn:
@@ -47,6 +101,7 @@ def base_record(ctx: RunContext, bv: BuiltVariant, threads: int, batch: int, swe
                         model_bytes=size_bytes(art.path) if art else None, accuracy=accuracy,
                         artifact=dict(art.to_dict(), lineage=bv.lineage) if art else None,
                         pass_notes=list(art.notes) if art else [])
+    record["threading"] = effective_threading(bv.runtime, threads, settings)
     if accuracy and "error" not in accuracy:
         profile = ctx.opts.profile
         violations = budget_violations(dict(accuracy), profile.min_top1_agreement, profile.min_cosine)
@@ -54,7 +109,9 @@ def base_record(ctx: RunContext, bv: BuiltVariant, threads: int, batch: int, swe
     return record
 
 
-def measure_one(ctx: RunContext, bv: BuiltVariant, threads: int, batch: int, sweep: Sweep) -> tuple[Record, Path | None]:
+def measure_one(ctx: RunContext, bv: BuiltVariant, threads: int, batch: int, sweep: Sweep,
+                full_reason: str | None) -> tuple[Record, Path | None]:
+    """One benchmark: in full (adaptive, or fixed when exhaustive) when `full_reason` says why, else screened."""
     record = base_record(ctx, bv, threads, batch, sweep)
     if bv.error:
         return record, None
@@ -62,9 +119,10 @@ def measure_one(ctx: RunContext, bv: BuiltVariant, threads: int, batch: int, swe
     inputs_npz = ctx.writer.work / f"{bv.name}.b{batch}.inputs.npz"
     if not inputs_npz.exists():
         np.savez(inputs_npz, *batch_of([ctx.data.inputs[i] for i in bv.input_order], batch))
+    sampling = sampling_for(opts.mode, screening=full_reason is None, exhaustive=exhaustive(ctx))
     try:
         figures, pyperf_json = run_pyperf(record["benchmark"], bv.runtime, bv.path, threads, sweep[1], inputs_npz,
-                                          ctx.writer.work, opts.mode, bv.seconds_per_inference * batch, opts.timeout,
+                                          ctx.writer.work, sampling, bv.seconds_per_inference * batch, opts.timeout,
                                           opts.profile.max_rss_mb)
     except MeasureError as exc:
         record["error"] = one_line(exc, 400)
@@ -77,6 +135,8 @@ def measure_one(ctx: RunContext, bv: BuiltVariant, threads: int, batch: int, swe
     record["error"] = None
     median = figures["latency_ms"]["median"]
     record["throughput_ips"] = batch * 1000.0 / median if median else None
+    asked = latency_asked(ctx.opts.profile)(record)
+    record["measurement"]["reason"] = full_reason or (PENDING if asked else sweep_reason(sweep[0]))
     return record, pyperf_json
 
 

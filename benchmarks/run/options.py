@@ -44,3 +44,5 @@ class RunOptions:
     run_id: str = ""
     resume: Prior | None = None  # set when finishing an interrupted run
     op_profile: bool = False
+    # no screening, no early stop: every record measured with the mode's full process count (--rigorous implies it)
+    exhaustive: bool = False

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from edgebench.benchmarks.run.writer import samples_file
 from edgebench.results.contract import load_run
 from edgebench.results.errors import ResultsError, UserError
 from edgebench.results.record import RecordKey, record_key
@@ -24,6 +25,10 @@ class Prior:
 
     def pending(self, variant: str, runtime: str, threads: int, batch: int, label: str | None = None) -> bool:
         return RecordKey(variant, runtime, threads, batch, label) not in self.done
+
+    def kept(self, variant: str, runtime: str, threads: int, batch: int, label: str | None = None) -> dict[str, Any] | None:
+        """The record kept from earlier attempts, if any."""
+        return self.done.get(RecordKey(variant, runtime, threads, batch, label))
 
 
 def load_prior(run_dir: str | Path) -> tuple[dict[str, Any], Prior]:
@@ -47,7 +52,7 @@ def load_prior(run_dir: str | Path) -> tuple[dict[str, Any], Prior]:
         if rec.get("status") != "ok":
             retried += 1
             continue
-        samples = work / (str(rec.get("benchmark", "")).replace("/", "__") + ".pyperf.json")
+        samples = samples_file(work, str(rec.get("benchmark", "")))
         if not _samples_match(samples, rec):
             prior.notes.append(f"{rec.get('benchmark')}: its raw samples in {work} are missing or do not match the "
                                "record; measured again")

@@ -34,7 +34,8 @@ def run_options_record(opts: RunOptions, variants: list[str], threads: list[int]
     return {"run_id": opts.run_id, "model": str(Path(opts.model).resolve()) if opts.model else None,
             "variants": list(variants), "threads": list(threads), "batches": list(batches),
             "data": str(data) if data else None, "data_sha256": sha256_path(data) if data else None,
-            "mode": opts.mode, "timeout": opts.timeout, "op_profile": bool(getattr(opts, "op_profile", False))}
+            "mode": opts.mode, "timeout": opts.timeout, "op_profile": bool(getattr(opts, "op_profile", False)),
+            "exhaustive": bool(opts.exhaustive)}
 
 
 def options_from_run(run_dir: str | Path, timeout: float | None) -> RunOptions:
@@ -54,7 +55,9 @@ def options_from_run(run_dir: str | Path, timeout: float | None) -> RunOptions:
                       batches=options["batches"], variants=options["variants"], data=options.get("data"),
                       mode=options["mode"], timeout=timeout or float(options.get("timeout") or 600.0),
                       run_id=str(options.get("run_id") or new_run_id()), resume=prior,
-                      op_profile=bool(options.get("op_profile", False)))
+                      op_profile=bool(options.get("op_profile", False)),
+                      # a run from before adaptive sampling measured everything in full: finish it the same way
+                      exhaustive=bool(options.get("exhaustive", True)))
 
 
 def _same_file(path: str | None, sha: str | None, what: str, run_dir: str | Path) -> None:
@@ -150,7 +153,7 @@ def stop_leftovers(run_id: str) -> int:
 # flags that choose what a run measures: with --resume they come from DIR, so giving them again is a conflict
 _PLAN_FLAGS = {"model": "MODEL", "profile": "--profile", "threads": "--threads", "batch": "--batch",
                "variants": "--variants", "data": "--data", "out": "--out", "fast": "--fast", "rigorous": "--rigorous",
-               "op_profile": "--op-profile"}
+               "op_profile": "--op-profile", "exhaustive": "--exhaustive"}
 
 
 def check_resume_flags(args: argparse.Namespace) -> None:

@@ -8,7 +8,12 @@ from typing import Any
 import numpy as np
 
 from edgebench.results.contract import PYPERF_FILE, RESULTS_FILE, write_text_atomic
-from edgebench.results.record import Record
+from edgebench.results.record import Record, record_key
+
+
+def samples_file(work: Path, benchmark: str) -> Path:
+    """Where a record's raw pyperf samples are kept (edgebench.benchmarks.measure.pyperf_run writes them there)."""
+    return work / (benchmark.replace("/", "__") + ".pyperf.json")
 
 
 class RunWriter:
@@ -23,6 +28,22 @@ class RunWriter:
 
     def add(self, record: Record, pyperf_json: Path | None = None) -> None:
         self.doc["results"].append(record)
+        if pyperf_json is not None:
+            self.pyperf_files.append(pyperf_json)
+        self.flush()
+
+    def replace(self, record: Record, pyperf_json: Path | None = None) -> None:
+        """Put `record` where the record with its key is (a full measurement after a screening one), with the
+        samples of this measurement only: pyperf.json always holds exactly the samples each record was computed from."""
+        key = record_key(record)
+        results = self.doc["results"]
+        at = next((i for i, r in enumerate(results) if record_key(r) == key), None)
+        if at is None:
+            results.append(record)
+        else:
+            old = samples_file(self.work, str(results[at].get("benchmark", "")))
+            self.pyperf_files = [p for p in self.pyperf_files if p != old]
+            results[at] = record
         if pyperf_json is not None:
             self.pyperf_files.append(pyperf_json)
         self.flush()

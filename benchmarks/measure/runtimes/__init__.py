@@ -41,3 +41,18 @@ def open_runtime(name: str, model_path: str, threads: int, settings: dict[str, A
         from edgebench.benchmarks.measure.runtimes.ort import OrtSession
         return OrtSession(model_path, threads, settings)
     raise ValueError(f"unknown runtime {name!r}")
+
+
+def effective_threading(name: str, threads: int, settings: dict[str, Any]) -> dict[str, Any]:
+    """The threading a session of `name` really runs with, and where each value comes from, for the record.
+
+    Mirrors what OrtSession / LiteRTSession set: a comparison is only fair if the reader can see that each runtime
+    ran with its own defaults (or with what the profile chose instead).
+    """
+    if name == "onnxruntime":
+        spinning = settings.get("intra_op_spinning")
+        spin = "on (ONNX Runtime default)" if spinning is None else f"{'on' if spinning else 'off'} (profile)"
+        return {"threads": threads, "inter_op_threads": 1, "execution_mode": "sequential", "intra_op_spinning": spin}
+    if name == "litert":
+        return {"threads": threads, "xnnpack": bool(settings.get("xnnpack", True))}
+    raise ValueError(f"unknown runtime {name!r}")

@@ -1,0 +1,121 @@
+"""Which records a run measures in full, and why the others keep their screening figures.
+
+Most variants of a profile lose clearly: a 2-process screening tells that apart in a second, and measuring them to
+a +/-1% median would spend most of the run on records that cannot change the answer. So every variant is screened,
+and measured in full only when it can still win: per runtime configuration (runtime, threads, batch, settings), the
+fastest record within the accuracy budget and every record whose screening median CI overlaps it, or whose median is
+within SCREEN_MARGIN of it (the CI of two processes can be narrower than the disagreement between processes). The
+same is done among the quantized variants alone, whose winner the run recommends. The fp32 baselines (and a
+.tflite/.onnx source as it is) are always measured in full: every ratio in the report is taken against them.
+
+Selection is repeated after the full measurements: if a full measurement comes out slower than a screened record
+that was left out, that record can now win and is measured in full too, so no decision rests on screening figures.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+
+from edgebench.benchmarks.build.variants import QUANTIZED
+from edgebench.benchmarks.run.candidates import BASELINES
+from edgebench.results.record import Record, RecordKey, record_key
+
+SCREEN_MARGIN = 0.05  # a screened median within 5% of the best is measured in full whatever the CIs say
+PENDING = "screened; whether it can still win is decided once every variant is screened"
+
+
+def is_baseline(variant: str, runtime: str, artifact_pass: str | None) -> bool:
+    """The fp32 reference of its runtime, or the user's own .tflite / .onnx file as it is."""
+    return BASELINES.get(runtime) == variant or artifact_pass == "source"
+
+
+def is_screened(rec: Record) -> bool:
+    m = rec.get("measurement")
+    return rec.get("status") == "ok" and isinstance(m, dict) and m.get("method") == "screened"
+
+
+def sweep_reason(label: str | None) -> str:
+    return (f"{label}: the profile asks for the latency of the first runtime setting only ([benchmark] "
+            "sweep_latency = \"first\"); its memory and cold-start figures are complete, its latency is a screening")
+
+
+def _median(rec: Record) -> float:
+    lat = rec.get("latency_ms")
+    med = lat.get("median") if lat else None
+    return med if isinstance(med, (int, float)) and math.isfinite(med) else math.inf
+
+
+def _ci(rec: Record) -> tuple[float, float]:
+    lat = rec.get("latency_ms")
+    ci = lat.get("median_ci") if lat else None
+    return (ci[0], ci[1]) if ci else (_median(rec), _median(rec))
+
+
+def _shown(rec: Record) -> str:
+    low, high = _ci(rec)
+    return f"{_median(rec):.3f} ms (95% CI {low:.3f}-{high:.3f})"
+
+
+def _reach(rec: Record) -> tuple[float, float]:
+    """The range a record's median may really lie in: its CI, widened for a screened record to the medians of its
+    worker processes (the CI of pooled samples leaves out how much processes disagree, and a screening has few)."""
+    low, high = _ci(rec)
+    m = rec.get("measurement")
+    medians = (m.get("process_medians_ms") or []) if m and m.get("method") == "screened" else []
+    return min([low, *medians]), max([high, *medians])
+
+
+def can_still_win(rec: Record, best: Record) -> bool:
+    """Whether `rec` might be as fast as `best`: their ranges overlap, or the medians are within the margin."""
+    return _reach(rec)[0] <= _reach(best)[1] or _median(rec) <= _median(best) * (1 + SCREEN_MARGIN)
+
+
+def _eligible(same: list[Record]) -> list[Record]:
+    """The records a pick may choose: within the accuracy budget, else (no accuracy known at all) the unchecked."""
+    ok = [r for r in same if r.get("status") == "ok" and _median(r) < math.inf]
+    within = [r for r in ok if (budget := r.get("accuracy_budget")) is not None and budget["ok"] is True]
+    return within or [r for r in ok if r.get("accuracy_budget") is None]
+
+
+def _pools(records: Iterable[Record], groups: dict[str, str],
+           asked: Callable[[Record], bool]) -> list[list[Record]]:
+    """Per configuration whose latency is asked for: its eligible records, and its eligible quantized records."""
+    by_config: dict[tuple[str, int, int, str], list[Record]] = {}
+    for r in records:
+        if asked(r):
+            by_config.setdefault(record_key(r).configuration(), []).append(r)
+    pools = []
+    for same in by_config.values():
+        eligible = _eligible(same)
+        pools += [eligible, [r for r in eligible if groups.get(r["variant"]) == QUANTIZED]]
+    return [p for p in pools if p]
+
+
+def contenders(records: list[Record], groups: dict[str, str], asked: Callable[[Record], bool]) -> dict[RecordKey, str]:
+    """The screened records that can still win, each with the reason it is measured in full."""
+    out: dict[RecordKey, str] = {}
+    for pool in _pools(records, groups, asked):
+        best = min(pool, key=_median)
+        for r in pool:
+            if not is_screened(r) or record_key(r) in out:
+                continue
+            if r is best:
+                out[record_key(r)] = f"fastest at screening: {_shown(r)}"
+            elif can_still_win(r, best):
+                out[record_key(r)] = f"can still win: screening median {_shown(r)} vs best {_shown(best)} ({best['variant']})"
+    return out
+
+
+def final_reason(rec: Record, records: list[Record], asked: Callable[[Record], bool]) -> str:
+    """Why a record kept its screening figures, once the selection is over."""
+    if not asked(rec):
+        return sweep_reason(rec.get("settings_label"))
+    budget = rec.get("accuracy_budget")
+    if budget is not None and budget.get("ok") is False:
+        return "over the accuracy budget: " + "; ".join(budget.get("violations") or [])
+    config = record_key(rec).configuration()
+    eligible = _eligible([r for r in records if record_key(r).configuration() == config])
+    if not any(r is rec for r in eligible):
+        return "accuracy not checked while other variants are within the accuracy budget"
+    best = min(eligible, key=_median)
+    return f"cannot win: screening median {_shown(rec)} vs best {_shown(best)} ({best['variant']})"

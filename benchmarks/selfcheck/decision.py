@@ -1,0 +1,72 @@
+"""Self-check: does an adaptive run (screening + early stop) reach the decision an exhaustive run reaches?
+
+Compares two run directories of the same model and profile, typically
+
+    bench run --out A            # default: screening, early stop
+    bench run --exhaustive --out B
+    python benchmarks/selfcheck/decision.py A B
+
+and prints, for each run: the pick per runtime and overall (the fastest record within the accuracy budget, as the
+report names it), the recommended quantized variant per runtime configuration, how the records were measured, and
+the run's measuring time. Exit 1 when a runtime's pick names another variant. Two exhaustive runs of a noisy
+machine can disagree too: run it on a quiet machine, or twice, before reading much into one difference.
+"""
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Any
+
+from edgebench.reports.recommend import recommend
+from edgebench.results.contract import load_run
+
+
+def _picks(doc: dict[str, Any]) -> dict[str, str]:
+    out = {}
+    for rec in recommend(doc["results"]):
+        r = rec.record
+        out[rec.runtime] = "none" if r is None else (
+            f"{r['variant']} t{r['threads']}" + (f" [{r['settings_label']}]" if r.get("settings_label") else "")
+            + f" {r['latency_ms']['median']:.3f} ms")
+    return out
+
+
+def _recommended(doc: dict[str, Any]) -> dict[str, str]:
+    return {f"{r['runtime']} t{r['threads']} b{r.get('batch', 1)} {r.get('settings_label') or ''}".strip():
+            r["variant"] for r in doc["results"] if r.get("recommended")}
+
+
+def _summary(run: Path, doc: dict[str, Any]) -> str:
+    methods = collections.Counter((r.get("measurement") or {}).get("method", "?") for r in doc["results"])
+    start = dt.datetime.fromisoformat(doc["created"])
+    end = dt.datetime.fromtimestamp((run / "results.json").stat().st_mtime, dt.timezone.utc)
+    return (f"{run}: {dict(methods)}, {sum((r.get('measurement') or {}).get('processes', 0) for r in doc['results'])} "
+            f"worker processes, {(end - start).total_seconds():.0f} s from start to the last write")
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    runs = [Path(a) for a in argv]
+    docs = [load_run(r) for r in runs]
+    for run, doc in zip(runs, docs):
+        print(_summary(run, doc))
+    picks = [_picks(d) for d in docs]
+    same = True
+    for runtime in sorted(set(picks[0]) | set(picks[1])):
+        a, b = picks[0].get(runtime, "-"), picks[1].get(runtime, "-")
+        agree = a.split(" ")[0] == b.split(" ")[0]
+        same &= agree
+        print(f"pick {runtime:12} {'same' if agree else 'DIFFERS':8} {a:55} | {b}")
+    rec = [_recommended(d) for d in docs]
+    for where in sorted(set(rec[0]) | set(rec[1])):
+        a, b = rec[0].get(where, "-"), rec[1].get(where, "-")
+        print(f"recommended {where:28} {'same' if a == b else 'differs':8} {a:35} | {b}")
+    return 0 if same else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
