@@ -17,7 +17,13 @@ from edgebench.reports.decision import decide
 from edgebench.reports.decision_text import decision_lines
 from edgebench.reports.fields import accuracy_metric
 from edgebench.reports.short_table import legend, short_table, title_line
-from edgebench.reports.table import op_profile_text, print_table, run_messages, timing_scope_caption
+from edgebench.reports.table import (
+    environment_line,
+    op_profile_text,
+    print_table,
+    run_messages,
+    timing_scope_caption,
+)
 from edgebench.reports.warning_groups import busy_at_start, group_line, group_warnings, measured_count, variant_notes
 
 
@@ -48,6 +54,7 @@ def say(console: Console, lines: Sequence[str], wrapped: bool = True) -> None:
 
 
 def print_decision(console: Console, doc: dict[str, Any], heading: str | None = None) -> None:
+    """The run's decision; under a heading (the run's label) when several runs are printed one after another."""
     lines = decision_lines(decide(doc.get("results") or []))
     say(console, [heading, *["  " + line for line in lines]] if heading else lines)
 
@@ -68,7 +75,7 @@ def _print_rich_table(console: Console, doc: dict[str, Any]) -> None:
 def print_short(console: Console, doc: dict[str, Any], wide_hint: str) -> None:
     """The 100-column table with its legend, the notes per variant, and the warnings grouped by rule."""
     records = [r for r in doc.get("results", []) if isinstance(r, dict)]
-    say(console, [title_line(doc)])
+    say(console, ["", title_line(doc)])  # a blank line sets the evidence apart from the decision above it
     _print_rich_table(console, doc)
     say(console, [timing_scope_caption(doc), legend(records, accuracy_metric([records]))])
     say(console, variant_notes(records))
@@ -81,11 +88,12 @@ def print_short(console: Console, doc: dict[str, Any], wide_hint: str) -> None:
     if groups:
         warnings.append(f"(each benchmark's warnings: {wide_hint})")
     say(console, warnings)
-    say(console, run_messages(doc)[:1] + [f"note: {n}" for n in doc.get("notes") or []])
+    say(console, [environment_line(doc)] + [f"note: {n}" for n in doc.get("notes") or []])
 
 
 def print_wide(console: Console, doc: dict[str, Any]) -> None:
     """Today's full table (every column, warnings and notes per row), then the run's messages."""
+    console.print()
     print_table(console, doc)
     if doc.get("op_profiles"):
         console.print(op_profile_text(doc), markup=False, highlight=False, soft_wrap=True)

@@ -160,4 +160,4 @@ def check_resume_flags(args: argparse.Namespace) -> None:
     given = [flag for attr, flag in _PLAN_FLAGS.items() if getattr(args, attr, None)]
     if given:
         raise UserError(f"--resume DIR re-uses the options the run started with; drop {', '.join(given)} "
-                        "(only --timeout and --json may change)")
+                        "(only --timeout and how it is shown, --json, --wide, --quiet, may change)")
