@@ -101,6 +101,7 @@ class Figures(TypedDict, total=False):
     cold_start: ColdStart | None
     peak_rss_mb: float | None
     memory: Memory | None
+    measurement: Measurement
 
 
 class Record(TypedDict, total=False):

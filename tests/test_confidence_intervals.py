@@ -66,3 +66,51 @@ def test_latency_stats_carry_the_intervals():
     few = latency_stats(samples[:100])
     assert "median_ci" in few and "p99_ci" not in few  # 100 samples bound a median, never a p99
     assert "median_ci" not in latency_stats(samples[:4]) and ci_half_width_pct(latency_stats(samples[:4])) is None
+
+
+def test_student_t_quantiles_match_scipy():
+    from scipy.stats import t
+
+    from edgebench.results.stats import t_quantile
+    for df in (2, 3, 4, 9, 19, 100):
+        assert t_quantile(0.975, df) == pytest.approx(t.ppf(0.975, df), rel=0.01)
+
+
+def _groups(rng: random.Random, k: int, m: int, between: float, within: float = 1.0) -> list[list[float]]:
+    """k worker processes of m samples each: every process has its own offset (its moment on the machine)."""
+    out = []
+    for _ in range(k):
+        offset = rng.gauss(0.0, between)
+        out.append([offset + rng.gauss(0.0, within) for _ in range(m)])
+    return out
+
+
+def test_processes_that_disagree_widen_the_interval_and_agreeing_ones_do_not():
+    rng = random.Random(11)
+    agree = _groups(rng, 10, 200, between=0.0)
+    pooled = sorted(v for g in agree for v in g)
+    iid, clustered = quantile_ci(pooled, 0.5), quantile_ci(pooled, 0.5, groups=agree)
+    assert clustered[0] <= iid[0] and clustered[1] >= iid[1]  # never narrower than the binomial interval
+    assert clustered[1] - clustered[0] < 2 * (iid[1] - iid[0])
+    apart = _groups(rng, 10, 200, between=1.0)
+    pooled = sorted(v for g in apart for v in g)
+    iid, clustered = quantile_ci(pooled, 0.5), quantile_ci(pooled, 0.5, groups=apart)
+    assert clustered[1] - clustered[0] > 4 * (iid[1] - iid[0])
+    assert quantile_ci(pooled, 0.5, groups=apart[:2]) == iid  # two processes cannot say how much processes vary
+
+
+def test_coverage_when_processes_disagree():
+    """Samples in processes whose offsets vary as much as the samples within one (symmetric, so the population median
+    is 0): the binomial interval, which takes every sample as independent, misses most of the time; the interval
+    that estimates the rank's spread from the processes holds about 95%."""
+    rng = random.Random(5)
+    trials, held_iid, held = 300, 0, 0
+    for _ in range(trials):
+        groups = _groups(rng, 10, 50, between=1.0)
+        pooled = sorted(v for g in groups for v in g)
+        low, high = quantile_ci(pooled, 0.5)
+        held_iid += low <= 0.0 <= high
+        low, high = quantile_ci(pooled, 0.5, groups=groups)
+        held += low <= 0.0 <= high
+    assert held_iid / trials < 0.6, held_iid
+    assert 0.9 <= held / trials <= 0.99, held

@@ -98,7 +98,7 @@ def run_pyperf(bench_name: str, runtime: str, model: str, threads: int, settings
                     _child_env(), max_rss_mb, MeasureError, output=part_json)
         done += batch
         values, per_process = _samples(part_json)
-        lat = latency_stats(values)
+        lat = latency_stats(values, per_process)
         method = sampling.verdict(done, lat, _medians_ms(per_process))
     part_json.replace(out_json)
     if part_sidecar.exists():
@@ -125,7 +125,7 @@ def _medians_ms(per_process: list[list[float]]) -> list[float]:
 def summarize(pyperf_json: Path, sidecar: Path) -> dict[str, Any]:
     values, per_process = _samples(pyperf_json)
     workers = [json.loads(ln) for ln in sidecar.read_text().splitlines() if ln.strip()] if sidecar.exists() else []
-    lat = latency_stats(values)
+    lat = latency_stats(values, per_process)
     fig: dict[str, Any] = {"latency_ms": lat, "processes": len(per_process),
                            "warnings": instability_warnings(values, per_process)}
     if workers:

@@ -1,9 +1,9 @@
 """How many pyperf worker processes one measurement uses, and when it may stop.
 
 A measurement runs its worker processes in batches. After each batch the 95% CI of the median is computed from all
-samples so far; an adaptive measurement stops once that CI is within +/- target_ci_pct of the median, but never before
-min_processes (one process alone says nothing about how much processes disagree) and never after max_processes (the
-mode's budget). A screening measurement is one short batch: enough to tell a variant that cannot win from one that
+samples so far, processes told apart; an adaptive measurement stops once that CI is within +/- target_ci_pct of the
+median, but never before min_processes (one process alone says nothing about how much processes disagree) and never
+after max_processes (the mode's budget). A screening measurement is one short batch: enough to tell a variant that cannot win from one that
 can, not enough to publish as the answer. An exhaustive measurement always runs the mode's full process count.
 """
 from __future__ import annotations
@@ -65,10 +65,9 @@ class Sampling:
     def verdict(self, done: int, lat: Latency, process_medians: list[float]) -> str | None:
         """How the measurement ends after `done` processes: a Measurement method, or None to go on sampling.
 
-        The CI is computed from the pooled samples, as if every inference were independent; inferences of one
-        process share its moment on the machine (a neighbour's burst, a frequency change), so early stopping also
-        needs the processes to agree (the spread the instability warnings use). When they disagree, more processes
-        are what averages the disagreement out.
+        From 3 processes on, the median's CI includes how much the processes disagree (results/stats.py); with
+        fewer it cannot, so early stopping also needs the processes' medians to agree (the spread the instability
+        warnings use). When they disagree, more processes are what averages the disagreement out.
         """
         if self.screening:
             return "screened"

@@ -3,9 +3,10 @@
 Most variants of a profile lose clearly: a 2-process screening tells that apart in a second, and measuring them to
 a +/-1% median would spend most of the run on records that cannot change the answer. So every variant is screened,
 and measured in full only when it can still win: per runtime configuration (runtime, threads, batch, settings), the
-fastest record within the accuracy budget and every record whose screening median CI overlaps it, or whose median is
-within SCREEN_MARGIN of it (the CI of two processes can be narrower than the disagreement between processes). The
-same is done among the quantized variants alone, whose winner the run recommends. The fp32 baselines (and a
+fastest record within the accuracy budget and every record whose range reaches it (its median CI, widened for a
+screening to the medians of its worker processes: the CI of pooled samples leaves out how much processes disagree),
+or whose median is within SCREEN_MARGIN of it. The same is done among the quantized variants alone, whose winner the
+run recommends. The fp32 baselines (and a
 .tflite/.onnx source as it is) are always measured in full: every ratio in the report is taken against them.
 
 Selection is repeated after the full measurements: if a full measurement comes out slower than a screened record
