@@ -38,6 +38,9 @@ def test_sampling_stops_early_only_when_the_ci_is_tight_and_the_processes_agree(
     screen = sampling_for("default", screening=True)
     assert screen.min_processes == screen.max_processes == 2 and screen.budget < s.budget
     assert screen.verdict(2, WIDE, agree) == "screened"
+    first_round = sampling_for("default", screening=True, upto=1)  # rounds of one process per benchmark
+    assert first_round.max_processes == 1 and first_round.next_batch(0, None) == 1
+    assert screen.next_batch(1, WIDE) == 1  # the second round adds one to what the first wrote
     for fixed in (sampling_for("rigorous"), sampling_for("default", exhaustive=True)):
         assert fixed.min_processes == fixed.max_processes and fixed.target_ci_pct is None
         assert fixed.verdict(fixed.min_processes, TIGHT, agree) == "full"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,23 +72,21 @@ def evaluate(runtime: str, model: str, settings: dict[str, Any], inputs_npz: Pat
 
 def run_pyperf(bench_name: str, runtime: str, model: str, threads: int, settings: dict[str, Any], inputs_npz: Path,
                workdir: Path, sampling: Sampling, seconds_per_inference: float, timeout: float,
-               max_rss_mb: float | None = None) -> tuple[dict[str, Any], Path]:
+               max_rss_mb: float | None = None, extend: bool = False) -> tuple[dict[str, Any], Path]:
     """Returns (figures for the record, path of this benchmark's pyperf JSON).
 
     The worker processes run in batches that append to one pyperf file, until `sampling` says stop; `timeout`
     bounds each batch. The samples go to a partial file first and take the benchmark's own file name only when the
     measurement is complete, so an interrupted measurement never replaces the samples of the record on disk.
+    `extend` goes on from the samples already in that file (a second screening round) instead of starting afresh.
     """
     safe = bench_name.replace("/", "__")
     out_json, sidecar = workdir / f"{safe}.pyperf.json", workdir / f"{safe}.workers.jsonl"
     part_json, part_sidecar = workdir / f"{safe}.partial.pyperf.json", workdir / f"{safe}.partial.workers.jsonl"
-    for p in (part_json, part_sidecar):
-        p.unlink(missing_ok=True)
+    done, lat = _start(out_json, sidecar, part_json, part_sidecar, extend)
     args = ["-m", "edgebench.benchmarks.measure.worker", "--model", model, "--runtime", runtime, "--threads", str(threads),
             "--inputs", str(inputs_npz), "--settings", json.dumps(settings), "--sidecar", str(part_sidecar),
             "--bench-name", bench_name, "--inherit-environ", INHERIT_ENV, "--quiet", "--append", str(part_json)]
-    done = 0
-    lat: Latency | None = None
     method: str | None = None
     while method is None:
         batch = sampling.next_batch(done, lat)
@@ -109,6 +108,20 @@ def run_pyperf(bench_name: str, runtime: str, model: str, threads: int, settings
     fig["measurement"] = sampling.describe(method, done, fig["latency_ms"], _medians_ms(_samples(out_json)[1]))
     fig["warnings"].extend(sampling.warnings(method, fig["latency_ms"]))
     return fig, out_json
+
+
+def _start(out_json: Path, sidecar: Path, part_json: Path, part_sidecar: Path,
+           extend: bool) -> tuple[int, Latency | None]:
+    """Prepare the partial files: empty, or (extend) copies of the finished ones; returns (processes, stats) so far."""
+    for p in (part_json, part_sidecar):
+        p.unlink(missing_ok=True)
+    if not (extend and out_json.is_file()):
+        return 0, None
+    shutil.copyfile(out_json, part_json)
+    if sidecar.is_file():
+        shutil.copyfile(sidecar, part_sidecar)
+    values, per_process = _samples(part_json)
+    return len(per_process), latency_stats(values, per_process)
 
 
 def _samples(pyperf_json: Path) -> tuple[list[float], list[list[float]]]:

@@ -54,7 +54,7 @@ class Sampling:
         """Processes to run next: first the minimum, then about as many as the CI's width predicts are missing."""
         if done == 0:
             return self.min_processes
-        left = self.max_processes - done
+        left = max(1, self.max_processes - done)
         width = ci_half_width_pct(lat) if lat else None
         if self.target_ci_pct is None or width is None:
             return left
@@ -97,12 +97,16 @@ class Sampling:
         return []
 
 
-def sampling_for(mode: str, screening: bool = False, exhaustive: bool = False) -> Sampling:
-    """The Sampling of a mode: its screening run, its adaptive full run, or (exhaustive) its fixed full run."""
+def sampling_for(mode: str, screening: bool = False, exhaustive: bool = False, upto: int | None = None) -> Sampling:
+    """The Sampling of a mode: its screening run, its adaptive full run, or (exhaustive) its fixed full run.
+
+    `upto` stops a screening after that many processes: screening runs in rounds of one process per benchmark, so
+    the processes of one benchmark sample moments of the machine half a minute apart, not one burst of a neighbour.
+    """
     m = MODES[mode]
     common = {"warmups": int(m["warmups"]), "nmin": int(m["nmin"]), "nmax": int(m["nmax"])}
     if screening:
-        n = int(m["screen_processes"])
+        n = min(int(m["screen_processes"]), upto or int(m["screen_processes"]))
         return Sampling(True, n, n, None, m["screen_budget"], **common)
     top = int(m["processes"])
     if exhaustive or int(m["min_processes"]) >= top:

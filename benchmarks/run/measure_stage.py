@@ -18,7 +18,7 @@ from edgebench.benchmarks.run.screening import PENDING, contenders, final_reason
 from edgebench.benchmarks.run.settings import Sweep, latency_asked, runtime_settings, settings_sweep
 from edgebench.optimizers.artifacts import size_bytes
 from edgebench.optimizers.errors import one_line
-from edgebench.results.record import Accuracy, Figures, MeasuredOn, Record, RecordKey, new_record
+from edgebench.results.record import Accuracy, Figures, MeasuredOn, Record, RecordKey, new_record, record_key
 
 
 def measure_all(ctx: RunContext, built: list[BuiltVariant]) -> None:
@@ -32,11 +32,31 @@ def measure_all(ctx: RunContext, built: list[BuiltVariant]) -> None:
     ctx.reporter.stage(f"measuring ({ctx.opts.mode} mode)", total=len(combos))
     for bv, t, b, sw, i in combos:
         ctx.reporter.advance(item := _item(bv, t, b, sw[0]))
-        record, pyperf_json = measure_one(ctx, bv, t, b, sw, _full_reason(ctx, bv, i))
+        record, pyperf_json = measure_one(ctx, bv, t, b, sw, _full_reason(ctx, bv, i), screen_upto=1)
         ctx.writer.add(record, pyperf_json)
         item_done(ctx.reporter, item, record["status"])
     if not exhaustive(ctx):
+        _screening_rounds(ctx, built)
         _measure_contenders(ctx, built)
+
+
+def _screening_rounds(ctx: RunContext, built: list[BuiltVariant]) -> None:
+    """Further rounds of one screening process per benchmark, until each has the mode's screening count."""
+    want = sampling_for(ctx.opts.mode, screening=True).max_processes
+    by_name = {(bv.name, bv.runtime): bv for bv in built if not bv.error}
+    for n in range(2, want + 1):
+        keys = [record_key(r) for r in ctx.doc["results"] if is_screened(r) and r["measurement"]["processes"] < n
+                and (r["variant"], r["runtime"]) in by_name]
+        if not keys:
+            continue
+        ctx.reporter.stage(f"measuring, screening round {n}", total=len(keys))
+        for key in keys:
+            bv = by_name[(key.variant, key.runtime)]
+            sweep = _sweep(ctx, bv, key.settings_label)
+            ctx.reporter.advance(item := _item(bv, key.threads, key.batch, key.settings_label))
+            record, pyperf_json = measure_one(ctx, bv, key.threads, key.batch, sweep, None, screen_upto=n, extend=True)
+            ctx.writer.replace(record, pyperf_json)
+            item_done(ctx.reporter, item, record["status"])
 
 
 def exhaustive(ctx: RunContext) -> bool:
@@ -45,6 +65,10 @@ def exhaustive(ctx: RunContext) -> bool:
 
 def _item(bv: BuiltVariant, threads: int, batch: int, label: str | None) -> str:
     return f"{bv.runtime} {bv.name} t{threads} b{batch}" + (f" {label}" if label else "")
+
+
+def _sweep(ctx: RunContext, bv: BuiltVariant, label: str | None) -> Sweep:
+    return next(sw for sw in settings_sweep(ctx.opts.profile, bv.runtime) if sw[0] == label)
 
 
 def _full_reason(ctx: RunContext, bv: BuiltVariant, sweep_index: int) -> str | None:
@@ -72,7 +96,7 @@ def _measure_contenders(ctx: RunContext, built: list[BuiltVariant]) -> None:
         for key, why in picks.items():
             tried.add(key)
             bv = by_name[(key.variant, key.runtime)]
-            sweep = next(sw for sw in settings_sweep(ctx.opts.profile, bv.runtime) if sw[0] == key.settings_label)
+            sweep = _sweep(ctx, bv, key.settings_label)
             ctx.reporter.advance(item := _item(bv, key.threads, key.batch, key.settings_label))
             record, pyperf_json = measure_one(ctx, bv, key.threads, key.batch, sweep, why)
             ctx.writer.replace(record, pyperf_json)
@@ -109,9 +133,10 @@ def base_record(ctx: RunContext, bv: BuiltVariant, threads: int, batch: int, swe
     return record
 
 
-def measure_one(ctx: RunContext, bv: BuiltVariant, threads: int, batch: int, sweep: Sweep,
-                full_reason: str | None) -> tuple[Record, Path | None]:
-    """One benchmark: in full (adaptive, or fixed when exhaustive) when `full_reason` says why, else screened."""
+def measure_one(ctx: RunContext, bv: BuiltVariant, threads: int, batch: int, sweep: Sweep, full_reason: str | None,
+                screen_upto: int | None = None, extend: bool = False) -> tuple[Record, Path | None]:
+    """One benchmark: in full (adaptive, or fixed when exhaustive) when `full_reason` says why, else screened
+    (up to `screen_upto` processes; `extend` adds to the screening processes already on disk)."""
     record = base_record(ctx, bv, threads, batch, sweep)
     if bv.error:
         return record, None
@@ -119,11 +144,11 @@ def measure_one(ctx: RunContext, bv: BuiltVariant, threads: int, batch: int, swe
     inputs_npz = ctx.writer.work / f"{bv.name}.b{batch}.inputs.npz"
     if not inputs_npz.exists():
         np.savez(inputs_npz, *batch_of([ctx.data.inputs[i] for i in bv.input_order], batch))
-    sampling = sampling_for(opts.mode, screening=full_reason is None, exhaustive=exhaustive(ctx))
+    sampling = sampling_for(opts.mode, screening=full_reason is None, exhaustive=exhaustive(ctx), upto=screen_upto)
     try:
         figures, pyperf_json = run_pyperf(record["benchmark"], bv.runtime, bv.path, threads, sweep[1], inputs_npz,
                                           ctx.writer.work, sampling, bv.seconds_per_inference * batch, opts.timeout,
-                                          opts.profile.max_rss_mb)
+                                          opts.profile.max_rss_mb, extend)
     except MeasureError as exc:
         record["error"] = one_line(exc, 400)
         return record, None
