@@ -71,6 +71,13 @@ def test_only_what_can_still_win_is_measured_in_full():
     assert "sweep_latency" in final_reason(recs[2], recs, lambda r: False)
 
 
+def test_a_wide_ci_of_the_best_does_not_send_everything_to_a_full_measurement():
+    best = _rec("int8", 1.0, "full")
+    best["latency_ms"]["median_ci"] = [0.8, 1.3]  # processes that disagree: an honest, wide interval
+    recs = [best, _rec("fp16", 1.2, medians=[1.18, 1.22]), _rec("dyn", 1.2, medians=[1.02, 1.38])]
+    assert [k.variant for k in contenders(recs, GROUPS, lambda r: True)] == ["dyn"]  # its fast process is within 5%
+
+
 def test_the_fastest_quantized_variant_is_measured_in_full_even_when_fp32_wins():
     recs = [_rec("fp32", 1.0, "full"), _rec("int8", 1.5), _rec("fp16", 2.0)]
     assert [k.variant for k in contenders(recs, GROUPS, lambda r: True)] == ["int8"]
