@@ -133,7 +133,7 @@ def test_default_mode_screens_what_cannot_win_and_measures_the_baselines(quant_m
     out = tmp_path / "run"
     proc = run_bench("run", str(quant_models["keras"]), "--profile", str(_strict_profile(tmp_path)), "--threads", "1",
                      "--variants", "tflite-fp32,tflite-int8,onnx-fp32,onnx-simplified",
-                     "--data", str(quant_models["data"]), "--out", str(out))
+                     "--data", str(quant_models["data"]), "--out", str(out), "--wide")
     assert proc.returncode == 0, proc.stderr
     doc = load_results(out)
     _check_consistent(out, doc)
