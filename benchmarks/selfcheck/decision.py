@@ -19,17 +19,23 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from edgebench.reports.recommend import recommend
+from edgebench.reports.decision import decide
 from edgebench.results.contract import load_run
 
 
 def _picks(doc: dict[str, Any]) -> dict[str, str]:
+    """The pick per runtime and overall ("*"), as `bench run` and the report name it (reports.decision)."""
+    decision = decide(doc["results"])
     out = {}
-    for rec in recommend(doc["results"]):
-        r = rec.record
-        out[rec.runtime] = "none" if r is None else (
-            f"{r['variant']} t{r['threads']}" + (f" [{r['settings_label']}]" if r.get("settings_label") else "")
-            + f" {r['latency_ms']['median']:.3f} ms")
+    for choice in [*decision.per_runtime, decision.overall]:
+        pick = choice.pick
+        if pick is None:
+            out[choice.scope] = "none"
+            continue
+        r = pick.record
+        tie = f" (tied with {pick.runner_up['variant']})" if pick.runner_up and pick.tied else ""
+        out[choice.scope] = (f"{r['variant']} t{r['threads']}" + (f" [{r['settings_label']}]" if r.get("settings_label")
+                             else "") + f" {pick.median:.3f} ms{tie}")
     return out
 
 
