@@ -15,6 +15,7 @@ from typing import Any
 
 from edgebench.reports.fields import (
     ACCURACY_METRICS,
+    is_screened,
     batch_of,
     dig,
     dig_num,
@@ -182,8 +183,10 @@ def _pick(rec: dict[str, Any], pool: list[dict[str, Any]], records: Sequence[dic
 
 def choose(records: Sequence[dict[str, Any]], scope: str, everything: Sequence[dict[str, Any]]) -> Choice:
     """The pick among `records`; baselines are looked up in `everything` (the whole run)."""
-    measured = [r for r in records if is_ok(r)]
-    failed = len(records) - len(measured)
+    ok = [r for r in records if is_ok(r)]
+    failed = len(records) - len(ok)
+    # A screening figure never beats a full measurement: the run screened it because it could not win.
+    measured = [r for r in ok if not is_screened(r)] or ok
     if not measured:
         return Choice(scope, None, False, f"nothing measured ({failed} record(s) failed)" if failed
                       else "nothing measured", failed=failed)

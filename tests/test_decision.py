@@ -107,6 +107,14 @@ def test_the_pick_is_at_the_thread_count_best_for_latency_and_may_be_fp32_itself
     assert "  this is the fp32 baseline" in decision_lines(decide(records))
 
 
+def test_a_screened_figure_never_beats_a_full_measurement():
+    screened = rec("onnxruntime", "onnx-fp32", 0.5, label="arena-off", measurement={"method": "screened"})
+    records = [rec("onnxruntime", "onnx-fp32", 1.0, label="arena-on", measurement={"method": "full"}), screened]
+    assert decide(records).overall.pick.record["settings_label"] == "arena-on"
+    # when screening is all there is, it is still shown
+    assert decide([screened]).overall.pick.record is screened
+
+
 def test_nothing_within_budget_shows_the_fastest_flagged():
     records = [rec("litert", "tflite-fp32", 2.0, budget=False), rec("litert", "tflite-int8", 1.0, budget=False),
                rec("onnxruntime", "onnx-fp32", 3.0, budget=None)]
