@@ -15,11 +15,11 @@ from typing import Any
 
 from edgebench.reports.fields import (
     ACCURACY_METRICS,
-    is_screened,
     batch_of,
     dig,
     dig_num,
     is_ok,
+    is_screened,
     median_ms,
     num,
     threads_of,

@@ -8,6 +8,7 @@ import numpy as np
 from edgebench.benchmarks.build.reference import align
 from edgebench.benchmarks.measure.accuracy import compare_outputs
 from edgebench.benchmarks.measure.pyperf_run import MeasureError, describe, evaluate
+from edgebench.benchmarks.run import memo
 from edgebench.benchmarks.run.context import BuiltVariant, RunContext
 from edgebench.benchmarks.run.settings import runtime_settings
 from edgebench.optimizers.errors import one_line
@@ -33,6 +34,9 @@ def check_variants(ctx: RunContext, built: list[BuiltVariant], reference: list[A
             reference = bv.outputs
             reference_desc = f"source .{ctx.source.format} file on {RUNTIME_NAMES[bv.runtime]}"
     ctx.doc["model"]["reference"] = reference_desc or "none (the source model could not be run)"
+    if ctx.memo_hits:
+        ctx.note(f"load tests of {ctx.memo_hits} variant(s) taken from the cache: the same file, runtime version, "
+                 "settings, inputs and CPU gave these outputs before (EDGEBENCH_MEMO=0 recomputes them)")
     for bv in built:
         if bv.error or bv.outputs is None:
             continue
@@ -45,14 +49,32 @@ def check_variants(ctx: RunContext, built: list[BuiltVariant], reference: list[A
 
 
 def _load_test(ctx: RunContext, bv: BuiltVariant) -> None:
+    """Load the variant and run it on every evaluation input in a child process, or take the outputs of the same
+    file, runtime version, settings, inputs and CPU from the cache (run/memo.py)."""
     opts = ctx.opts
     settings = runtime_settings(opts.profile, bv.runtime)
-    info = describe(bv.runtime, bv.path, settings, opts.timeout, opts.profile.max_rss_mb)
-    bv.input_order = align([s["name"] for s in ctx.io_specs], [s["name"] for s in info["inputs"]])
+    assert bv.artifact is not None
+    same = [bv.artifact.sha256, bv.runtime, settings, ctx.host["packages"], ctx.host["cpu_model"],
+            ctx.host["kernel_flags"]]
+    names_key = memo.memo_key("describe", *same)
+    hit = memo.load("describe", names_key)
+    names = hit[1]["inputs"] if hit else \
+        [s["name"] for s in describe(bv.runtime, bv.path, settings, opts.timeout, opts.profile.max_rss_mb)["inputs"]]
+    if not hit:
+        memo.store("describe", names_key, [], {"inputs": names})
+    bv.input_order = align([s["name"] for s in ctx.io_specs], names)
+    inputs = [ctx.data.inputs[i] for i in bv.input_order]
+    key = memo.memo_key("evaluate", *same, memo.arrays_digest(inputs))
+    cached = memo.load("evaluate", key)
+    if cached:
+        bv.outputs, bv.seconds_per_inference = cached[0], float(cached[1]["seconds_per_inference"])
+        ctx.memo_hits += 1
+        return
     inputs_npz = ctx.writer.work / f"{bv.name}.eval-inputs.npz"
-    np.savez(inputs_npz, *[ctx.data.inputs[i] for i in bv.input_order])
+    np.savez(inputs_npz, *inputs)
     ev = evaluate(bv.runtime, bv.path, settings, inputs_npz, ctx.writer.work / f"{bv.name}.eval-outputs.npz",
                   opts.timeout, opts.profile.max_rss_mb)
     inputs_npz.unlink(missing_ok=True)
     bv.seconds_per_inference = ev.seconds_per_inference
     bv.outputs = ev.outputs  # compared once the reference is known
+    memo.store("evaluate", key, ev.outputs, {"seconds_per_inference": ev.seconds_per_inference})

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from edgebench.benchmarks.build.convertproc import ConverterProcess
+from edgebench.benchmarks.build.convertproc import ConverterProcess, source_specs
+from edgebench.benchmarks.build.sources import ModelSource
 from edgebench.benchmarks.build.variants import VariantSpec
+from edgebench.benchmarks.run import memo
 from edgebench.benchmarks.run.context import BuiltVariant, RunContext
 from edgebench.benchmarks.run.options import item_done
 from edgebench.benchmarks.run.settings import settings_sweep
@@ -48,10 +50,31 @@ def reference_outputs(ctx: RunContext, converter: ConverterProcess, handle: Any,
         return None, None
     ctx.reporter.stage(f"reference outputs ({ctx.source.format}) on {len(ctx.data.inputs[0])} samples")
     framework = "Keras" if ctx.source.format == "keras" else "TensorFlow"
+    tf_versions = {k: v for k, v in ctx.host["packages"].items() if k in ("tensorflow", "keras")}
+    key = memo.memo_key("reference", ctx.source.sha256, ctx.io_specs, memo.arrays_digest(ctx.data.inputs),
+                        tf_versions, ctx.host["cpu_model"], ctx.host["kernel_flags"])
+    if (hit := memo.load("reference", key)) is not None:
+        return hit[0], f"source model in {framework}"
     try:
         outputs = converter.reference(ctx.source, ctx.io_specs, ctx.data.inputs, ctx.writer.work)
+        memo.store("reference", key, outputs, {"source": ctx.source.name})
         return outputs, f"source model in {framework}"
     except Exception as exc:  # the variants are still measured, without an accuracy comparison
         why = f"none (the source model failed in {framework}: {one_line(exc, 400)})"
         ctx.warn(f"no accuracy figures: {why}")
         return None, why
+
+
+def model_specs(source: ModelSource, converter: ConverterProcess, timeout: float,
+                host: dict[str, Any]) -> tuple[bool, list[dict[str, Any]]]:
+    """The source's input specs; for a Keras/SavedModel source, from the cache when the same file was read before
+    with the same TensorFlow, so a run whose conversions are cached never starts TensorFlow at all."""
+    if source.format not in ("keras", "savedmodel"):
+        return source_specs(source, converter, timeout)
+    tf_versions = {k: v for k, v in host["packages"].items() if k in ("tensorflow", "keras")}
+    key = memo.memo_key("specs", source.sha256, source.format, tf_versions)
+    if (hit := memo.load("specs", key)) is not None:
+        return True, list(hit[1]["specs"])
+    handle, specs = source_specs(source, converter, timeout)
+    memo.store("specs", key, [], {"specs": specs})
+    return handle, specs

@@ -47,6 +47,7 @@ class RunContext:
     threads: list[int]
     batches: list[int]
     writer: RunWriter
+    memo_hits: int = 0  # load tests whose outputs came from the cache (run/memo.py)
 
     @property
     def doc(self) -> dict[str, Any]:

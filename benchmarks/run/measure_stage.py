@@ -44,9 +44,12 @@ def _screening_rounds(ctx: RunContext, built: list[BuiltVariant]) -> None:
     """Further rounds of one screening process per benchmark, until each has the mode's screening count."""
     want = sampling_for(ctx.opts.mode, screening=True).max_processes
     by_name = {(bv.name, bv.runtime): bv for bv in built if not bv.error}
+    asked = latency_asked(ctx.opts.profile)
     for n in range(2, want + 1):
+        # a setting whose latency the profile does not ask for keeps one process: its memory figures are complete
+        # from one, and its latency is shown as a screening whatever the count
         keys = [record_key(r) for r in ctx.doc["results"] if is_screened(r) and r["measurement"]["processes"] < n
-                and (r["variant"], r["runtime"]) in by_name]
+                and (r["variant"], r["runtime"]) in by_name and asked(r)]
         if not keys:
             continue
         ctx.reporter.stage(f"measuring, screening round {n}", total=len(keys))

@@ -8,14 +8,14 @@ import datetime as dt
 import os
 from typing import Any
 
-from edgebench.benchmarks.build.convertproc import ConverterProcess, source_specs
+from edgebench.benchmarks.build.convertproc import ConverterProcess
 from edgebench.benchmarks.build.data import RANDOM_WARNING, DataSet
 from edgebench.benchmarks.build.sources import ModelSource
 from edgebench.benchmarks.build.variants import plan_variants
 from edgebench.benchmarks.measure.environment import busy_warning, describe_host
 from edgebench.benchmarks.run import resume
 from edgebench.benchmarks.run.accuracy_stage import check_variants
-from edgebench.benchmarks.run.build_stage import build_variants, reference_outputs, still_needed
+from edgebench.benchmarks.run.build_stage import build_variants, model_specs, reference_outputs, still_needed
 from edgebench.benchmarks.run.candidates import mark_recommended
 from edgebench.benchmarks.run.context import RunContext
 from edgebench.benchmarks.run.inputs import dataset_for, resolve_source
@@ -41,7 +41,7 @@ def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[s
     reporter.stage(f"reading {source.name} ({source.format})")
     os.environ[resume.RUN_ID_ENV] = opts.run_id = opts.run_id or resume.new_run_id()
     converter = ConverterProcess(opts.timeout)  # TensorFlow runs there, never in this process
-    handle, io_specs = source_specs(source, converter, opts.timeout)
+    handle, io_specs = model_specs(source, converter, opts.timeout, host)
     data = dataset_for(opts.data, kind, io_specs)
     writer = RunWriter(opts.out, _new_doc(opts, source, kind, io_specs, data, host))
     ctx = RunContext(opts, reporter, source, io_specs, data, host, threads, batches, writer)
