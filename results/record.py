@@ -78,8 +78,9 @@ class Measurement(TypedDict, total=False):
     """How a record was measured, so a reader can weigh its figures.
 
     method: "full" (the mode's sampling), "stopped-early" (full, but sampling stopped once the median's 95% CI was
-    within target_ci_pct), "screened" (a short screening run only: it could not win, or it is a setting whose latency
-    the profile does not ask for; `reason` says which).
+    within target_ci_pct), "stopped-cannot-win" (full sampling stopped once the median's 95% CI lay wholly above the
+    CI of a fully measured record it had to beat: it cannot be the pick), "screened" (a short screening run only: it
+    could not win, or it is a setting whose latency the profile does not ask for; `reason` says which).
     """
 
     method: Required[str]

@@ -14,11 +14,11 @@ from test_resume import _start, _wait_for_records
 
 from edgebench.benchmarks.measure.runtimes import effective_threading
 from edgebench.benchmarks.measure.sampling import sampling_for
-from edgebench.benchmarks.run.screening import PENDING, contenders, final_reason
+from edgebench.benchmarks.run.screening import PENDING, cannot_win, contenders, final_reason
 from edgebench.hardware_profiles import ProfileError, parse_profile
 from edgebench.results.record import record_key
 
-METHODS = {"full", "stopped-early", "screened"}
+METHODS = {"full", "stopped-early", "stopped-cannot-win", "screened"}
 TIGHT = {"median": 2.0, "median_ci": [1.99, 2.01], "n": 1500}
 WIDE = {"median": 2.0, "median_ci": [1.9, 2.1], "n": 1500}
 
@@ -69,6 +69,19 @@ def test_only_what_can_still_win_is_measured_in_full():
     # a setting whose latency the profile does not ask for is never a contender, and says why
     assert contenders(recs, GROUPS, lambda r: False) == {}
     assert "sweep_latency" in final_reason(recs[2], recs, lambda r: False)
+
+
+def test_a_contender_stops_once_its_ci_lies_above_a_full_measurement_it_must_beat():
+    recs = [_rec("fp32", 2.0, "full"), _rec("int8", 1.0, "full"), _rec("dyn", 1.04)]
+    key = record_key(recs[2])
+    above = {"median": 1.2, "median_ci": [1.15, 1.25]}
+    assert cannot_win(key, above, recs, GROUPS, lambda r: True).startswith(
+        "cannot win: stopped once its median CI 1.150-1.250 ms lay above int8's 1.000 ms")
+    assert cannot_win(key, {"median": 1.02, "median_ci": [1.005, 1.03]}, recs, GROUPS, lambda r: True) is None
+    assert cannot_win(key, {"median": 1.2}, recs, GROUPS, lambda r: True) is None  # no CI: go on
+    # nothing measured in full to compare with: go on
+    alone = [_rec("fp32", 2.0), _rec("dyn", 1.04)]
+    assert cannot_win(record_key(alone[1]), above, alone, GROUPS, lambda r: True) is None
 
 
 def test_a_wide_ci_of_the_best_does_not_send_everything_to_a_full_measurement():

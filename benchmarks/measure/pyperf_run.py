@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,13 +73,16 @@ def evaluate(runtime: str, model: str, settings: dict[str, Any], inputs_npz: Pat
 
 def run_pyperf(bench_name: str, runtime: str, model: str, threads: int, settings: dict[str, Any], inputs_npz: Path,
                workdir: Path, sampling: Sampling, seconds_per_inference: float, timeout: float,
-               max_rss_mb: float | None = None, extend: bool = False) -> tuple[dict[str, Any], Path]:
+               max_rss_mb: float | None = None, extend: bool = False,
+               stop_if: Callable[[Latency], str | None] | None = None) -> tuple[dict[str, Any], Path]:
     """Returns (figures for the record, path of this benchmark's pyperf JSON).
 
     The worker processes run in batches that append to one pyperf file, until `sampling` says stop; `timeout`
     bounds each batch. The samples go to a partial file first and take the benchmark's own file name only when the
     measurement is complete, so an interrupted measurement never replaces the samples of the record on disk.
     `extend` goes on from the samples already in that file (a second screening round) instead of starting afresh.
+    `stop_if`, asked after each batch from the minimum count of processes on, ends a full measurement that cannot
+    change the answer: its reason becomes the measurement's reason, its method "stopped-cannot-win".
     """
     safe = bench_name.replace("/", "__")
     out_json, sidecar = workdir / f"{safe}.pyperf.json", workdir / f"{safe}.workers.jsonl"
@@ -88,6 +92,7 @@ def run_pyperf(bench_name: str, runtime: str, model: str, threads: int, settings
             "--inputs", str(inputs_npz), "--settings", json.dumps(settings), "--sidecar", str(part_sidecar),
             "--bench-name", bench_name, "--inherit-environ", INHERIT_ENV, "--quiet", "--append", str(part_json)]
     method: str | None = None
+    why: str | None = None
     while method is None:
         batch = sampling.next_batch(done, lat)
         # after the first batch, values per process follow the speed measured so far, not the load test's guess
@@ -99,6 +104,8 @@ def run_pyperf(bench_name: str, runtime: str, model: str, threads: int, settings
         values, per_process = _samples(part_json)
         lat = latency_stats(values, per_process)
         method = sampling.verdict(done, lat, _medians_ms(per_process))
+        if method is None and stop_if is not None and done >= sampling.min_processes and (why := stop_if(lat)):
+            method = "stopped-cannot-win"
     part_json.replace(out_json)
     if part_sidecar.exists():
         part_sidecar.replace(sidecar)
@@ -106,6 +113,8 @@ def run_pyperf(bench_name: str, runtime: str, model: str, threads: int, settings
         sidecar.unlink(missing_ok=True)
     fig = summarize(out_json, sidecar)
     fig["measurement"] = sampling.describe(method, done, fig["latency_ms"], _medians_ms(_samples(out_json)[1]))
+    if why:
+        fig["measurement"]["reason"] = why
     fig["warnings"].extend(sampling.warnings(method, fig["latency_ms"]))
     return fig, out_json
 

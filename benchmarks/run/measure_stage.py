@@ -3,6 +3,7 @@ screen, then measure in full what can still win (edgebench.benchmarks.run.screen
 from __future__ import annotations
 
 import typing
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -14,11 +15,28 @@ from edgebench.benchmarks.measure.runtimes import effective_threading
 from edgebench.benchmarks.measure.sampling import sampling_for
 from edgebench.benchmarks.run.context import BuiltVariant, RunContext
 from edgebench.benchmarks.run.options import item_done
-from edgebench.benchmarks.run.screening import PENDING, contenders, final_reason, is_baseline, is_screened, sweep_reason
+from edgebench.benchmarks.run.screening import (
+    PENDING,
+    cannot_win,
+    contenders,
+    final_reason,
+    is_baseline,
+    is_screened,
+    sweep_reason,
+)
 from edgebench.benchmarks.run.settings import Sweep, latency_asked, runtime_settings, settings_sweep
 from edgebench.optimizers.artifacts import size_bytes
 from edgebench.optimizers.errors import one_line
-from edgebench.results.record import Accuracy, Figures, MeasuredOn, Record, RecordKey, new_record, record_key
+from edgebench.results.record import (
+    Accuracy,
+    Figures,
+    Latency,
+    MeasuredOn,
+    Record,
+    RecordKey,
+    new_record,
+    record_key,
+)
 
 
 def measure_all(ctx: RunContext, built: list[BuiltVariant]) -> None:
@@ -101,13 +119,19 @@ def _measure_contenders(ctx: RunContext, built: list[BuiltVariant]) -> None:
             bv = by_name[(key.variant, key.runtime)]
             sweep = _sweep(ctx, bv, key.settings_label)
             ctx.reporter.advance(item := _item(bv, key.threads, key.batch, key.settings_label))
-            record, pyperf_json = measure_one(ctx, bv, key.threads, key.batch, sweep, why)
+            record, pyperf_json = measure_one(ctx, bv, key.threads, key.batch, sweep, why,
+                                              stop_if=_stop_rule(ctx, key, groups, asked))
             ctx.writer.replace(record, pyperf_json)
             item_done(ctx.reporter, item, record["status"])
     for rec in ctx.doc["results"]:
         if is_screened(rec):
             rec["measurement"]["reason"] = final_reason(rec, ctx.doc["results"], asked)
     ctx.writer.flush()
+
+
+def _stop_rule(ctx: RunContext, key: RecordKey, groups: dict[str, str],
+               asked: Callable[[Record], bool]) -> Callable[[Latency], str | None]:
+    return lambda lat: cannot_win(key, lat, ctx.doc["results"], groups, asked)
 
 
 def _measured_on(ctx: RunContext) -> MeasuredOn:
@@ -137,7 +161,8 @@ def base_record(ctx: RunContext, bv: BuiltVariant, threads: int, batch: int, swe
 
 
 def measure_one(ctx: RunContext, bv: BuiltVariant, threads: int, batch: int, sweep: Sweep, full_reason: str | None,
-                screen_upto: int | None = None, extend: bool = False) -> tuple[Record, Path | None]:
+                screen_upto: int | None = None, extend: bool = False,
+                stop_if: Callable[[Latency], str | None] | None = None) -> tuple[Record, Path | None]:
     """One benchmark: in full (adaptive, or fixed when exhaustive) when `full_reason` says why, else screened
     (up to `screen_upto` processes; `extend` adds to the screening processes already on disk)."""
     record = base_record(ctx, bv, threads, batch, sweep)
@@ -151,7 +176,7 @@ def measure_one(ctx: RunContext, bv: BuiltVariant, threads: int, batch: int, swe
     try:
         figures, pyperf_json = run_pyperf(record["benchmark"], bv.runtime, bv.path, threads, sweep[1], inputs_npz,
                                           ctx.writer.work, sampling, bv.seconds_per_inference * batch, opts.timeout,
-                                          opts.profile.max_rss_mb, extend)
+                                          opts.profile.max_rss_mb, extend, None if exhaustive(ctx) else stop_if)
     except MeasureError as exc:
         record["error"] = one_line(exc, 400)
         return record, None
@@ -164,7 +189,8 @@ def measure_one(ctx: RunContext, bv: BuiltVariant, threads: int, batch: int, swe
     median = figures["latency_ms"]["median"]
     record["throughput_ips"] = batch * 1000.0 / median if median else None
     asked = latency_asked(ctx.opts.profile)(record)
-    record["measurement"]["reason"] = full_reason or (PENDING if asked else sweep_reason(sweep[0]))
+    record["measurement"]["reason"] = record["measurement"].get("reason") or full_reason or \
+        (PENDING if asked else sweep_reason(sweep[0]))
     return record, pyperf_json
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 
 from edgebench.benchmarks.build.variants import QUANTIZED
 from edgebench.benchmarks.run.candidates import BASELINES
-from edgebench.results.record import Record, RecordKey, record_key
+from edgebench.results.record import Latency, Record, RecordKey, record_key
 
 SCREEN_MARGIN = 0.05  # a record whose optimistic figure is within 5% of the best median is measured in full
 PENDING = "screened; whether it can still win is decided once every variant is screened"
@@ -123,3 +123,28 @@ def final_reason(rec: Record, records: list[Record], asked: Callable[[Record], b
     best = min(eligible, key=_median)
     return (f"cannot win: screening median {_shown(rec)}, fastest process at {_low(rec):.3f} ms, vs best "
             f"{_shown(best)} ({best['variant']}) + {SCREEN_MARGIN:.0%}")
+
+
+def cannot_win(key: RecordKey, lat: Latency, records: list[Record], groups: dict[str, str],
+               asked: Callable[[Record], bool]) -> str | None:
+    """Why the full measurement of contender `key` can stop now, or None to go on.
+
+    It stops once its median's CI lies wholly above the CI of a fully measured record in every pool it belongs to:
+    however many more processes it gets, it cannot be the pick of any of them.
+    """
+    ci = lat.get("median_ci")
+    if not ci:
+        return None
+    why = None
+    for pool in _pools(records, groups, asked):
+        if not any(record_key(r) == key for r in pool):
+            continue
+        full = [r for r in pool if not is_screened(r) and record_key(r) != key and r["variant"] != key.variant]
+        if not full:
+            return None
+        best = min(full, key=_median)
+        if ci[0] <= _ci(best)[1]:
+            return None
+        why = why or (f"cannot win: stopped once its median CI {ci[0]:.3f}-{ci[1]:.3f} ms lay above {best['variant']}'s "
+                      f"{_shown(best)}")
+    return why
