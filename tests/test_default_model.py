@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from edgebench.benchmarks.build.default_model import INPUT_SIZE, TEST_SAMPLES, digits
+from edgebench.benchmarks.build.default_model import INPUT_SIZE, TEST_SAMPLES, digits, load_digits_file
 
 
 def _python(code: str, cwd: Path) -> str:
@@ -43,6 +43,14 @@ def test_digits_split_is_fixed_and_disjoint():
     assert (train_first == train_all[:5]).all() and len(train_all) + TEST_SAMPLES == 1797
     rows = {a.tobytes() for a in train_all}
     assert sum(a.tobytes() in rows for a in native) < TEST_SAMPLES // 10  # held out (a few digits are duplicates)
+
+
+def test_digits_are_scikit_learns_own():
+    from sklearn.datasets import load_digits
+
+    images, target = load_digits_file()
+    d = load_digits()
+    assert (images == d.images).all() and (target == d.target).all()
 
 
 @pytest.mark.slow
