@@ -14,7 +14,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from edgebench.reports.decision import baseline_for, is_baseline, ratio
+from edgebench.reports.decision import baseline_for, decide, is_baseline, ratio
 from edgebench.reports.fields import (
     accuracy_metric,
     batch_of,
@@ -40,26 +40,37 @@ FLAGS: tuple[tuple[str, str], ...] = (
     ("?", "accuracy not checked"),
     ("!", "unstable measurement (see warnings)"),
     ("s", "screened only: a short run, not fully measured"),
-    ("R", "recommended quantized variant of its runtime settings"),
+    ("P", "the pick, overall or of its runtime (the decision above)"),
 )
 STARRED = ("median ms", "p99 ms", "size MB")  # the best of these columns is marked, as in the wide table
 
 
-def flags(rec: dict[str, Any]) -> str:
+def picked(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records the decision picks (overall and per runtime), each once."""
+    d = decide(records)
+    out: list[dict[str, Any]] = []
+    for choice in (d.overall, *d.per_runtime):
+        if choice.pick is not None and choice.within_budget and not any(r is choice.pick.record for r in out):
+            out.append(choice.pick.record)
+    return out
+
+
+def flags(rec: dict[str, Any], picks: Sequence[dict[str, Any]] = ()) -> str:
     on = {
         "x": rec.get("status") != "ok",
         "B": within_budget(rec) is False,
         "?": rec.get("status") == "ok" and within_budget(rec) is None,
         "!": bool(record_warnings(rec)),
         "s": dig(rec, "measurement", "method") == "screened",
-        "R": rec.get("recommended") is True,
+        "P": any(rec is p for p in picks),
     }
     return "".join(f for f, _ in FLAGS if on[f])
 
 
 def legend(records: Sequence[dict[str, Any]], metric: tuple[str, str] | None) -> str:
     """The flags in use, the accuracy column's metric and the best marker, as one line of prose."""
-    used = "".join(flags(r) for r in records)
+    picks = picked(records)
+    used = "".join(flags(r, picks) for r in records)
     parts = [f"{f} {meaning}" for f, meaning in FLAGS if f in used]
     if metric:
         unit = "percentage points" if metric[0] != "cosine" else "absolute"
@@ -108,7 +119,7 @@ def _best(records: Sequence[dict[str, Any]]) -> dict[str, float]:
 
 
 def _cells(rec: dict[str, Any], records: Sequence[dict[str, Any]], metric: tuple[str, str] | None,
-           best: dict[str, float], batches: bool) -> list[Text]:
+           best: dict[str, float], batches: bool, picks: Sequence[dict[str, Any]]) -> list[Text]:
     base, _ = baseline_for(rec, records) if rec.get("status") == "ok" else (None, "")
     size = num(rec.get("model_bytes"))
     values = {"median ms": (median_ms(rec), ".4g"), "p99 ms": (dig_num(rec, "latency_ms", "p99"), ".4g"),
@@ -123,7 +134,7 @@ def _cells(rec: dict[str, Any], records: Sequence[dict[str, Any]], metric: tuple
     cells = [Text(text(rec.get("variant"), "?")), Text(runtime_cell(rec)), Text(str(threads_of(rec)))]
     cells += [Text(str(batch_of(rec)))] if batches else []
     cells += numbers[:2] + [Text("-" if speedup is None else f"{speedup:.2f}x"), numbers[2],
-                            Text(delta_cell(rec, base, metric)), Text(flags(rec), style="yellow")]
+                            Text(delta_cell(rec, base, metric)), Text(flags(rec, picks), style="yellow")]
     return cells
 
 
@@ -143,14 +154,14 @@ def short_table(doc: dict[str, Any]) -> Table:
     for header in ("median ms", "p99 ms", "x fp32", "size MB", "Δacc"):
         table.add_column(header, justify="right", no_wrap=True)
     table.add_column("flags", no_wrap=True)
-    best = _best(records)
+    best, picks = _best(records), picked(records)
     previous: tuple[int, bool] | None = None
     for rec in row_order(records):
         group = (batch_of(rec), is_baseline(rec))
         if previous is not None and group != previous:
             table.add_section()
         previous = group
-        table.add_row(*_cells(rec, records, metric, best, batches))
+        table.add_row(*_cells(rec, records, metric, best, batches, picks))
     return table
 
 

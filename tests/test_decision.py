@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from edgebench.reports.decision import baseline_for, decide
 from edgebench.reports.decision_text import decision_lines, with_ci
-from edgebench.reports.short_table import flags, legend, row_order
+from edgebench.reports.short_table import flags, legend, picked, row_order
 from edgebench.reports.warning_groups import group_line, group_warnings, variant_notes
 
 
@@ -178,7 +178,9 @@ def test_flags_legend_and_row_order():
                rec("onnxruntime", "onnx-dynamic-int8", 0.7, budget=None, measurement={"method": "screened"}),
                rec("onnxruntime", "onnx-fp32", 1.5),
                dict(rec("litert", "tflite-fp16", 1.0), status="failed", latency_ms=None)]
-    assert [flags(r) for r in records] == ["BR", "!", "?s", "", "x"]
+    assert [flags(r) for r in records] == ["B", "!", "?s", "", "x"]
+    # P marks the decision's picks: here onnx-fp32 (overall and ONNX Runtime), tflite-fp32 (LiteRT)
+    assert [flags(r, picked(records)) for r in records] == ["B", "!P", "?s", "P", "x"]
     assert [r["variant"] for r in row_order(records)] == ["onnx-fp32", "tflite-fp32", "tflite-int8",
                                                           "onnx-dynamic-int8", "tflite-fp16"]
     text = legend(records, ("top1_accuracy", "top-1 accuracy"))

@@ -75,8 +75,9 @@ def test_fastest_quantized_variant_within_budget_is_recommended(x86_runs, tmp_pa
             assert any(n.startswith(f"{where}: recommended quantized variant {best['variant']}") for n in doc["notes"])
         else:
             assert marked == []
-    # the short table flags it; the wide table (bench run --wide, bench report --table wide) spells it out
-    assert "R recommended quantized variant of its runtime settings" in proc.stdout
+    # the short table flags the decision's picks only; the wide table (bench run --wide, bench report --table wide)
+    # spells out the recommended quantized variant of every configuration
+    assert "P the pick, overall or of its runtime" in proc.stdout
     wide = run_bench("report", str(out), "-o", str(tmp_path / "r.html"), "--table", "wide")
     assert wide.returncode == 0 and "RECOMMENDED" in wide.stdout
 
