@@ -37,7 +37,8 @@ def _match(graph: Graph, add: onnx.NodeProto) -> tuple[list[onnx.NodeProto], str
             value = graph.constant(c)
             relu2 = _of(graph, r, "Relu", mul)
             neg = _of(graph, relu2.input[0], "Neg", relu2) if relu2 is not None else None
-            if value is not None and value.dtype.kind == "f" and neg is not None and neg.input[0] == relu.input[0]:
+            if (value is not None and value.dtype.kind == "f" and relu2 is not None and neg is not None
+                    and neg.input[0] == relu.input[0]):
                 return [relu, neg, relu2, mul, add], relu.input[0], -value
     return None
 

@@ -1,6 +1,8 @@
 """The rule library, in the order the pass applies them: `transpose` first, since it uncovers `keras-prelu`."""
 from __future__ import annotations
 
+from typing import Any
+
 from edgebench.optimizers.rewrites import clip, keras_prelu, prelu, transpose
 from edgebench.optimizers.rewrites.rule import Rule
 
@@ -23,3 +25,20 @@ def matches(model_path: str) -> dict[str, int]:
 
     graph = Graph(onnx.load(model_path, load_external_data=False))
     return {r.name: n for r in RULES.values() if (n := r.fire(graph))}
+
+
+def model_inputs(model_path: str) -> list[str]:
+    """The names of the inputs a caller feeds (initializers listed as inputs left out)."""
+    import onnx
+
+    graph = onnx.load(model_path, load_external_data=False).graph
+    inits = {t.name for t in graph.initializer}
+    return [i.name for i in graph.input if i.name not in inits]
+
+
+def trigger_share(found: dict[str, int], operators: list[dict[str, Any]]) -> tuple[float, list[str]]:
+    """The share of node time (from an op profile's `operators`) of the operator types that the matching rules
+    replace, and those types, largest first."""
+    ops = {op for name in found for op in RULES[name].ops}
+    hits = [o for o in operators if o.get("op_type") in ops]
+    return float(sum(o.get("share", 0.0) for o in hits)), [str(o["op_type"]) for o in hits]
