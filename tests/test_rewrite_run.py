@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import onnx
 import pytest
-
 from conftest import load_results, run_bench
 
 PROFILE = """name = "x86-rewrites"
