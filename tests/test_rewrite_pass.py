@@ -112,3 +112,24 @@ def test_profile_rewrite_settings_are_checked(tmp_path, table, message):
     path.write_text(f'name = "p"\ntarget_arch = "x86_64"\n{table}\n')
     with pytest.raises(ProfileError, match=message):
         load_profile(str(path))
+
+
+def test_static_quantization_of_the_rewritten_graph(prelu_model):
+    """`source = "onnx-rewritten"` in a static candidate: rewrite first, then quantize; the lineage says both."""
+    from edgebench.benchmarks.build.data import DataSet
+    from edgebench.benchmarks.build.sources import ModelSource
+    from edgebench.benchmarks.build.variants import BuildContext
+    from edgebench.hardware_profiles import parse_profile
+
+    model, data = prelu_model
+    profile = parse_profile({"name": "p", "target_arch": "x86_64", "variants": {"build": ["onnx-static-int8"]},
+                             "quantization": {"calibration_samples": 8, "onnx_static": [
+                                 {"name": "rw", "source": "onnx-rewritten", "format": "QOperator",
+                                  "activation_type": "uint8", "weight_type": "int8", "pre_process": False}]}}, "test")
+    path = Path(model.path)
+    source = ModelSource(path, "onnx", "prelu", model.sha256, path.stat().st_size)
+    ctx = BuildContext(source, profile, DataSet([data.arrays["image"]], None, "user", "test"), input_names=["image"])
+    art = ctx.variant("onnx-static-int8-rw")
+    assert [a["pass"] for a in ctx.lineage(art)] == ["source", "onnx-rewrite", "ort-static-quant"]
+    ops = {n.op_type for n in onnx.load(art.path).graph.node}
+    assert "PRelu" not in ops and "QLinearConv" in ops
