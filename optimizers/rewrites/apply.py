@@ -72,7 +72,7 @@ def rewrite(model: Artifact, data: CalibrationSet, rules: Sequence[str] | None =
     `extra_rules` run after the library's (tests inject a rule that is not equivalent, to see it dropped)."""
     chosen = pick(list(rules) if rules is not None else None) + list(extra_rules)
     settings = {"rules": [r.name for r in chosen], "rtol": rtol, "proof_data": data.settings(),
-                "tool": tool_versions("onnx", "onnxruntime")}
+                "tool": tool_versions("onnx", "onnxruntime", "edgebench")}  # a new rule library, a new file
 
     def run(out: Path) -> list[str]:
         import onnx

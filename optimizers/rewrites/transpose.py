@@ -41,6 +41,7 @@ def _rename_input(graph: Graph, old: str, new: str) -> None:
         for i, name in enumerate(node.input):
             if name == old:
                 node.input[i] = new
+    graph.changed()
 
 
 def _cancel_pairs(graph: Graph) -> int:
