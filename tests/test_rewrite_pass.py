@@ -133,3 +133,24 @@ def test_static_quantization_of_the_rewritten_graph(prelu_model):
     assert [a["pass"] for a in ctx.lineage(art)] == ["source", "onnx-rewrite", "ort-static-quant"]
     ops = {n.op_type for n in onnx.load(art.path).graph.node}
     assert "PRelu" not in ops and "QLinearConv" in ops
+
+
+def test_a_rule_over_the_bound_is_dropped_and_the_exact_rule_takes_its_nodes(tmp_path):
+    """prelu-leaky is within 1e-6 but not bit-identical: asked for bit-identical outputs (rtol 0) the pass drops it
+    and `prelu` rewrites the same nodes exactly; with the default bound LeakyRelu ships."""
+    from edgebench.optimizers.rewrites.sample_models import prelu_mobilenet
+
+    path = tmp_path / "one-slope.onnx"
+    onnx.save(prelu_mobilenet(size=32, widths=(8, 16), one_slope=0.2), str(path))
+    model = Artifact(str(path), sha256_path(path), None, "source", {})
+    x = np.random.default_rng(4).standard_normal((8, 3, 32, 32)).astype(np.float32) * 4
+    data = CalibrationSet({"image": x}, "user", "test")
+    loose = rewrite(model, data)
+    if report_for(loose.path)["proof"]["bit_identical"]:
+        pytest.skip("this ONNX Runtime rounds LeakyRelu exactly as PRelu: nothing to drop")
+    assert [e["rule"] for e in report_for(loose.path)["rules"]] == ["prelu-leaky"]
+    assert "proved within 1e-06 relative" in loose.notes[0]
+    exact = rewrite(model, data, rtol=0.0)
+    assert "DROPPED, not shipped" in exact.notes[0] and exact.notes[0].startswith("rule prelu-leaky: 3 match(es)")
+    assert exact.notes[1].startswith("rule prelu: 3 match(es)") and "proved bit-identical" in exact.notes[1]
+    assert "LeakyRelu" not in {n.op_type for n in onnx.load(exact.path).graph.node}

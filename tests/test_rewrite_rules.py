@@ -161,3 +161,17 @@ def test_every_rule_leaves_a_graph_without_its_pattern_unchanged():
     for name in RULES:
         count, out = fire(name, src)
         assert count == 0 and out.SerializeToString() == src.SerializeToString(), name
+
+
+@pytest.mark.parametrize("shape", [(1,), (1, 1, 1), (4, 1, 1)])
+def test_prelu_with_one_slope_becomes_leaky_relu(shape):
+    src = model([helper.make_node("PRelu", ["x", "s"], ["y"])], [("s", np.full(shape, 0.2))])
+    count, out = fire("prelu-leaky", src)
+    assert count == 1 and ops(out) == ["LeakyRelu"]
+    for x in inputs():  # ORT's LeakyRelu rounds its own way: equal within 1e-6, the proof's bound, not bit for bit
+        np.testing.assert_allclose(run(out, x), run(src, x), rtol=1e-6, atol=0)
+
+
+def test_prelu_with_per_channel_slopes_is_not_leaky_relu():
+    src = model([helper.make_node("PRelu", ["x", "s"], ["y"])], [("s", np.array([0.1, 0.2, 0.2, 0.2]).reshape(4, 1, 1))])
+    assert fire("prelu-leaky", src) == (0, src)

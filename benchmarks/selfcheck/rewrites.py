@@ -1,9 +1,10 @@
 """Self-benchmark of the onnx-rewrite pass: ONNX Runtime's median on a MobileNet-style PRelu model (as PyTorch
 exports face and hand models) before and after the rewrite, and the candidate exact forms of PRelu side by side,
-which is how the shipped form (Max(x, slope*x)) was chosen. Optionally the same for a Keras PReLU model through
+which is how the shipped form (Max(x, slope*x); LeakyRelu when one slope serves all channels) was chosen. Optionally the same for a Keras PReLU model through
 tf2onnx (the `transpose` and `keras-prelu` rules). Run on demand:
 
-    python benchmarks/selfcheck/rewrites.py [--size 112] [--threads 1] [--values 400] [--target 1.5] [--keras]
+    python benchmarks/selfcheck/rewrites.py [--size 112] [--threads 1] [--values 400] [--target 1.5] [--one-slope]
+                                            [--keras]
 
 All sessions live in one process and are timed in interleaved rounds, one inference per value, so a busy neighbour
 slows every form alike. Prints one line per model with its median, and exit 1 when the rewritten model is not at
@@ -41,7 +42,10 @@ def _forms(model):  # noqa: ANN001, ANN202  (onnx.ModelProto in, {name: ModelPro
                 continue
             (x, s), y = n.input, n.output[0]
             r, d, k = y + "_r", y + "_d", y + "_k"
-            nodes += {"relu(x)+s*(x-relu(x))": [helper.make_node("Relu", [x], [r]), helper.make_node("Sub", [x, r], [d]),
+            alpha = float(numpy_helper.to_array(next(t for t in m.graph.initializer if t.name == s)).flat[0])
+            nodes += {"leaky_relu": [helper.make_node("LeakyRelu", [x], [y], alpha=alpha)],
+                      "max(x,s*x)": [helper.make_node("Mul", [x, s], [k]), helper.make_node("Max", [x, k], [y])],
+                      "relu(x)+s*(x-relu(x))": [helper.make_node("Relu", [x], [r]), helper.make_node("Sub", [x, r], [d]),
                                                 helper.make_node("Mul", [d, s], [k]), helper.make_node("Add", [r, k], [y])],
                       "relu(x)+s*min(x,0)": [helper.make_node("Relu", [x], [r]), helper.make_node("Min", [x, "zero"], [d]),
                                              helper.make_node("Mul", [d, s], [k]), helper.make_node("Add", [r, k], [y])],
@@ -50,7 +54,10 @@ def _forms(model):  # noqa: ANN001, ANN202  (onnx.ModelProto in, {name: ModelPro
         m.graph.node.extend(nodes)
         return m
 
-    return {"source (PRelu)": model, **{f"form {k}": form(k) for k in ("relu(x)+s*(x-relu(x))", "relu(x)+s*min(x,0)")}}
+    kinds: tuple[str, ...] = ("relu(x)+s*(x-relu(x))", "relu(x)+s*min(x,0)", "max(x,s*x)")
+    if all(t.dims == [1] for t in model.graph.initializer if t.name.startswith("slope")):
+        kinds += ("leaky_relu",)  # one slope: LeakyRelu is exact in theory, within ~1e-6 in ORT
+    return {"source (PRelu)": model, **{f"form {k}": form(k) for k in kinds}}
 
 
 def _rewritten(path: Path, x: np.ndarray) -> tuple[str, list[str]]:
@@ -120,6 +127,8 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--values", type=int, default=400)
     ap.add_argument("--target", type=float, default=1.5)
+    ap.add_argument("--one-slope", action="store_true",
+                    help="one slope for all channels (nn.PReLU() default): the pass then uses LeakyRelu")
     ap.add_argument("--keras", action="store_true", help="also a Keras PReLU model through tf2onnx (needs TensorFlow)")
     args = ap.parse_args()
     import onnx
@@ -130,16 +139,16 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
         os.environ.setdefault("EDGEBENCH_CACHE", str(tmp / "cache"))
-        src = prelu_mobilenet(size=args.size, widths=WIDTHS)
+        src = prelu_mobilenet(size=args.size, widths=WIDTHS, one_slope=0.2 if args.one_slope else None)
         onnx.save(src, str(tmp / "prelu.onnx"))
         x = np.random.default_rng(0).standard_normal((32, 3, args.size, args.size)).astype(np.float32)
         path, notes = _rewritten(tmp / "prelu.onnx", x)
         models = {k: m.SerializeToString() for k, m in _forms(src).items()}
-        models["rewritten: max(x, s*x) (shipped)"] = Path(path).read_bytes()
+        models["rewritten by the pass"] = Path(path).read_bytes()
         print(f"PRelu model ({args.size} px, {len(src.graph.node)} nodes), pass notes: {'; '.join(notes)}")
         speedup = _report(f"ONNX Runtime, {args.threads} thread(s), median of {args.values} interleaved values:",
                           _time(models, x, args.threads, args.values), "source (PRelu)",
-                          "rewritten: max(x, s*x) (shipped)")
+                          "rewritten by the pass")
         if args.keras:
             kpath = _keras_prelu_onnx(args.size, tmp)
             xk = x.transpose(0, 2, 3, 1).copy()

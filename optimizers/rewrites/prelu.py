@@ -53,5 +53,34 @@ def _rewrite_prelu(graph: Graph) -> int:
         done += 1
 
 
+def _uniform_slope(graph: Graph, node: onnx.NodeProto) -> float | None:
+    """The one slope value of a PRelu whose constant slope is the same everywhere (PyTorch's nn.PReLU() default)."""
+    if node.op_type != "PRelu" or node.domain not in ("", "ai.onnx"):
+        return None
+    slope = graph.constant(node.input[1])
+    if slope is None or slope.dtype.kind != "f" or slope.size == 0 or not np.all(slope == slope.flat[0]):
+        return None
+    return float(slope.flat[0])
+
+
+def _rewrite_leaky(graph: Graph) -> int:
+    from onnx import helper
+
+    done = 0
+    while (found := next(((n, a) for n in graph.g.node if (a := _uniform_slope(graph, n)) is not None), None)):
+        node, alpha = found
+        leaky = helper.make_node("LeakyRelu", [node.input[0]], [node.output[0]], alpha=alpha,
+                                 name=graph.fresh(node.name or "leaky_relu"))
+        graph.replace([node], [leaky])
+        done += 1
+    return done
+
+
+# Before `prelu`: LeakyRelu fuses into the Conv before it (FusedConv), faster again than Max(x, slope*x) (README),
+# but ORT's LeakyRelu kernel rounds differently from PRelu (about 1e-7 relative), so this rule is not bit-identical;
+# when its proof fails, it is dropped and `prelu` rewrites the same nodes exactly.
+RULE_LEAKY = Rule("prelu-leaky", "PRelu with one constant slope for all channels -> LeakyRelu (fused into a Conv)",
+                  ("PRelu",), _rewrite_leaky)
+
 RULE = Rule("prelu", "PRelu with a constant slope -> Max(x, slope*x) (Relu/Min form if a slope is 0 or > 1)",
             ("PRelu",), _rewrite_prelu)

@@ -1,4 +1,5 @@
-"""The rule library, in the order the pass applies them: `transpose` first, since it uncovers `keras-prelu`."""
+"""The rule library, in the order the pass applies them: `transpose` first, since it uncovers `keras-prelu`;
+`prelu-leaky` before `prelu`, which rewrites exactly whatever PRelu is left (or whatever a dropped rule left)."""
 from __future__ import annotations
 
 from typing import Any
@@ -6,7 +7,8 @@ from typing import Any
 from edgebench.optimizers.rewrites import clip, keras_prelu, prelu, transpose
 from edgebench.optimizers.rewrites.rule import Rule
 
-RULES: dict[str, Rule] = {r.name: r for r in (transpose.RULE, prelu.RULE, keras_prelu.RULE, clip.RULE)}
+RULES: dict[str, Rule] = {r.name: r for r in (transpose.RULE, prelu.RULE_LEAKY, prelu.RULE, keras_prelu.RULE,
+                                                clip.RULE)}
 
 
 def pick(names: list[str] | None) -> list[Rule]:

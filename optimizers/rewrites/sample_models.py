@@ -11,9 +11,10 @@ if TYPE_CHECKING:
 
 
 def prelu_mobilenet(size: int = 96, widths: tuple[int, ...] = (16, 32, 64, 64, 128), classes: int = 10,
-                    seed: int = 0) -> onnx.ModelProto:
+                    seed: int = 0, one_slope: float | None = None) -> onnx.ModelProto:
     """Conv 3x3/2 + PRelu, then per width a depthwise 3x3 + PRelu and a pointwise 1x1 + PRelu, global pooling and a
-    Gemm; NCHW float32 input `image` of shape [N, 3, size, size], random but fixed weights, opset 17."""
+    Gemm; NCHW float32 input `image` of shape [N, 3, size, size], random but fixed weights, opset 17. `one_slope`:
+    every PRelu has that single slope, shape [1] (nn.PReLU() without num_parameters)."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -30,7 +31,8 @@ def prelu_mobilenet(size: int = 96, widths: tuple[int, ...] = (16, 32, 64, 64, 1
         nodes.append(helper.make_node("Conv", [x, const(f"w{i}", w), const(f"b{i}", rng.normal(0, 0.1, cout))],
                                       [f"c{i}"], kernel_shape=[k, k], strides=[stride, stride],
                                       pads=[k // 2] * 4, group=group))
-        slope = const(f"slope{i}", rng.uniform(0.05, 0.3, (cout, 1, 1)))
+        slope = const(f"slope{i}", rng.uniform(0.05, 0.3, (cout, 1, 1)) if one_slope is None
+                      else np.full((1,), one_slope))
         nodes.append(helper.make_node("PRelu", [f"c{i}", slope], [f"a{i}"]))
         return f"a{i}"
 
