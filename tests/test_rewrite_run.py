@@ -46,5 +46,6 @@ def test_bench_run_adds_the_rewritten_variant_with_its_proof(tmp_path):
     assert info["speedup_vs_onnx_fp32"] == pytest.approx(ratio, rel=1e-2)
     assert any(n.startswith("onnx-rewritten, 1 thread(s): ") and "5 match(es) of rule prelu" in n
                for n in doc["notes"])
+    assert any(n.startswith("conversions: 1 pass(es) run") and "onnx-rewrite" in n for n in doc["notes"])
     assert "onnx-rewritten" in doc["run_options"]["variants"]  # a resumed run plans it again
     assert "proved bit-identical on 12 evaluation samples" in proc.stdout

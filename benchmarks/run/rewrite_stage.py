@@ -68,6 +68,8 @@ def _build(ctx: RunContext, converter: ConverterProcess) -> list[BuiltVariant]:
     spec = registry(ctx.opts.profile)[REWRITTEN]
     names = [s["name"] for s in ctx.io_specs]
     (b,) = converter.build_all([spec], ctx.source, ctx.opts.profile, ctx.data, names, ctx.writer.work)
+    notes = ctx.doc["notes"]
+    notes[:] = [converter.conversion_summary() if n.startswith("conversions: ") else n for n in notes]  # +1 pass
     if b.skipped:
         ctx.note(f"{REWRITTEN} skipped: {b.skipped}")
         return []
