@@ -37,12 +37,16 @@ def run_outputs(model: onnx.ModelProto, data: CalibrationSet) -> dict[str, np.nd
     so.intra_op_num_threads = 1  # one thread: the same kernels, the same order, run after run
     so.log_severity_level = 3
     sess = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
-    fixed = any(isinstance(i.shape[0], int) for i in sess.get_inputs() if i.shape)
-    step = 1 if fixed else BATCH
+    first = sess.get_inputs()[0].shape
+    fixed = bool(first) and isinstance(first[0], int) and first[0] > 0
+    step = first[0] if fixed else BATCH
+    arrays, total = data.arrays, -(-data.samples // step) * step if fixed else data.samples
+    if total != data.samples:  # a fixed batch size: the last batch is completed with the first samples again
+        arrays = {k: np.resize(v, (total, *v.shape[1:])) for k, v in arrays.items()}
     names = [o.name for o in sess.get_outputs()]
     parts: dict[str, list[np.ndarray]] = {n: [] for n in names}
-    for start in range(0, data.samples, step):
-        feed = {k: np.ascontiguousarray(v[start:start + step]) for k, v in data.arrays.items()}
+    for start in range(0, total, step):
+        feed = {k: np.ascontiguousarray(v[start:start + step]) for k, v in arrays.items()}
         for name, value in zip(names, sess.run(None, feed)):
             parts[name].append(np.asarray(value))
     return {n: np.concatenate(v) if v[0].ndim else np.stack(v) for n, v in parts.items()}
