@@ -101,7 +101,8 @@ def speedup_notes(results: list[dict[str, Any]]) -> list[str]:
         info = rec["rewrites"]
         info["speedup_vs_onnx_fp32"] = round(fp32_ms / rewritten_ms, 3)
         rules = ", ".join(f"{e['matches']} match(es) of rule {e['rule']}" for e in info.get("rules", []) if e.get("shipped"))
-        note = (f"{REWRITTEN}, {key.threads} thread(s): {fp32_ms / rewritten_ms:.2f}x faster than onnx-fp32 "
+        label = f" [{key.settings_label}]" if key.settings_label else ""
+        note = (f"{REWRITTEN}{label}, {key.threads} thread(s): {fp32_ms / rewritten_ms:.2f}x faster than onnx-fp32 "
                 f"({rewritten_ms:.3f} vs {fp32_ms:.3f} ms) after rewriting {rules}")
         litert_ms = _median(by_key.get(key._replace(variant="tflite-fp32", runtime="litert", settings_label=None), {}))
         if litert_ms:
