@@ -154,3 +154,32 @@ def test_a_rule_over_the_bound_is_dropped_and_the_exact_rule_takes_its_nodes(tmp
     assert "DROPPED, not shipped" in exact.notes[0] and exact.notes[0].startswith("rule prelu-leaky: 3 match(es)")
     assert exact.notes[1].startswith("rule prelu: 3 match(es)") and "proved bit-identical" in exact.notes[1]
     assert "LeakyRelu" not in {n.op_type for n in onnx.load(exact.path).graph.node}
+
+
+@pytest.mark.slow
+def test_keras_prelu_through_tf2onnx_is_rewritten_exactly(tmp_path):
+    """The rules against the converter's real output: a Keras PReLU whose alpha is per pixel and channel reaches ONNX
+    as Relu/Neg/Relu/Mul/Add with Transposes around the Mul; `transpose` then `keras-prelu` rewrite all of it."""
+    import subprocess
+    import sys
+
+    import keras
+
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((12, 12, 3), name="image")
+    x = keras.layers.PReLU(alpha_initializer=keras.initializers.RandomUniform(0.05, 0.3))(keras.layers.Conv2D(8, 3)(inp))
+    x = keras.layers.PReLU(alpha_initializer=keras.initializers.RandomUniform(0.05, 0.3))(keras.layers.Conv2D(8, 1)(x))
+    keras.Model(inp, keras.layers.Dense(3)(keras.layers.GlobalAveragePooling2D()(x))).export(str(tmp_path / "sm"),
+                                                                                         verbose=False)
+    path = tmp_path / "keras-prelu.onnx"
+    subprocess.run([sys.executable, "-m", "tf2onnx.convert", "--saved-model", str(tmp_path / "sm"), "--output",
+                    str(path), "--opset", "17"], check=True, capture_output=True)
+    data = CalibrationSet({"image": np.random.default_rng(6).uniform(-3, 3, (16, 12, 12, 3)).astype(np.float32)},
+                          "user", "test")
+    art = rewrite(Artifact(str(path), sha256_path(path), None, "source", {}), data)
+    report = report_for(art.path)
+    assert [(e["rule"], e["matches"], e["shipped"]) for e in report["rules"]] == [("transpose", 2, True),
+                                                                                  ("keras-prelu", 2, True)]
+    assert report["proof"]["bit_identical"]
+    ops = [n.op_type for n in onnx.load(art.path).graph.node]
+    assert ops.count("Max") == 2 and not {"Neg", "Relu"} & set(ops) and ops.count("Transpose") == 1  # the input's
