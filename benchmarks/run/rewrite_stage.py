@@ -46,7 +46,7 @@ def maybe_rewrite(ctx: RunContext, converter: ConverterProcess, built: list[Buil
     from edgebench.optimizers.rewrites.rules import matches, model_inputs
 
     ctx.reporter.stage("looking for rewrites (one-shot ONNX Runtime profile of onnx-fp32)")
-    found = matches(fp32.path)
+    found = matches(fp32.path, ctx.opts.profile.optimization.get("rewrite_rules"))
     operators: list[dict[str, Any]] = []
     if found:
         order = align([s["name"] for s in ctx.io_specs], model_inputs(fp32.path))

@@ -19,14 +19,14 @@ def pick(names: list[str] | None) -> list[Rule]:
     return [r for name, r in RULES.items() if names is None or name in names]
 
 
-def matches(model_path: str) -> dict[str, int]:
-    """How many places each rule would rewrite in the model (nothing is changed on disk)."""
+def matches(model_path: str, names: list[str] | None = None) -> dict[str, int]:
+    """How many places each rule (the named ones, else all) would rewrite in the model (nothing changes on disk)."""
     import onnx
 
     from edgebench.optimizers.rewrites.graph import Graph
 
     graph = Graph(onnx.load(model_path, load_external_data=False))
-    return {r.name: n for r in RULES.values() if (n := r.fire(graph))}
+    return {r.name: n for r in pick(names) if (n := r.fire(graph))}
 
 
 def model_inputs(model_path: str) -> list[str]:
