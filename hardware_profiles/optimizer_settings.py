@@ -10,9 +10,11 @@ from typing import Any
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 QUANT_KEYS = {"calibration_samples", "tflite_int8_io_type", "onnx_dynamic", "onnx_static"}
 STATIC_KEYS = {"name", "format", "activation_type", "weight_type", "per_channel", "reduce_range", "calibration",
-               "percentile", "pre_process"}
+               "percentile", "pre_process", "source"}
+STATIC_SOURCES = ("onnx-fp32", "onnx-rewritten")  # what a static candidate quantizes: rewrite first, then quantize
 DYNAMIC_KEYS = {"weight_type", "per_channel", "reduce_range"}
-OPTIMIZATION_KEYS = {"onnx_offline_level", "ort_format_target", "ort_format_source", "transformer_model_type"}
+OPTIMIZATION_KEYS = {"onnx_offline_level", "ort_format_target", "ort_format_source", "transformer_model_type",
+                     "rewrite_threshold", "rewrite_rules"}
 OFFLINE_LEVELS = ("disable", "basic", "extended", "layout", "all")
 DEFAULT_CALIBRATION_SAMPLES = 128
 
@@ -66,6 +68,8 @@ def check(quantization: dict[str, Any], optimization: dict[str, Any]) -> str | N
         if name is not None and (not isinstance(name, str) or not NAME_RE.match(name) or name in names):
             return f"quantization.onnx_static name {name!r} must be unique, lower-case letters, digits and '-'"
         names.add(name)
+        if cand.pop("source", "onnx-fp32") not in STATIC_SOURCES:
+            return f"[[quantization.onnx_static]] {name or ''}: source must be one of {', '.join(STATIC_SOURCES)}"
         try:
             StaticOptions(**cand)
         except (TypeError, ValueError) as exc:
@@ -78,4 +82,16 @@ def check(quantization: dict[str, Any], optimization: dict[str, Any]) -> str | N
     for key in ("ort_format_source", "transformer_model_type"):
         if not isinstance(optimization.get(key, "x"), str):
             return f"optimization.{key} must be a string"
+    return _check_rewrites(optimization)
+
+
+def _check_rewrites(optimization: dict[str, Any]) -> str | None:
+    from edgebench.optimizers.rewrites.rules import RULES
+
+    share = optimization.get("rewrite_threshold", 0.1)
+    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1:
+        return "optimization.rewrite_threshold must be a share of time between 0 and 1 (e.g. 0.1 for 10%)"
+    rules = optimization.get("rewrite_rules", list(RULES))
+    if not isinstance(rules, list) or not rules or any(r not in RULES for r in rules):
+        return f"optimization.rewrite_rules must be a non-empty list of: {', '.join(RULES)}"
     return None

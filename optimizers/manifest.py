@@ -41,6 +41,9 @@ def variant_entry(variant: str, runtime: str, summary: str, art: Artifact | None
     if art is not None and file is not None:
         entry.update(file=file.name, sha256=art.sha256, size_bytes=size_bytes(file), parent=art.parent,
                      **{"pass": art.pass_name}, settings=art.settings, notes=list(art.notes), lineage=lineage)
+        from edgebench.optimizers.rewrites.apply import PASS_NAME, report_for
+        if art.pass_name == PASS_NAME:
+            entry["rewrites"] = report_for(art.path)  # rules fired, nodes per rule, and the proof on data
     return entry
 
 

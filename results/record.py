@@ -137,6 +137,7 @@ class Record(TypedDict, total=False):
     processes: NotRequired[int]
     measurement: NotRequired[Measurement]
     threading: NotRequired[dict[str, Any]]  # the runtime's effective threading: threads, and spinning with its source
+    rewrites: NotRequired[dict[str, Any]]  # onnx-rewritten: rules fired, nodes per rule, proof figures, speed-up
 
 
 class RecordKey(NamedTuple):

@@ -24,6 +24,7 @@ class NotApplicable(Exception):
 
 STATIC_FAMILY = "onnx-static-int8"
 QUANTIZED = "quantized"  # the group whose fastest in-budget member a run recommends
+REWRITTEN = "onnx-rewritten"
 
 
 @dataclass
@@ -107,6 +108,21 @@ class BuildContext:
         if len(order) != len(target_names) or any(i >= len(inputs) for i in order):
             raise ValueError(f"calibration data has {len(inputs)} input(s), the model wants {len(target_names)}")
         return CalibrationSet({name: inputs[i] for name, i in zip(target_names, order)}, self.data.kind, desc)
+
+    def evaluation(self, target_names: list[str]) -> CalibrationSet:
+        """Every evaluation sample of the run (the ones accuracy is measured on), keyed by the target's input names:
+        what a graph rewrite is proved on."""
+        from edgebench.benchmarks.build.reference import align
+        from edgebench.optimizers.calibration import CalibrationSet
+
+        if self.data is None:
+            raise NotApplicable("no evaluation data to prove a rewrite on")
+        ref_names = self.input_names or [f"input_{i}" for i in range(len(self.data.inputs))]
+        order = align(ref_names, target_names)
+        if len(order) != len(target_names) or any(i >= len(self.data.inputs) for i in order):
+            raise ValueError(f"evaluation data has {len(self.data.inputs)} input(s), the model wants {len(target_names)}")
+        return CalibrationSet({name: self.data.inputs[i] for name, i in zip(target_names, order)}, self.data.kind,
+                              self.data.description)
 
 
 def _source_artifact(ctx: BuildContext) -> Artifact:
@@ -205,11 +221,24 @@ def build_onnx_dynamic_int8(ctx: BuildContext) -> Artifact:
     return dynamic_quantize(ctx.variant("onnx-fp32"), DynamicOptions(**ctx.profile.quantization.get("onnx_dynamic", {})))
 
 
+def build_onnx_rewritten(ctx: BuildContext) -> Artifact:
+    from edgebench.optimizers.errors import PassSkipped
+    from edgebench.optimizers.rewrites.apply import rewrite
+    model = ctx.variant("onnx-fp32")
+    try:
+        return rewrite(model, ctx.evaluation(_onnx_input_names(model.path)),
+                       ctx.profile.optimization.get("rewrite_rules"))
+    except PassSkipped as exc:
+        raise NotApplicable(str(exc)) from None
+
+
 def _static_builder(settings: dict[str, Any]) -> Callable[[BuildContext], Artifact]:
     def build(ctx: BuildContext) -> Artifact:
         from edgebench.optimizers.onnx_quant import StaticOptions, pre_process, static_quantize
-        options = StaticOptions(**settings)
-        model = ctx.variant("onnx-fp32")
+        settings_ = dict(settings)
+        # `source = "onnx-rewritten"`: rewrite first, then quantize (a skipped rewrite skips this candidate too)
+        model = ctx.variant(settings_.pop("source", "onnx-fp32"))
+        options = StaticOptions(**settings_)
         if options.pre_process:
             model = ctx.remember(pre_process(model))
         return static_quantize(model, ctx.calibration(_onnx_input_names(model.path)), options)
@@ -248,6 +277,8 @@ VARIANTS: dict[str, VariantSpec] = {s.name: s for s in [
                 "ONNX Runtime offline graph optimization, saved at the profile's level"),
     VariantSpec("onnx-transformer-optimized", "onnxruntime", build_onnx_transformer,
                 "onnxruntime.transformers.optimizer fusions (attention / layer norm graphs only)"),
+    VariantSpec(REWRITTEN, "onnxruntime", build_onnx_rewritten,
+                "exactly equivalent graph rewrites (PRelu and its Keras form, Transpose pairs, Clip), proved on data"),
     VariantSpec("onnx-dynamic-int8", "onnxruntime", build_onnx_dynamic_int8,
                 "ONNX Runtime dynamic quantization (profile's onnx_dynamic settings)", QUANTIZED),
     VariantSpec("ort-format", "onnxruntime", build_ort_format, "ORT format (.ort) for mobile / minimal builds"),

@@ -171,9 +171,10 @@ def summarize(pyperf_json: Path, sidecar: Path) -> dict[str, Any]:
 
 
 def op_profile(model: str, threads: int, settings: dict[str, Any], inputs_npz: Path, out_json: Path,
-               timeout: float) -> dict[str, Any]:
+               timeout: float, runs: int = 50) -> dict[str, Any]:
     """Run edgebench.benchmarks.measure.opprofile in a child process; returns its summary (operators ranked by share of node time)."""
     run_checked(["-m", "edgebench.benchmarks.measure.opprofile", "--model", model, "--inputs", str(inputs_npz),
-                 "--out", str(out_json), "--threads", str(threads), "--settings", json.dumps(settings)], timeout,
+                 "--out", str(out_json), "--threads", str(threads), "--settings", json.dumps(settings),
+                 "--runs", str(runs)], timeout,
                 "operator profiling", _child_env(), error=MeasureError, output=out_json)
     return json.loads(out_json.read_text())

@@ -27,6 +27,8 @@ from edgebench.benchmarks.run.screening import (
 from edgebench.benchmarks.run.settings import Sweep, latency_asked, runtime_settings, settings_sweep
 from edgebench.optimizers.artifacts import size_bytes
 from edgebench.optimizers.errors import one_line
+from edgebench.optimizers.rewrites.apply import PASS_NAME as REWRITE_PASS
+from edgebench.optimizers.rewrites.apply import report_for
 from edgebench.results.record import (
     Accuracy,
     Figures,
@@ -153,6 +155,8 @@ def base_record(ctx: RunContext, bv: BuiltVariant, threads: int, batch: int, swe
                         artifact=dict(art.to_dict(), lineage=bv.lineage) if art else None,
                         pass_notes=list(art.notes) if art else [])
     record["threading"] = effective_threading(bv.runtime, threads, settings)
+    if art and art.pass_name == REWRITE_PASS and (rewrites := report_for(art.path)) is not None:
+        record["rewrites"] = rewrites  # which rules fired, how many nodes each, and the proof figures
     if accuracy and "error" not in accuracy:
         profile = ctx.opts.profile
         violations = budget_violations(dict(accuracy), profile.min_top1_agreement, profile.min_cosine)

@@ -22,6 +22,7 @@ from edgebench.benchmarks.run.inputs import dataset_for, resolve_source
 from edgebench.benchmarks.run.measure_stage import measure_all, op_profiles
 from edgebench.benchmarks.run.options import Reporter, RunOptions, SilentReporter
 from edgebench.benchmarks.run.prior import OPTIONS_KEY
+from edgebench.benchmarks.run.rewrite_stage import maybe_rewrite, speedup_notes
 from edgebench.benchmarks.run.writer import RunWriter
 from edgebench.results import __version__
 from edgebench.results.contract import SCHEMA_VERSION
@@ -50,13 +51,14 @@ def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[s
     resume.seed(opts, writer.doc, writer)
     writer.flush()  # from here on the directory can be resumed, even before the first measurement
 
-    built = build_variants(ctx, converter, still_needed(ctx, variant_specs))
+    built = maybe_rewrite(ctx, converter, build_variants(ctx, converter, still_needed(ctx, variant_specs)))
     reference, reference_desc = reference_outputs(ctx, converter, handle, built)
     converter.close()  # TensorFlow's memory is given back before anything is measured
     check_variants(ctx, built, reference, reference_desc)
     if opts.op_profile:
         op_profiles(ctx, built, threads[0])
     measure_all(ctx, built)
+    ctx.doc["notes"].extend(speedup_notes(ctx.doc["results"]))
     ctx.doc["notes"].extend(mark_recommended(ctx.doc["results"], {bv.name: bv.group for bv in built}))
     writer.flush()
     return ctx.doc
