@@ -68,7 +68,7 @@ class LineReporter:
         if total is None:
             self.stage_start = self.clock()
         else:
-            unit = "benchmark" if text.startswith("measuring") else "variant"
+            unit = "benchmark" if text.startswith("measuring") else "step" if text.startswith("preparing") else "variant"
             self._line(f"{text}: {total} {unit}{'s' * (total != 1)}")
 
     def advance(self, text: str | None = None) -> None:
