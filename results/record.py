@@ -63,6 +63,29 @@ class Accuracy(TypedDict, total=False):
 class AccuracyBudget(TypedDict):
     ok: bool
     violations: list[str]
+    judged_on: NotRequired[str]  # whose figures: the target kernels' (emulated) when they were checked, else the host's
+
+
+class HostTargetDiff(TypedDict, total=False):
+    """The same variant's outputs on the host's kernels against the target's, on the same inputs."""
+
+    max_abs_diff: float
+    cosine: float
+    cosine_min: float
+    top1_agreement: float
+    bit_exact: bool
+    samples: int
+
+
+class TargetAccuracy(TypedDict, total=False):
+    """Accuracy of a variant on the target's runtime builds under emulation (one CPU model); never a timing."""
+
+    qemu_cpu: Required[str]
+    kernels: str  # e.g. "emulated aarch64, QEMU_CPU=neoverse-n1"
+    samples: int
+    accuracy: Accuracy  # against the reference, on the first `samples` evaluation inputs
+    vs_host: HostTargetDiff
+    error: str  # why this variant could not be evaluated on the target
 
 
 class MeasuredOn(TypedDict, total=False):
@@ -136,6 +159,7 @@ class Record(TypedDict, total=False):
     processes: NotRequired[int]
     measurement: NotRequired[Measurement]
     threading: NotRequired[dict[str, Any]]  # the runtime's effective threading: threads, and spinning with its source
+    target_accuracy: NotRequired[list[TargetAccuracy]]  # per emulated target CPU model (host of another arch)
 
 
 class RecordKey(NamedTuple):

@@ -10,6 +10,7 @@ from edgebench.benchmarks.measure.accuracy import compare_outputs
 from edgebench.benchmarks.measure.pyperf_run import MeasureError, describe, evaluate
 from edgebench.benchmarks.run.context import BuiltVariant, RunContext
 from edgebench.benchmarks.run.settings import runtime_settings
+from edgebench.benchmarks.run.target_stage import check_on_target
 from edgebench.optimizers.errors import one_line
 
 RUNTIME_NAMES = {"litert": "LiteRT", "onnxruntime": "ONNX Runtime"}
@@ -33,6 +34,7 @@ def check_variants(ctx: RunContext, built: list[BuiltVariant], reference: list[A
             reference = bv.outputs
             reference_desc = f"source .{ctx.source.format} file on {RUNTIME_NAMES[bv.runtime]}"
     ctx.doc["model"]["reference"] = reference_desc or "none (the source model could not be run)"
+    check_on_target(ctx, built, reference)  # arm64/mobile on another arch: the same inputs on the target's kernels
     for bv in built:
         if bv.error or bv.outputs is None:
             continue

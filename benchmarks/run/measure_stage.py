@@ -16,6 +16,7 @@ from edgebench.benchmarks.run.context import BuiltVariant, RunContext
 from edgebench.benchmarks.run.options import item_done
 from edgebench.benchmarks.run.screening import PENDING, contenders, final_reason, is_baseline, is_screened, sweep_reason
 from edgebench.benchmarks.run.settings import Sweep, latency_asked, runtime_settings, settings_sweep
+from edgebench.benchmarks.run.target_stage import add_target_figures
 from edgebench.optimizers.artifacts import size_bytes
 from edgebench.optimizers.errors import one_line
 from edgebench.results.record import Accuracy, Figures, MeasuredOn, Record, RecordKey, new_record, record_key
@@ -130,6 +131,7 @@ def base_record(ctx: RunContext, bv: BuiltVariant, threads: int, batch: int, swe
         profile = ctx.opts.profile
         violations = budget_violations(dict(accuracy), profile.min_top1_agreement, profile.min_cosine)
         record["accuracy_budget"] = {"ok": not violations, "violations": violations}
+    add_target_figures(record, bv, ctx.opts.profile.min_top1_agreement, ctx.opts.profile.min_cosine)
     return record
 
 

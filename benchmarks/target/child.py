@@ -13,13 +13,14 @@ import argparse
 import importlib.util
 import json
 import sys
+import types
 from pathlib import Path
 
 RESULT_MARKER = "EDGEBENCH_TARGET_RESULT "
-OUTPUT_PREFIX = "out_"
+OUTPUT_PREFIX = "arr_"  # np.savez names positional arrays arr_0, arr_1, ...: the model's output order
 
 
-def _runtime_module(runtime: str):  # noqa: ANN202  (the module loaded by path)
+def _runtime_module(runtime: str) -> types.ModuleType:
     name = {"onnxruntime": "ort", "litert": "litert"}.get(runtime)
     if name is None:
         raise ValueError(f"unknown runtime {runtime!r}")
@@ -60,8 +61,7 @@ def _run(args: argparse.Namespace) -> None:
         session.prepare([x[i:i + 1] for x in inputs])
         session.invoke()
         collected.append(session.outputs())
-    outs = {f"{OUTPUT_PREFIX}{k}": np.concatenate([c[k] for c in collected]) for k in range(len(collected[0]))}
-    np.savez(args.outputs, **outs)
+    np.savez(args.outputs, *[np.concatenate([c[k] for c in collected]) for k in range(len(collected[0]))])
     import platform
     versions = {"python": platform.python_version(), "machine": platform.machine(), "numpy": np.__version__}
     if args.runtime == "onnxruntime":

@@ -1,0 +1,50 @@
+"""Host vs target: a variant's accuracy on the target's kernels, and how far its outputs are from the host's.
+
+Pure numpy on outputs already computed; the budget of a record is judged on the target's figures when it has them
+(the worst CPU model counts), since that is where the model will run.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from edgebench.benchmarks.measure.accuracy import budget_violations, compare_outputs
+
+
+def kernels_label(qemu_cpu: str, arch: str = "aarch64") -> str:
+    return f"emulated {arch}, QEMU_CPU={qemu_cpu}"
+
+
+def parity_entry(qemu_cpu: str, reference: list[np.ndarray] | None, host: list[np.ndarray],
+                 target: list[np.ndarray], labels: np.ndarray | None) -> dict[str, Any]:
+    """One TargetAccuracy (results.record): target vs reference, and target vs host, on the same samples."""
+    n = len(target[0])
+    entry: dict[str, Any] = {"qemu_cpu": qemu_cpu, "kernels": kernels_label(qemu_cpu), "samples": n}
+    if reference is not None:
+        entry["accuracy"] = compare_outputs([r[:n] for r in reference], target,
+                                            labels[:n] if labels is not None else None)
+    diff = compare_outputs([h[:n] for h in host], target)
+    vs_host: dict[str, Any] = {"max_abs_diff": diff["max_abs_error"], "cosine": diff["cosine"],
+                               "cosine_min": diff["cosine_min"], "samples": n,
+                               "bit_exact": all(np.array_equal(h[:n].reshape(t.shape), t) for h, t in zip(host, target))}
+    if "top1_agreement" in diff:
+        vs_host["top1_agreement"] = diff["top1_agreement"]
+    entry["vs_host"] = vs_host
+    return entry
+
+
+def target_budget(entries: list[dict[str, Any]] | None, min_top1_agreement: float,
+                  min_cosine: float) -> dict[str, Any] | None:
+    """The accuracy budget judged on the target's figures (every CPU model must pass), None when none were made."""
+    judged = [e for e in entries or [] if isinstance(e.get("accuracy"), dict) and "error" not in e["accuracy"]]
+    if not judged:
+        return None
+    violations = []
+    for e in judged:
+        violations += [f"{e['qemu_cpu']}: {v}" for v in budget_violations(e["accuracy"], min_top1_agreement,
+                                                                           min_cosine)]
+    cpus = ", ".join(e["qemu_cpu"] for e in judged)
+    samples = min(int(e.get("samples", 0)) for e in judged)
+    return {"ok": not violations, "violations": violations,
+            "judged_on": f"target kernels (emulated aarch64, QEMU_CPU={cpus}; {samples} samples)"}
