@@ -84,6 +84,7 @@ class TargetAccuracy(TypedDict, total=False):
     kernels: str  # e.g. "emulated aarch64, QEMU_CPU=neoverse-n1"
     samples: int
     accuracy: Accuracy  # against the reference, on the first `samples` evaluation inputs
+    host_accuracy: Accuracy  # the host's figures on the same samples, to compare with `accuracy`
     vs_host: HostTargetDiff
     error: str  # why this variant could not be evaluated on the target
 

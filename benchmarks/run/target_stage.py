@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from edgebench.benchmarks.run.context import BuiltVariant, RunContext
+from edgebench.benchmarks.run.options import item_done
 from edgebench.benchmarks.run.settings import runtime_settings
 from edgebench.benchmarks.target.emulate import evaluate_emulated
 from edgebench.benchmarks.target.environment import TargetEnv, TargetError
@@ -49,8 +50,9 @@ def check_on_target(ctx: RunContext, built: list[BuiltVariant], reference: list[
                 jobs[pool.submit(_one, ctx, env, bv, cpu, inputs_npz)] = (bv, cpu)
         for fut in cf.as_completed(jobs):
             bv, cpu = jobs[fut]
-            ctx.reporter.advance(f"{bv.name} QEMU_CPU={cpu}")
             outs, error = fut.result()
+            ctx.reporter.advance(item := f"{bv.name} QEMU_CPU={cpu}")  # said as each ends: they run two at a time
+            item_done(ctx.reporter, item, "ok" if outs is not None else "failed")
             entry = ({"qemu_cpu": cpu, "error": error} if outs is None else
                      _entry(cpu, reference, bv.outputs or [], outs, ctx.data.labels))
             bv.target = sorted([*(bv.target or []), entry], key=lambda e: cpus.index(e["qemu_cpu"]))
@@ -88,6 +90,7 @@ def add_target_figures(record: Record, bv: BuiltVariant, min_top1_agreement: flo
     if not bv.target:
         return
     record["target_accuracy"] = bv.target  # type: ignore[typeddict-item]  # parity_entry builds TargetAccuracy
-    budget = target_budget(bv.target, min_top1_agreement, min_cosine)
+    budget = target_budget(record.get("accuracy_budget"), bv.target, min_top1_agreement,  # type: ignore[arg-type]
+                           min_cosine)
     if budget is not None:
         record["accuracy_budget"] = budget  # type: ignore[typeddict-item]

@@ -1,0 +1,129 @@
+"""Accuracy on the target's kernels: the real aarch64 runtimes under a real qemu, on tiny models.
+
+The emulated environment is prepared once (`bench target setup arm64`, idempotent) into
+$EDGEBENCH_TEST_TARGETS, else the user's own ~/.cache/edgebench/targets that the command uses anyway; CI prepares
+it before the suite. Other tests keep their isolated cache, so their arm64 runs have no environment.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import load_results, run_bench
+
+from edgebench.hardware_profiles import PROFILE_DIR, ProfileError, host_arch, load_profile
+
+pytestmark = pytest.mark.skipif(host_arch() == "arm64", reason="the host is arm64: its own kernels are the target's")
+
+
+def _targets_root() -> Path:
+    env = os.environ.get("EDGEBENCH_TEST_TARGETS")
+    return Path(env) if env else Path.home() / ".cache" / "edgebench" / "targets"
+
+
+@pytest.fixture(scope="session")
+def arm64_targets() -> Path:
+    """The targets folder holding a ready arm64 environment (prepared here when it is not yet)."""
+    root = _targets_root()
+    proc = run_bench("target", "setup", "arm64", env={"EDGEBENCH_TARGETS": str(root)}, timeout=1200)
+    assert proc.returncode == 0, proc.stderr
+    return root
+
+
+@pytest.mark.slow
+def test_second_setup_does_nothing_and_names_what_is_there(arm64_targets):
+    proc = run_bench("target", "setup", "arm64", env={"EDGEBENCH_TARGETS": str(arm64_targets)})
+    assert proc.returncode == 0, proc.stderr
+    assert "ready (nothing to do)" in proc.stdout and proc.stderr == ""
+    from importlib import metadata
+    manifest = json.loads((arm64_targets / "arm64" / "ready.json").read_text())
+    assert manifest["packages"] == {p: metadata.version(p) for p in ("onnxruntime", "ai-edge-litert", "numpy")}
+    assert f"onnxruntime {metadata.version('onnxruntime')}" in proc.stdout
+    assert manifest["smoke_test"]["machine"] == "aarch64"
+    status = run_bench("target", "status", "arm64", env={"EDGEBENCH_TARGETS": str(arm64_targets)})
+    assert status.returncode == 0 and "ready" in status.stdout
+
+
+def test_setup_without_apt_fails_in_one_line(tmp_path):
+    # only the venv's programs: no apt-get, no system qemu
+    proc = run_bench("target", "setup", "arm64", "--quiet",
+                     env={"EDGEBENCH_TARGETS": str(tmp_path), "PATH": str(Path(sys.executable).parent)})
+    assert proc.returncode == 1
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("bench: target setup failed: apt-get not found")
+    assert not (tmp_path / "arm64" / "ready.json").exists()
+    status = run_bench("target", "status", "arm64", env={"EDGEBENCH_TARGETS": str(tmp_path)})
+    assert status.returncode == 1 and "bench target setup arm64" in status.stdout
+
+
+@pytest.mark.slow
+def test_a_hang_under_emulation_is_stopped_by_the_timeout(arm64_targets, monkeypatch):
+    monkeypatch.setenv("EDGEBENCH_TARGETS", str(arm64_targets))
+    from edgebench.benchmarks.target.emulate import EmulationError, run_emulated
+    from edgebench.benchmarks.target.environment import TargetEnv
+
+    env = TargetEnv.for_target("arm64")
+    with pytest.raises(EmulationError, match="did not finish within 3 s under emulation"):
+        run_emulated(env, env.qemu(), "cortex-a72", ["-c", "import time; time.sleep(120)"], 3.0)
+
+
+@pytest.mark.slow
+def test_fp32_and_int8_on_emulated_arm64_kernels_match_the_host(arm64_targets, tiny_models, tmp_path):
+    """A run on a profile naming two CPU models and 4 samples: every variant gets target figures next to the host's,
+    fp32 within float rounding of the host, int8 within a quantization step; the budget is judged on both."""
+    text = (PROFILE_DIR / "arm64.toml").read_text()
+    text = text.replace('samples = 16', 'samples = 6')
+    profile = tmp_path / "arm64-small.toml"
+    profile.write_text(text)
+    out = tmp_path / "run"
+    proc = run_bench("run", str(tiny_models["onnx"]), "--profile", str(profile), "--threads", "1", "--fast",
+                     "--variants", "onnx-fp32,onnx-static-int8", "--data", str(tiny_models["data"]),
+                     "--out", str(out), env={"EDGEBENCH_TARGETS": str(arm64_targets)})
+    assert proc.returncode in (0, 1), proc.stderr
+    doc = load_results(out)
+    assert not any("target's kernels" in w for w in doc["warnings"]), doc["warnings"]
+    seen = set()
+    for rec in doc["results"]:
+        entries = rec["target_accuracy"]
+        assert [e["qemu_cpu"] for e in entries] == ["neoverse-n1", "cortex-a72"]
+        for e in entries:
+            assert "error" not in e, e
+            assert e["samples"] == 3  # --fast halves [target] samples
+            vs = e["vs_host"]
+            if rec["variant"] == "onnx-fp32":
+                assert vs["max_abs_diff"] < 1e-4 and vs["cosine"] > 0.999999
+            else:
+                assert vs["cosine"] > 0.999 and vs["top1_agreement"] >= 2 / 3
+            assert e["accuracy"]["samples"] == 3 and e["host_accuracy"]["samples"] == 3
+        assert rec["accuracy_budget"]["judged_on"].startswith("host kernels and target kernels (emulated aarch64")
+        seen.add(rec["variant"].split("-qdq")[0].split("-qop")[0])
+    assert seen == {"onnx-fp32", "onnx-static-int8"}
+    assert "target parity:" in proc.stdout and "neoverse-n1" in proc.stdout
+    assert "on target kernels (emulated aarch64, 3 samples)" in proc.stdout  # in the decision block
+    html = (out / "report.html").read_text()
+    assert 'id="target-parity"' in html and "emulated aarch64, cortex-a72" in html
+
+
+def test_an_arm64_run_without_the_environment_says_so_once_and_keeps_host_figures(arm_run):
+    """conftest's arm64 run has an isolated cache, so no emulated environment."""
+    out, proc = arm_run
+    assert proc.returncode == 0, proc.stderr
+    doc = load_results(out)
+    lines = [w for w in doc["warnings"] if "target's kernels" in w]
+    assert len(lines) == 1 and "bench target setup arm64" in lines[0] and "\n" not in lines[0]
+    assert all("target_accuracy" not in r and r["accuracy"] for r in doc["results"])
+
+
+def test_target_table_of_a_profile_is_validated(tmp_path):
+    assert load_profile("arm64").target.qemu_cpu == ("neoverse-n1", "cortex-a72")
+    base = (PROFILE_DIR / "mobile.toml").read_text()
+    for bad, message in [('qemu_cpu = ["cortex-a76"]\nsamples = 0', "target.samples"),
+                         ('qemu_cpu = ["cortex-a76", "cortex-a76"]', "twice"),
+                         ('qemu_cpu = ["cortex a76; rm -rf /"]', "target.qemu_cpu"),
+                         ('qemu_cpu = ["cortex-a76"]\nspeed = 1', "unknown key")]:
+        path = tmp_path / "p.toml"
+        path.write_text(base.replace('qemu_cpu = ["cortex-a76"]\nsamples = 16', bad))
+        with pytest.raises(ProfileError, match=message):
+            load_profile(str(path))
