@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
+from edgebench.benchmarks.target import command as target_command  # argparse only: `bench --help` stays light
+
 if TYPE_CHECKING:  # rich is imported only when something is printed
     from rich.console import Console
 
@@ -166,8 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "deployment target; --profile also accepts the path of your own TOML file.")
     prof.add_argument("action", nargs="?", choices=["list", "show"], default="list")
     prof.add_argument("name", nargs="?", help="profile name or TOML path (for show)")
-    from edgebench.benchmarks.target.command import add_parser as add_target_parser
-    add_target_parser(sub)
+    target_command.add_parser(sub)  # sets its own handler
     return p
 
 
@@ -385,10 +386,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from edgebench.optimizers.convert import ConversionError
     from edgebench.results.errors import ResultsError, UserError
     try:
-        from edgebench.benchmarks.target.command import cmd_target
-        commands = {"profiles": cmd_profiles, "optimize": cmd_optimize, "compare": cmd_compare, "report": cmd_report,
-                    "target": cmd_target}
-        return commands.get(args.command, cmd_run)(args)
+        commands = {"profiles": cmd_profiles, "optimize": cmd_optimize, "compare": cmd_compare, "report": cmd_report}
+        return commands.get(args.command, getattr(args, "handler", cmd_run))(args)
     except (UserError, ProfileError, ResultsError, ConversionError) as exc:
         sys.stderr.write(f"bench: error: {' '.join(str(exc).split())}\n")
         return EXIT_USAGE

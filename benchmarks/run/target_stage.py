@@ -16,7 +16,7 @@ import numpy as np
 from edgebench.benchmarks.run.context import BuiltVariant, RunContext
 from edgebench.benchmarks.run.options import item_done
 from edgebench.benchmarks.run.settings import runtime_settings
-from edgebench.benchmarks.target.emulate import evaluate_emulated
+from edgebench.benchmarks.target.emulate import evaluate_emulated, stop_all
 from edgebench.benchmarks.target.environment import TargetEnv, TargetError
 from edgebench.benchmarks.target.parity import parity_entry, target_budget
 from edgebench.results.errors import one_line
@@ -41,8 +41,9 @@ def check_on_target(ctx: RunContext, built: list[BuiltVariant], reference: list[
     n = min(total, profile.target.samples if ctx.opts.mode != "fast" else max(1, profile.target.samples // 2))
     cpus = list(profile.target.qemu_cpu)
     ctx.reporter.stage(f"accuracy on target kernels (emulated aarch64, {n} samples)", total=len(runnable) * len(cpus))
-    jobs = {}
-    with cf.ThreadPoolExecutor(max_workers=max(1, min(2, os.cpu_count() or 1))) as pool:
+    jobs: dict[cf.Future, tuple[BuiltVariant, str]] = {}
+    pool = cf.ThreadPoolExecutor(max_workers=max(1, min(2, os.cpu_count() or 1)))
+    try:
         for bv in runnable:
             inputs_npz = ctx.writer.work / f"{bv.name}.target-inputs.npz"
             np.savez(inputs_npz, *[ctx.data.inputs[i][:n] for i in bv.input_order])
@@ -58,13 +59,18 @@ def check_on_target(ctx: RunContext, built: list[BuiltVariant], reference: list[
             bv.target = sorted([*(bv.target or []), entry], key=lambda e: cpus.index(e["qemu_cpu"]))
             if outs is None:
                 ctx.warn(f"{bv.name} could not be evaluated on the target's kernels (QEMU_CPU={cpu}): {error}")
+    except BaseException:  # Ctrl-C: the emulated children run in their own sessions, so they are stopped here
+        pool.shutdown(wait=False, cancel_futures=True)
+        stop_all()
+        raise
+    pool.shutdown()
     for bv in runnable:
         (ctx.writer.work / f"{bv.name}.target-inputs.npz").unlink(missing_ok=True)
     versions = (env.manifest() or {}).get("packages", {})
     ctx.note(f"accuracy on target kernels: {n} of {total} samples per variant on the aarch64 builds of "
              f"onnxruntime {versions.get('onnxruntime')} and ai-edge-litert {versions.get('ai-edge-litert')} under "
-             f"qemu user-mode emulation (QEMU_CPU={', '.join(cpus)}); the accuracy budget is judged on these figures; "
-             "emulation is never timed")
+             f"qemu user-mode emulation (QEMU_CPU={', '.join(cpus)}); the accuracy budget is judged on the host's "
+             "figures and these; emulation is never timed")
 
 
 def _one(ctx: RunContext, env: TargetEnv, bv: BuiltVariant, cpu: str,

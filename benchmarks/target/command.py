@@ -30,6 +30,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("action", choices=["setup", "status"], help="setup: prepare it (idempotent); status: report it")
     p.add_argument("name", nargs="?", default="arm64", metavar="TARGET", help="target (default and only: arm64)")
     p.add_argument("--quiet", action="store_true", help="no progress (a bar on a terminal, else plain lines)")
+    p.set_defaults(handler=cmd_target)
 
 
 def cmd_target(args: argparse.Namespace) -> int:

@@ -21,6 +21,8 @@ from edgebench.benchmarks.target.child import OUTPUT_PREFIX, RESULT_MARKER
 from edgebench.benchmarks.target.environment import TargetEnv, TargetError
 
 CHILD = Path(__file__).resolve().with_name("child.py")
+# process groups of the emulated children running now (several run at once, from threads): Ctrl-C stops them all
+_RUNNING: set[int] = set()
 
 
 class EmulationError(RuntimeError):
@@ -45,6 +47,7 @@ def run_emulated(env: TargetEnv, qemu: Path, qemu_cpu: str, args: list[str], tim
                                 env=child_env, start_new_session=True, preexec_fn=_die_with_parent)
     except OSError as exc:
         raise EmulationError(f"cannot start {qemu.name}: {exc.strerror or exc}") from None
+    _RUNNING.add(proc.pid)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -56,6 +59,8 @@ def run_emulated(env: TargetEnv, qemu: Path, qemu_cpu: str, args: list[str], tim
         kill_group(proc.pid)
         proc.communicate()
         raise
+    finally:
+        _RUNNING.discard(proc.pid)
     kill_group(proc.pid)
     result = _marker(out)
     if result is not None and "error" not in result and proc.returncode == 0:
@@ -98,3 +103,9 @@ def evaluate_emulated(env: TargetEnv, qemu_cpu: str, runtime: str, model: str, s
         raise EmulationError("the emulated run wrote no outputs")
     return outs
 
+
+
+def stop_all() -> None:
+    """Kill every emulated child still running (their own sessions do not get the terminal's Ctrl-C)."""
+    for pid in list(_RUNNING):
+        kill_group(pid)
