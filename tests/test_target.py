@@ -142,3 +142,27 @@ def test_target_table_of_a_profile_is_validated(tmp_path):
         path.write_text(base.replace('qemu_cpu = ["cortex-a76"]\nsamples = 16', bad))
         with pytest.raises(ProfileError, match=message):
             load_profile(str(path))
+
+
+def test_parity_figures_and_the_budget_judged_on_host_and_target():
+    import numpy as np
+
+    from edgebench.benchmarks.target.parity import parity_entry, target_budget
+
+    rng = np.random.default_rng(0)
+    ref = rng.standard_normal((10, 4)).astype(np.float32)
+    host = ref + 1e-7
+    target = host.copy()
+    target[3] = target[3][::-1]  # one sample whose class changes on the target's kernels
+    entry = parity_entry("cortex-a72", [ref], [host], [target[:5]], None)
+    assert entry["samples"] == 5 and entry["vs_host"]["top1_agreement"] == 0.8 and not entry["vs_host"]["bit_exact"]
+    assert entry["host_accuracy"]["top1_agreement"] == 1.0 and entry["accuracy"]["top1_agreement"] == 0.8
+    same = parity_entry("neoverse-n1", [ref], [host], [host[:5]], None)
+    assert same["vs_host"]["bit_exact"] and same["vs_host"]["max_abs_diff"] == 0.0
+    budget = target_budget({"ok": False, "violations": ["cosine 0.9 < 0.99"]}, [same, entry], 0.99, 0.99)
+    assert budget is not None and not budget["ok"]
+    assert budget["violations"][0] == "host: cosine 0.9 < 0.99"  # a few target samples never clear the host's
+    assert "cortex-a72: top-1 agreement 0.800 < 0.99" in budget["violations"]
+    assert all(v.startswith(("host: ", "cortex-a72: ")) for v in budget["violations"])  # n1 was bit-exact: passes
+    assert "QEMU_CPU=neoverse-n1, cortex-a72; 5 samples" in budget["judged_on"]
+    assert target_budget({"ok": True, "violations": []}, [{"qemu_cpu": "x", "error": "crashed"}], 0.99, 0.99) is None
