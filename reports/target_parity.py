@@ -27,6 +27,9 @@ class ParityRow:
     top1_agreement: float | None
     bit_exact: bool | None
     error: str | None
+    vs_cpu: str | None = None  # the first CPU model, when this row's outputs were compared with its outputs
+    vs_cpu_diff: float | None = None
+    vs_cpu_exact: bool | None = None
 
 
 def _metric(acc: Any) -> str:
@@ -56,7 +59,10 @@ def parity_rows(records: list[dict[str, Any]]) -> list[ParityRow]:
                 max_abs_diff=dig_num(entry, "vs_host", "max_abs_diff"), cosine=dig_num(entry, "vs_host", "cosine"),
                 top1_agreement=dig_num(entry, "vs_host", "top1_agreement"),
                 bit_exact=bit if isinstance(bit, bool) else None,
-                error=text(entry["error"]) if entry.get("error") else None))
+                error=text(entry["error"]) if entry.get("error") else None,
+                vs_cpu=text(dig(entry, "vs_cpu", "qemu_cpu")) or None,
+                vs_cpu_diff=dig_num(entry, "vs_cpu", "max_abs_diff"),
+                vs_cpu_exact=exact if isinstance(exact := dig(entry, "vs_cpu", "bit_exact"), bool) else None))
     return rows
 
 
@@ -86,7 +92,21 @@ def parity_lines(doc: dict[str, Any]) -> list[str]:
         diff = "0 (same)" if r.bit_exact else _f(r.max_abs_diff, ".2g")
         out.append(f"{name} {_f(r.samples, 'd'):>4} {_f(r.host, '.4f'):>7} {_f(r.target, '.4f'):>7} "
                    f"{diff:>9} {_f(r.cosine, '.6f'):>9} {_f(r.top1_agreement, '.3f'):>8}")
-    return out
+    return out + cpu_lines(rows)
+
+
+def cpu_lines(rows: list[ParityRow]) -> list[str]:
+    """Where the emulated CPU models (with and without dotprod, ...) give different outputs, or that none do."""
+    compared = [r for r in rows if r.vs_cpu and not r.error]
+    if not compared:
+        return []
+    differ = [r for r in compared if not r.vs_cpu_exact]
+    pairs = sorted({f"{r.qemu_cpu} vs {r.vs_cpu}" for r in compared})
+    if not differ:
+        return [f"CPU models ({', '.join(pairs)}): bit-exact outputs on all {len(compared)} variants compared"]
+    shown = "; ".join(f"{r.variant} ({SHORT_RUNTIME.get(r.runtime, r.runtime)}, {r.qemu_cpu} vs {r.vs_cpu}: max "
+                      f"|diff| {_f(r.vs_cpu_diff, '.2g')})" for r in differ)
+    return [f"CPU models differ on {len(differ)} of {len(compared)} variants: {shown}; the others are bit-exact"]
 
 
 def target_summary(rec: dict[str, Any]) -> str | None:

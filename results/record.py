@@ -77,6 +77,14 @@ class HostTargetDiff(TypedDict, total=False):
     samples: int
 
 
+class CpuDiff(TypedDict, total=False):
+    """One emulated CPU model's outputs against another's (the profile's first): kernels with and without dotprod."""
+
+    qemu_cpu: str
+    max_abs_diff: float
+    bit_exact: bool
+
+
 class TargetAccuracy(TypedDict, total=False):
     """Accuracy of a variant on the target's runtime builds under emulation (one CPU model); never a timing."""
 
@@ -86,6 +94,7 @@ class TargetAccuracy(TypedDict, total=False):
     accuracy: Accuracy  # against the reference, on the first `samples` evaluation inputs
     host_accuracy: Accuracy  # the host's figures on the same samples, to compare with `accuracy`
     vs_host: HostTargetDiff
+    vs_cpu: CpuDiff  # against the first CPU model of the profile's qemu_cpu (absent on that one)
     error: str  # why this variant could not be evaluated on the target
 
 

@@ -18,7 +18,7 @@ from edgebench.benchmarks.run.options import item_done
 from edgebench.benchmarks.run.settings import runtime_settings
 from edgebench.benchmarks.target.emulate import evaluate_emulated, stop_all
 from edgebench.benchmarks.target.environment import TargetEnv, TargetError
-from edgebench.benchmarks.target.parity import parity_entry, target_budget
+from edgebench.benchmarks.target.parity import cross_cpu, parity_entry, target_budget
 from edgebench.results.errors import one_line
 from edgebench.results.record import Record
 
@@ -42,6 +42,7 @@ def check_on_target(ctx: RunContext, built: list[BuiltVariant], reference: list[
     cpus = list(profile.target.qemu_cpu)
     ctx.reporter.stage(f"accuracy on target kernels (emulated aarch64, {n} samples)", total=len(runnable) * len(cpus))
     jobs: dict[cf.Future, tuple[BuiltVariant, str]] = {}
+    outputs: dict[tuple[str, str], list[np.ndarray]] = {}  # (variant, cpu): the target's outputs, until compared
     pool = cf.ThreadPoolExecutor(max_workers=max(1, min(2, os.cpu_count() or 1)))
     try:
         for bv in runnable:
@@ -56,6 +57,8 @@ def check_on_target(ctx: RunContext, built: list[BuiltVariant], reference: list[
             item_done(ctx.reporter, item, "ok" if outs is not None else "failed")
             entry = ({"qemu_cpu": cpu, "error": error} if outs is None else
                      _entry(cpu, reference, bv.outputs or [], outs, ctx.data.labels))
+            if outs is not None:
+                outputs[bv.name, cpu] = outs
             bv.target = sorted([*(bv.target or []), entry], key=lambda e: cpus.index(e["qemu_cpu"]))
             if outs is None:
                 ctx.warn(f"{bv.name} could not be evaluated on the target's kernels (QEMU_CPU={cpu}): {error}")
@@ -64,6 +67,7 @@ def check_on_target(ctx: RunContext, built: list[BuiltVariant], reference: list[
         stop_all()
         raise
     pool.shutdown()
+    _compare_cpus(runnable, cpus, outputs)
     for bv in runnable:
         (ctx.writer.work / f"{bv.name}.target-inputs.npz").unlink(missing_ok=True)
     versions = (env.manifest() or {}).get("packages", {})
@@ -71,6 +75,19 @@ def check_on_target(ctx: RunContext, built: list[BuiltVariant], reference: list[
              f"onnxruntime {versions.get('onnxruntime')} and ai-edge-litert {versions.get('ai-edge-litert')} under "
              f"qemu user-mode emulation (QEMU_CPU={', '.join(cpus)}); the accuracy budget is judged on the host's "
              "figures and these; emulation is never timed")
+
+
+def _compare_cpus(runnable: list[BuiltVariant], cpus: list[str],
+                  outputs: dict[tuple[str, str], list[np.ndarray]]) -> None:
+    """Each later CPU model's outputs against the first's: where dotprod (or its absence) changes the numbers."""
+    for bv in runnable:
+        for entry in bv.target or []:
+            first, cpu = (bv.name, cpus[0]), entry["qemu_cpu"]
+            if cpu != cpus[0] and first in outputs and (bv.name, cpu) in outputs:
+                try:
+                    entry["vs_cpu"] = cross_cpu(cpus[0], outputs[first], outputs[bv.name, cpu])
+                except ValueError:  # outputs of different shapes: the entries' own figures say enough
+                    pass
 
 
 def _one(ctx: RunContext, env: TargetEnv, bv: BuiltVariant, cpu: str,

@@ -53,3 +53,10 @@ def target_budget(host_budget: dict[str, Any] | None, entries: list[dict[str, An
     samples = min(int(e.get("samples", 0)) for e in judged)
     return {"ok": not violations, "violations": violations,
             "judged_on": f"host kernels and target kernels (emulated aarch64, QEMU_CPU={cpus}; {samples} samples)"}
+
+
+def cross_cpu(first_cpu: str, first: list[np.ndarray], other: list[np.ndarray]) -> dict[str, Any]:
+    """How a CPU model's outputs differ from the first CPU model's (kernels with and without dotprod, say)."""
+    diff = max(float(np.max(np.abs(a.astype(np.float64) - b.astype(np.float64)))) for a, b in zip(first, other))
+    return {"qemu_cpu": first_cpu, "max_abs_diff": diff,
+            "bit_exact": all(np.array_equal(a, b) for a, b in zip(first, other))}
