@@ -167,3 +167,18 @@ def test_parity_figures_and_the_budget_judged_on_host_and_target():
     assert all(v.startswith(("host: ", "cortex-a72: ")) for v in budget["violations"])  # n1 was bit-exact: passes
     assert "QEMU_CPU=neoverse-n1, cortex-a72; 5 samples" in budget["judged_on"]
     assert target_budget({"ok": True, "violations": []}, [{"qemu_cpu": "x", "error": "crashed"}], 0.99, 0.99) is None
+
+
+@pytest.mark.slow
+def test_setup_offline_fails_in_one_line(tmp_path):
+    """In a network namespace of its own (no network at all) apt cannot reach its sources."""
+    import shutil
+    import subprocess
+    if shutil.which("unshare") is None or subprocess.run(["unshare", "-n", "true"]).returncode != 0:
+        pytest.skip("cannot make a network namespace here (needs root)")
+    from conftest import BENCH
+    proc = subprocess.run(["unshare", "-n", *BENCH, "target", "setup", "arm64", "--quiet"], capture_output=True,
+                          text=True, timeout=300, env=dict(os.environ, EDGEBENCH_TARGETS=str(tmp_path)))
+    assert proc.returncode == 1
+    assert proc.stderr.count("\n") == 1 and "(offline?)" in proc.stderr, proc.stderr
+    assert not (tmp_path / "arm64" / "ready.json").exists()
