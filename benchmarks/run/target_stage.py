@@ -38,7 +38,7 @@ def check_on_target(ctx: RunContext, built: list[BuiltVariant], reference: list[
         ctx.warn(f"accuracy not checked on the target's kernels: {problem}; the accuracy figures are the host's")
         return
     total = len(ctx.data.inputs[0])
-    n = min(total, profile.target.samples if ctx.opts.mode != "fast" else max(1, profile.target.samples // 2))
+    n = min(total, profile.target.samples if ctx.opts.mode != "fast" else max(1, profile.target.samples // 4))
     cpus = list(profile.target.qemu_cpu)
     ctx.reporter.stage(f"accuracy on target kernels (emulated aarch64, {n} samples)", total=len(runnable) * len(cpus))
     jobs: dict[cf.Future, tuple[BuiltVariant, str]] = {}
@@ -50,10 +50,9 @@ def check_on_target(ctx: RunContext, built: list[BuiltVariant], reference: list[
             np.savez(inputs_npz, *[ctx.data.inputs[i][:n] for i in bv.input_order])
             for cpu in cpus:
                 jobs[pool.submit(_one, ctx, env, bv, cpu, inputs_npz)] = (bv, cpu)
-        for fut in cf.as_completed(jobs):
-            bv, cpu = jobs[fut]
+        for fut, (bv, cpu) in jobs.items():  # in the order they start; two run at a time
+            ctx.reporter.advance(item := f"{bv.name} QEMU_CPU={cpu}")
             outs, error = fut.result()
-            ctx.reporter.advance(item := f"{bv.name} QEMU_CPU={cpu}")  # said as each ends: they run two at a time
             item_done(ctx.reporter, item, "ok" if outs is not None else "failed")
             entry = ({"qemu_cpu": cpu, "error": error} if outs is None else
                      _entry(cpu, reference, bv.outputs or [], outs, ctx.data.labels))
