@@ -1,8 +1,8 @@
 """Accuracy on the target's kernels: the real aarch64 runtimes under a real qemu, on tiny models.
 
 The emulated environment is prepared once (`bench target setup arm64`, idempotent) into
-$EDGEBENCH_TEST_TARGETS, else the user's own ~/.cache/edgebench/targets that the command uses anyway; CI prepares
-it before the suite. Other tests keep their isolated cache, so their arm64 runs have no environment.
+$EDGEBENCH_TEST_TARGETS, else where the command puts it for the user ($EDGEBENCH_TARGETS, else
+~/.cache/edgebench/targets); .ci/run prepares it before the suite. Other tests keep their isolated cache, so their arm64 runs have no environment.
 """
 from __future__ import annotations
 
@@ -37,8 +37,10 @@ per_channel = true
 
 
 def _targets_root() -> Path:
-    env = os.environ.get("EDGEBENCH_TEST_TARGETS")
-    return Path(env) if env else Path.home() / ".cache" / "edgebench" / "targets"
+    """Where `bench target setup` puts it for the user (conftest isolates EDGEBENCH_CACHE, not this folder)."""
+    env = os.environ.get("EDGEBENCH_TEST_TARGETS") or os.environ.get("EDGEBENCH_TARGETS")
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(env) if env else Path(cache) / "edgebench" / "targets"
 
 
 @pytest.fixture(scope="session")
