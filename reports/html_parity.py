@@ -21,15 +21,15 @@ def _vs_cpu(r: ParityRow) -> str:
 def parity_section(runs: Sequence[RunData]) -> str:
     """The section, or "" when no run checked accuracy on a target's kernels."""
     multi = len(runs) > 1
-    head = (["run"] if multi else []) + ["runtime", "variant", "target kernels (QEMU_CPU)", "samples", "metric",
+    head = (["run"] if multi else []) + ["runtime", "variant", "QEMU_CPU (aarch64)", "samples", "metric",
                                          "host", "target", "max |host - target|", "cosine (host, target)",
-                                         "top-1 host = target", "vs the first CPU model"]
+                                         "top-1 host = target", "vs first CPU"]
     rows = []
     for run in runs:
         for r in parity_rows(run.records):
             cells = ([f"<td>{e(run.label)}</td>"] if multi else []) + [
                 f"<td>{e(runtime_name(r.runtime))}</td>", f"<td>{e(r.variant)}</td>",
-                f"<td>emulated aarch64, {e(r.qemu_cpu)}</td>"]
+                f"<td>{e(r.qemu_cpu)}</td>"]
             if r.error:
                 cells.append(f'<td colspan="8" class="bad">failed: {e(r.error)}</td>')
             else:
