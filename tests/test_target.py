@@ -185,3 +185,23 @@ def test_setup_offline_fails_in_one_line(tmp_path):
     assert proc.returncode == 1
     assert proc.stderr.count("\n") == 1 and "(offline?)" in proc.stderr, proc.stderr
     assert not (tmp_path / "arm64" / "ready.json").exists()
+
+
+def test_a_system_qemu_is_used_only_from_version_8_2(arm64_targets, tmp_path, monkeypatch):
+    """bookworm's qemu-user 7.2 passes the host's /proc/cpuinfo through: never used; a new enough one is."""
+    from edgebench.benchmarks.target.qemu import system_qemu
+
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "qemu-aarch64").write_text("#!/bin/sh\necho 'qemu-aarch64 version 7.2.19 (Debian 1:7.2+dfsg-7+deb12u18)'\n")
+    (old / "qemu-aarch64").chmod(0o755)
+    monkeypatch.setenv("PATH", str(old))
+    found, why = system_qemu("qemu-aarch64")
+    assert found is None and "is 7.2 (older than 8.2)" in why
+    new = tmp_path / "new"
+    new.mkdir()
+    manifest = json.loads((arm64_targets / "arm64" / "ready.json").read_text())
+    (new / "qemu-aarch64").symlink_to(manifest["qemu"]["path"])  # the one setup found or unpacked: >= 8.2
+    monkeypatch.setenv("PATH", f"{new}:{old}")
+    found, why = system_qemu("qemu-aarch64")
+    assert found == new / "qemu-aarch64" and why.startswith(f"system {new / 'qemu-aarch64'} ")
