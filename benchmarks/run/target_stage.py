@@ -16,7 +16,7 @@ import numpy as np
 from edgebench.benchmarks.run.context import BuiltVariant, RunContext
 from edgebench.benchmarks.run.options import item_done
 from edgebench.benchmarks.run.settings import runtime_settings
-from edgebench.benchmarks.target.emulate import evaluate_emulated, stop_all
+from edgebench.benchmarks.target.emulate import EmulationError, evaluate_emulated, stop_all
 from edgebench.benchmarks.target.environment import TargetEnv, TargetError
 from edgebench.benchmarks.target.parity import cross_cpu, parity_entry, target_budget
 from edgebench.results.errors import one_line
@@ -96,7 +96,8 @@ def _one(ctx: RunContext, env: TargetEnv, bv: BuiltVariant, cpu: str,
         settings = runtime_settings(ctx.opts.profile, bv.runtime)
         return evaluate_emulated(env, cpu, bv.runtime, bv.path, settings, inputs_npz, out_npz, ctx.opts.timeout), None
     except Exception as exc:  # any failure is this variant's on this CPU model: the run goes on
-        return None, one_line(exc, 300) if isinstance(exc, TargetError) else f"{type(exc).__name__}: {one_line(exc, 300)}"
+        ours = isinstance(exc, (TargetError, EmulationError))  # already one line that says what happened
+        return None, one_line(exc, 300) if ours else f"{type(exc).__name__}: {one_line(exc, 300)}"
 
 
 def _entry(cpu: str, reference: list[Any] | None, host: list[Any], target: list[np.ndarray],
