@@ -16,7 +16,7 @@ import numpy as np
 from edgebench.benchmarks.run.context import BuiltVariant, RunContext
 from edgebench.benchmarks.run.options import item_done
 from edgebench.benchmarks.run.settings import runtime_settings
-from edgebench.benchmarks.target.emulate import EmulationError, evaluate_emulated, stop_all
+from edgebench.benchmarks.target.emulate import EmulationError, evaluate_emulated, known_cpus, stop_all
 from edgebench.benchmarks.target.environment import TargetEnv, TargetError
 from edgebench.benchmarks.target.parity import cross_cpu, parity_entry, target_budget
 from edgebench.results.errors import one_line
@@ -39,7 +39,9 @@ def check_on_target(ctx: RunContext, built: list[BuiltVariant], reference: list[
         return
     total = len(ctx.data.inputs[0])
     n = min(total, profile.target.samples if ctx.opts.mode != "fast" else max(1, profile.target.samples // 4))
-    cpus = list(profile.target.qemu_cpu)
+    cpus = _usable_cpus(ctx, env, list(profile.target.qemu_cpu))
+    if not cpus:
+        return
     ctx.reporter.stage(f"accuracy on target kernels (emulated aarch64, {n} samples)", total=len(runnable) * len(cpus))
     jobs: dict[cf.Future, tuple[BuiltVariant, str]] = {}
     outputs: dict[tuple[str, str], list[np.ndarray]] = {}  # (variant, cpu): the target's outputs, until compared
@@ -74,6 +76,18 @@ def check_on_target(ctx: RunContext, built: list[BuiltVariant], reference: list[
              f"onnxruntime {versions.get('onnxruntime')} and ai-edge-litert {versions.get('ai-edge-litert')} under "
              f"qemu user-mode emulation (QEMU_CPU={', '.join(cpus)}); the accuracy budget is judged on the host's "
              "figures and these; emulation is never timed")
+
+
+def _usable_cpus(ctx: RunContext, env: TargetEnv, cpus: list[str]) -> list[str]:
+    """The profile's CPU models that this qemu knows (a name may carry properties: max,sve=off); one warning each."""
+    known = known_cpus(env.qemu())
+    if known is None:
+        return cpus
+    unknown = [c for c in cpus if c.split(",")[0] not in known]
+    for cpu in unknown:
+        ctx.warn(f"QEMU_CPU={cpu} is not a CPU model {env.qemu().name} knows ({env.qemu().name} -cpu help lists "
+                 "them): the target's kernels were not checked on it")
+    return [c for c in cpus if c not in unknown]
 
 
 def _compare_cpus(runnable: list[BuiltVariant], cpus: list[str],

@@ -109,3 +109,13 @@ def stop_all() -> None:
     """Kill every emulated child still running (their own sessions do not get the terminal's Ctrl-C)."""
     for pid in list(_RUNNING):
         kill_group(pid)
+
+
+def known_cpus(qemu: Path) -> set[str] | None:
+    """The CPU models this qemu emulates (`-cpu help`), None when it cannot say."""
+    try:
+        out = subprocess.run([str(qemu), "-cpu", "help"], capture_output=True, text=True, timeout=60).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    names = {line.split()[0] for line in out.splitlines() if line.startswith("  ") and line.split()}
+    return names or None
