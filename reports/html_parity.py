@@ -45,6 +45,6 @@ def parity_section(runs: Sequence[RunData]) -> str:
     return (f'<section id="{SECTION_ID}"><h2>Target parity</h2><p class="muted">Each variant also ran on the '
             "target's own runtime builds (aarch64 ONNX Runtime and LiteRT) under qemu user-mode emulation, on the "
             "first samples of the same inputs; the CPU model picks the kernels (dotprod or not). Host and target "
-            "accuracy are against the reference on those samples; the last three columns compare the target's "
-            "outputs with the host's, the last one with the first CPU model's. Emulation checks numerics only and is never timed.</p>"
-            + table(head, rows, "records") + "</section>")
+            "accuracy are against the reference on those samples; the next three columns compare the target's "
+            "outputs with the host's, the last one with the first CPU model's. Emulation checks numerics only and "
+            "is never timed.</p>" + table(head, rows, "records") + "</section>")

@@ -2,7 +2,8 @@
 
 The emulated environment is prepared once (`bench target setup arm64`, idempotent) into
 $EDGEBENCH_TEST_TARGETS, else where the command puts it for the user ($EDGEBENCH_TARGETS, else
-~/.cache/edgebench/targets); .ci/run prepares it before the suite. Other tests keep their isolated cache, so their arm64 runs have no environment.
+~/.cache/edgebench/targets); .ci/run prepares it before the suite. Other tests keep their isolated cache, so
+their arm64 runs have no environment.
 """
 from __future__ import annotations
 

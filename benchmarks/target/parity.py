@@ -26,9 +26,9 @@ def parity_entry(qemu_cpu: str, reference: list[np.ndarray] | None, host: list[n
         entry["accuracy"] = compare_outputs(ref, target, lab)
         entry["host_accuracy"] = compare_outputs(ref, [h[:n] for h in host], lab)
     diff = compare_outputs([h[:n] for h in host], target)
+    exact = all(np.array_equal(h[:n].reshape(t.shape), t) for h, t in zip(host, target))
     vs_host: dict[str, Any] = {"max_abs_diff": diff["max_abs_error"], "cosine": diff["cosine"],
-                               "cosine_min": diff["cosine_min"], "samples": n,
-                               "bit_exact": all(np.array_equal(h[:n].reshape(t.shape), t) for h, t in zip(host, target))}
+                               "cosine_min": diff["cosine_min"], "samples": n, "bit_exact": exact}
     if "top1_agreement" in diff:
         vs_host["top1_agreement"] = diff["top1_agreement"]
     entry["vs_host"] = vs_host

@@ -44,6 +44,7 @@ def setup(name: str, reporter: Any) -> tuple[dict[str, Any], bool]:
     start = time.monotonic()
     deb_arch, program, _ = TARGETS[name]
     env.root.mkdir(parents=True, exist_ok=True)
+    env.manifest_path.unlink(missing_ok=True)  # from here until it is rewritten, the environment is not ready
     reporter.stage(f"preparing the emulated {name} environment in {env.root}", total=len(STEPS))
     reporter.advance("package lists")
     apt = PrivateApt(env.root / "apt", deb_arch)
@@ -68,7 +69,8 @@ def setup(name: str, reporter: Any) -> tuple[dict[str, Any], bool]:
     found = smoke_test(env, qemu)
     shutil.rmtree(env.root / "apt", ignore_errors=True)
     doc = {"target": name, "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-           "python": f"{found.get('python')} (Debian {python_version})", "python_minor": host_python_minor(), "packages": versions,
+           "python": f"{found.get('python')} (Debian {python_version})", "python_minor": host_python_minor(),
+           "packages": versions,
            "qemu": {"path": str(qemu), "source": qemu_source, "version": ".".join(map(str, qemu_version(qemu) or ()))},
            "smoke_test": found, "seconds": round(time.monotonic() - start, 1), "bytes": tree_bytes(env.root)}
     env.write_manifest(doc)
