@@ -23,7 +23,7 @@ class PrivateApt:
         for tool in ("apt-get", "apt-cache", "dpkg-deb"):
             if shutil.which(tool) is None:
                 raise TargetError(f"{tool} not found: the target's Python comes from Debian packages, fetched with "
-                                  "apt (a Debian or Ubuntu host)")
+                                  "apt (a Debian host)")
         self.state = state
         self.arch = arch
         for d in ("lists/partial", "cache/archives/partial"):

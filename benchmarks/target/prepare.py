@@ -7,6 +7,7 @@ test under emulation. Each step that is already done is kept, and a ready enviro
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import re
 import shutil
 import subprocess
@@ -38,12 +39,21 @@ PIP_TIMEOUT = 1200.0
 def setup(name: str, reporter: Any) -> tuple[dict[str, Any], bool]:
     """(the environment's manifest, whether anything was done); TargetError with one line when it cannot be."""
     env = TargetEnv.for_target(name)
-    versions = host_versions()
+    host_versions()  # a host without the runtimes fails here, before anything is fetched
     if env.problem() is None:
         return env.manifest() or {}, False
+    env.root.mkdir(parents=True, exist_ok=True)
+    with open(env.root / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two setups at once (two terminals, two test sessions): one waits
+        if env.problem() is None:  # done by the one we waited for
+            return env.manifest() or {}, False
+        return _prepare(env, reporter), True
+
+
+def _prepare(env: TargetEnv, reporter: Any) -> dict[str, Any]:
+    name, versions = env.name, host_versions()
     start = time.monotonic()
     deb_arch, program, _ = TARGETS[name]
-    env.root.mkdir(parents=True, exist_ok=True)
     env.manifest_path.unlink(missing_ok=True)  # from here until it is rewritten, the environment is not ready
     reporter.stage(f"preparing the emulated {name} environment in {env.root}", total=len(STEPS))
     reporter.advance("package lists")
@@ -74,7 +84,7 @@ def setup(name: str, reporter: Any) -> tuple[dict[str, Any], bool]:
            "qemu": {"path": str(qemu), "source": qemu_source, "version": ".".join(map(str, qemu_version(qemu) or ()))},
            "smoke_test": found, "seconds": round(time.monotonic() - start, 1), "bytes": tree_bytes(env.root)}
     env.write_manifest(doc)
-    return doc, True
+    return doc
 
 
 def _python(env: TargetEnv, apt: PrivateApt) -> tuple[str, int]:
