@@ -190,6 +190,7 @@ def test_setup_offline_fails_in_one_line(tmp_path):
     assert not (tmp_path / "arm64" / "ready.json").exists()
 
 
+@pytest.mark.slow  # needs the prepared environment (setup takes ~50 s on a fresh machine)
 def test_a_system_qemu_is_used_only_from_version_8_2(arm64_targets, tmp_path, monkeypatch):
     """bookworm's qemu-user 7.2 passes the host's /proc/cpuinfo through: never used; a new enough one is."""
     from edgebench.benchmarks.target.qemu import system_qemu
