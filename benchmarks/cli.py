@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
+from edgebench.benchmarks.target import command as target_command  # argparse only: `bench --help` stays light
+
 if TYPE_CHECKING:  # rich is imported only when something is printed
     from rich.console import Console
 
@@ -166,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "deployment target; --profile also accepts the path of your own TOML file.")
     prof.add_argument("action", nargs="?", choices=["list", "show"], default="list")
     prof.add_argument("name", nargs="?", help="profile name or TOML path (for show)")
+    target_command.add_parser(sub)  # sets its own handler
     return p
 
 
@@ -384,7 +387,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from edgebench.results.errors import ResultsError, UserError
     try:
         commands = {"profiles": cmd_profiles, "optimize": cmd_optimize, "compare": cmd_compare, "report": cmd_report}
-        return commands.get(args.command, cmd_run)(args)
+        return commands.get(args.command, getattr(args, "handler", cmd_run))(args)
     except (UserError, ProfileError, ResultsError, ConversionError) as exc:
         sys.stderr.write(f"bench: error: {' '.join(str(exc).split())}\n")
         return EXIT_USAGE

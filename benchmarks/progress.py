@@ -13,6 +13,8 @@ from typing import Any, TextIO
 
 # how the line of a finished item starts, by the start of its advance() text or of its stage: (done, not done)
 _VERBS_BY_ITEM = {"building ": ("built ", "building "), "accuracy ": ("load-tested ", "load test of ")}
+# what a stage with a count counts, by the start of its text
+_UNITS = {"measuring": "benchmark", "preparing": "step", "accuracy on target": "emulated run"}
 _VERBS_BY_STAGE = {"measuring": ("measured ", "measuring "), "operator profiles": ("profiled ", "profiling ")}
 
 
@@ -68,7 +70,7 @@ class LineReporter:
         if total is None:
             self.stage_start = self.clock()
         else:
-            unit = "benchmark" if text.startswith("measuring") else "variant"
+            unit = next((u for start, u in _UNITS.items() if text.startswith(start)), "variant")
             self._line(f"{text}: {total} {unit}{'s' * (total != 1)}")
 
     def advance(self, text: str | None = None) -> None:

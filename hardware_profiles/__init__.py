@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from edgebench.hardware_profiles.runtime_options import LiteRTOptions, OrtOptions
+from edgebench.hardware_profiles.target_options import TargetOptions
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -22,8 +23,9 @@ else:  # pragma: no cover
 PROFILE_DIR = Path(__file__).resolve().parent
 KNOWN_ARCHES = ("x86_64", "arm64")
 _KNOWN_SECTIONS = {"name", "description", "target_arch", "benchmark", "accuracy", "variants", "litert", "onnxruntime",
-                   "quantization", "optimization", "limits"}
-_TABLES = ("benchmark", "accuracy", "variants", "litert", "onnxruntime", "quantization", "optimization", "limits")
+                   "quantization", "optimization", "limits", "target"}
+_TABLES = ("benchmark", "accuracy", "variants", "litert", "onnxruntime", "quantization", "optimization", "limits",
+           "target")
 _BENCHMARK_KEYS = ("threads", "batch", "sweep_latency")
 # sweep_latency: which settings of a runtime-settings sweep (e.g. enable_cpu_mem_arena = [true, false]) get a full
 # latency measurement; "first" screens the others briefly (their memory figures are complete), "all" measures each.
@@ -59,6 +61,8 @@ class Profile:
     # [limits] max_rss_mb: resident memory any one benchmark process may use (edgebench.benchmarks.isolation.limits explains why RSS)
     max_rss_mb: float | None = None
     sweep_latency: str = "first"
+    # [target]: the emulated target kernels that check accuracy on a host of another architecture
+    target: TargetOptions = field(default_factory=TargetOptions)
 
     def thread_counts(self, cores: int | None = None) -> list[int]:
         """Concrete thread counts on the measuring machine ("all" = its core count), de-duplicated, in order."""
@@ -125,6 +129,7 @@ def parse_profile(data: dict[str, Any], source: str) -> Profile:
     try:
         litert = LiteRTOptions.from_table(data.get("litert", {}))
         onnxruntime = OrtOptions.from_table(data.get("onnxruntime", {}))
+        target = TargetOptions.from_table(data.get("target", {}))
     except ValueError as exc:
         raise ProfileError(f"profile {source}: {exc}") from None
     max_rss_mb = _limits(data.get("limits", {}))
@@ -146,6 +151,7 @@ def parse_profile(data: dict[str, Any], source: str) -> Profile:
         raw=data,
         max_rss_mb=max_rss_mb,
         sweep_latency=sweep_latency,
+        target=target,
     )
 
 

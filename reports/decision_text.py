@@ -21,6 +21,7 @@ from edgebench.reports.fields import (
     within_budget,
 )
 from edgebench.reports.table import variant_label
+from edgebench.reports.target_parity import target_summary
 
 SHORT_METRIC = {"top1_accuracy": "top-1 accuracy", "top1_agreement": "top-1 agreement", "cosine": "cosine"}
 
@@ -127,6 +128,8 @@ def overall_lines(choice: Choice) -> list[str]:
     details = [f"median {with_ci(p.median, p.median_ci)}, p99 {with_ci(p.p99, p.p99_ci)}{ci_note}",
                versus(p), *([p.baseline_note] if p.baseline_note and p.baseline is not None else []),
                accuracy_text(p)]
+    on_target = target_summary(rec)  # arm64/mobile from another arch: the kernels the model will really run on
+    details += [on_target] if on_target else []
     runner = _runner_up(p, variant_label(rec))
     details += [runner] if runner else []
     if choice.unchecked and choice.within_budget:  # a fallback pick already considered them

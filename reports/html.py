@@ -28,10 +28,13 @@ from edgebench.reports.fields import (
 )
 from edgebench.reports.figures import Chart, build_charts
 from edgebench.reports.html_decision import decision_section, warning_count, warnings_section
+from edgebench.reports.html_parity import SECTION_ID as PARITY_ID
+from edgebench.reports.html_parity import parity_section
 from edgebench.reports.html_parts import e, scope_badge, table
 from edgebench.reports.rundata import RunData, load_run_data
 from edgebench.reports.runtime_pairs import runtime_pairs
 from edgebench.reports.table import COLUMNS, sort_key, variant_label
+from edgebench.reports.target_parity import parity_rows
 from edgebench.results.contract import write_text_atomic
 
 PLOTLY_MODES = ("embed", "cdn")
@@ -214,7 +217,9 @@ def render_report(runs: Sequence[RunData], plotly: str = "embed", generated: str
     generated = generated or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     nav = "".join(f'<a href="#{k}">{e(t)}</a>' for k, t in [
         ("decision", "Decision"), ("warnings", "Warnings"), *[(c.key, c.short) for c in charts],
-        ("runtime-table", "LiteRT vs ORT table"), ("records", "Every record"), ("environment", "Environment")])
+        ("runtime-table", "LiteRT vs ORT table"),
+        *([(PARITY_ID, "Target parity")] if any(parity_rows(r.records) for r in runs) else []),
+        ("records", "Every record"), ("environment", "Environment")])
     n_warn = warning_count(runs)
     body = [
         f"<header><h1>edgebench report: {e(', '.join(models))}</h1>"
@@ -231,6 +236,7 @@ def render_report(runs: Sequence[RunData], plotly: str = "embed", generated: str
         '<section id="runtime-table"><h2>LiteRT vs ONNX Runtime: numbers</h2><p class="muted">The fastest variant of '
         "each precision on each runtime (within the accuracy budget when one qualifies); ratio of the medians.</p>"
         + _runtime_table(runs) + "</section>",
+        parity_section(runs),
         _records_table(runs),
         _environment(runs),
         "</main>",

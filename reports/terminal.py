@@ -24,6 +24,7 @@ from edgebench.reports.table import (
     run_messages,
     timing_scope_caption,
 )
+from edgebench.reports.target_parity import parity_lines
 from edgebench.reports.warning_groups import busy_at_start, group_line, group_warnings, measured_count, variant_notes
 
 
@@ -79,6 +80,7 @@ def print_short(console: Console, doc: dict[str, Any], wide_hint: str) -> None:
     _print_rich_table(console, doc)
     say(console, [timing_scope_caption(doc), legend(records, accuracy_metric([records]))])
     say(console, variant_notes(records))
+    say(console, parity_lines(doc))
     if doc.get("op_profiles"):
         say(console, op_profile_text(doc).splitlines())
     measured, busy = measured_count(records), busy_at_start(doc)
@@ -95,6 +97,7 @@ def print_wide(console: Console, doc: dict[str, Any]) -> None:
     """Today's full table (every column, warnings and notes per row), then the run's messages."""
     console.print()
     print_table(console, doc)
+    say(console, parity_lines(doc))
     if doc.get("op_profiles"):
         console.print(op_profile_text(doc), markup=False, highlight=False, soft_wrap=True)
     for line in run_messages(doc):

@@ -63,6 +63,39 @@ class Accuracy(TypedDict, total=False):
 class AccuracyBudget(TypedDict):
     ok: bool
     violations: list[str]
+    judged_on: NotRequired[str]  # whose figures: the target kernels' (emulated) when they were checked, else the host's
+
+
+class HostTargetDiff(TypedDict, total=False):
+    """The same variant's outputs on the host's kernels against the target's, on the same inputs."""
+
+    max_abs_diff: float
+    cosine: float
+    cosine_min: float
+    top1_agreement: float
+    bit_exact: bool
+    samples: int
+
+
+class CpuDiff(TypedDict, total=False):
+    """One emulated CPU model's outputs against another's (the profile's first): kernels with and without dotprod."""
+
+    qemu_cpu: str
+    max_abs_diff: float
+    bit_exact: bool
+
+
+class TargetAccuracy(TypedDict, total=False):
+    """Accuracy of a variant on the target's runtime builds under emulation (one CPU model); never a timing."""
+
+    qemu_cpu: Required[str]
+    kernels: str  # e.g. "emulated aarch64, QEMU_CPU=neoverse-n1"
+    samples: int
+    accuracy: Accuracy  # against the reference, on the first `samples` evaluation inputs
+    host_accuracy: Accuracy  # the host's figures on the same samples, to compare with `accuracy`
+    vs_host: HostTargetDiff
+    vs_cpu: CpuDiff  # against the first CPU model of the profile's qemu_cpu (absent on that one)
+    error: str  # why this variant could not be evaluated on the target
 
 
 class MeasuredOn(TypedDict, total=False):
@@ -138,6 +171,7 @@ class Record(TypedDict, total=False):
     measurement: NotRequired[Measurement]
     threading: NotRequired[dict[str, Any]]  # the runtime's effective threading: threads, and spinning with its source
     rewrites: NotRequired[dict[str, Any]]  # onnx-rewritten: rules fired, nodes per rule, proof figures, speed-up
+    target_accuracy: NotRequired[list[TargetAccuracy]]  # per emulated target CPU model (host of another arch)
 
 
 class RecordKey(NamedTuple):

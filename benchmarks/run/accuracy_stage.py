@@ -11,6 +11,7 @@ from edgebench.benchmarks.measure.pyperf_run import MeasureError, describe, eval
 from edgebench.benchmarks.run import memo
 from edgebench.benchmarks.run.context import BuiltVariant, RunContext
 from edgebench.benchmarks.run.settings import runtime_settings
+from edgebench.benchmarks.run.target_stage import check_on_target
 from edgebench.optimizers.errors import one_line
 
 RUNTIME_NAMES = {"litert": "LiteRT", "onnxruntime": "ONNX Runtime"}
@@ -37,6 +38,7 @@ def check_variants(ctx: RunContext, built: list[BuiltVariant], reference: list[A
     if ctx.memo_hits:
         ctx.note(f"load tests of {ctx.memo_hits} variant(s) taken from the cache: the same file, runtime version, "
                  "settings, inputs and CPU gave these outputs before (EDGEBENCH_MEMO=0 recomputes them)")
+    check_on_target(ctx, built, reference)  # arm64/mobile on another arch: the same inputs on the target's kernels
     for bv in built:
         if bv.error or bv.outputs is None:
             continue

@@ -28,6 +28,7 @@ class BuiltVariant:
     input_order: list[int] = field(default_factory=list)
     group: str = "baseline"
     lineage: list[dict[str, Any]] = field(default_factory=list)
+    target: list[dict[str, Any]] | None = None  # accuracy on the target's kernels (emulated), per CPU model
 
     @property
     def path(self) -> str:

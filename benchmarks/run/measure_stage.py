@@ -25,6 +25,7 @@ from edgebench.benchmarks.run.screening import (
     sweep_reason,
 )
 from edgebench.benchmarks.run.settings import Sweep, latency_asked, runtime_settings, settings_sweep
+from edgebench.benchmarks.run.target_stage import add_target_figures
 from edgebench.optimizers.artifacts import size_bytes
 from edgebench.optimizers.errors import one_line
 from edgebench.optimizers.rewrites.apply import PASS_NAME as REWRITE_PASS
@@ -161,6 +162,7 @@ def base_record(ctx: RunContext, bv: BuiltVariant, threads: int, batch: int, swe
         profile = ctx.opts.profile
         violations = budget_violations(dict(accuracy), profile.min_top1_agreement, profile.min_cosine)
         record["accuracy_budget"] = {"ok": not violations, "violations": violations}
+    add_target_figures(record, bv, ctx.opts.profile.min_top1_agreement, ctx.opts.profile.min_cosine)
     return record
 
 

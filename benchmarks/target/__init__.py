@@ -1,0 +1,1 @@
+"""Emulated target kernels: the real aarch64 runtime builds under qemu user-mode, for numerical parity only."""
