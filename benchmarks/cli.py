@@ -11,7 +11,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from edgebench.benchmarks.target import command as target_command  # argparse only: `bench --help` stays light
+from edgebench.benchmarks import profiles_command  # argparse only: `bench --help` stays light
+from edgebench.benchmarks.target import command as target_command
 
 if TYPE_CHECKING:  # rich is imported only when something is printed
     from rich.console import Console
@@ -30,7 +31,7 @@ MODEL is a .keras file (loaded in Keras safe mode), a SavedModel directory, a .t
 --data FILE.npz holds one array per model input (named as the input; 'x' for a single input), samples along
 axis 0, and optionally integer labels 'y'. Without it a user model is checked on random inputs, loudly flagged.
 
-modes: --fast (at most 3 processes, for CI), default (at most 10), --rigorous (20, exhaustive). Variants are screened;
+modes: --fast (at most 3 processes, for CI), default (at most 6), --rigorous (20, exhaustive). Variants are screened;
 fp32 baselines and what can still win run until the median's 95% CI is within +/-1% (--exhaustive: all in full).
 
 exit codes: 0 all benchmarks ok; 1 some benchmark failed (its record says why, the others are kept);
@@ -163,11 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     opt.add_argument("--out", metavar="DIR", required=True, help="where the files and manifest.json go")
     opt.add_argument("--quiet", action="store_true", help="no progress (a bar on a terminal, else plain lines)")
 
-    prof = sub.add_parser("profiles", help="list hardware profiles, or show one",
-                          description="List the built-in hardware profiles, or show one's settings. A profile names a "
-                          "deployment target; --profile also accepts the path of your own TOML file.")
-    prof.add_argument("action", nargs="?", choices=["list", "show"], default="list")
-    prof.add_argument("name", nargs="?", help="profile name or TOML path (for show)")
+    profiles_command.add_parser(sub)
     target_command.add_parser(sub)  # sets its own handler
     return p
 
@@ -180,36 +177,6 @@ def _version() -> str:
 def _console(stderr: bool) -> Console:
     from rich.console import Console
     return Console(stderr=stderr, no_color=bool(os.environ.get("NO_COLOR")) or None)
-
-
-def cmd_profiles(args: argparse.Namespace) -> int:
-    from rich.table import Table
-
-    from edgebench.hardware_profiles import builtin_profiles, load_profile
-    console = _console(False)
-    if args.action == "show":
-        if not args.name:
-            raise _user_error("bench profiles show needs a profile name or path")
-        prof = load_profile(args.name)
-        console.print(f"[bold]{prof.name}[/bold]: {prof.description}  (target {prof.target_arch}; {prof.source})")
-        import pprint
-        for section, value in prof.raw.items():
-            if isinstance(value, dict):
-                console.print(f"[{section}]", markup=False)
-                for k, v in value.items():
-                    console.print(f"  {k} = {pprint.pformat(v, compact=True)}", markup=False)
-                if section == "onnxruntime" and prof.onnxruntime.intra_op_spinning is None:
-                    console.print("  intra_op_spinning: not set, ONNX Runtime's default (on)", markup=False)
-        return EXIT_OK
-    table = Table(title="hardware profiles (bench profiles show NAME)")
-    for col in ("name", "target", "threads", "batch", "variants", "description"):
-        table.add_column(col)
-    for name in builtin_profiles():
-        p = load_profile(name)
-        table.add_row(p.name, p.target_arch, ",".join(map(str, p.threads)), ",".join(map(str, p.batch)),
-                      ", ".join(p.variants), p.description)
-    console.print(table)
-    return EXIT_OK
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -386,7 +353,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from edgebench.optimizers.convert import ConversionError
     from edgebench.results.errors import ResultsError, UserError
     try:
-        commands = {"profiles": cmd_profiles, "optimize": cmd_optimize, "compare": cmd_compare, "report": cmd_report}
+        commands = {"optimize": cmd_optimize, "compare": cmd_compare, "report": cmd_report}
         return commands.get(args.command, getattr(args, "handler", cmd_run))(args)
     except (UserError, ProfileError, ResultsError, ConversionError) as exc:
         sys.stderr.write(f"bench: error: {' '.join(str(exc).split())}\n")
