@@ -161,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
     opt.add_argument("--out", metavar="DIR", required=True, help="where the files and manifest.json go")
     opt.add_argument("--quiet", action="store_true", help="no progress (a bar on a terminal, else plain lines)")
 
+    from edgebench.benchmarks.card.command import add_parser as add_card_parser
+    add_card_parser(sub)
+
     prof = sub.add_parser("profiles", help="list hardware profiles, or show one",
                           description="List the built-in hardware profiles, or show one's settings. A profile names a "
                           "deployment target; --profile also accepts the path of your own TOML file.")
@@ -383,7 +386,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from edgebench.optimizers.convert import ConversionError
     from edgebench.results.errors import ResultsError, UserError
     try:
-        commands = {"profiles": cmd_profiles, "optimize": cmd_optimize, "compare": cmd_compare, "report": cmd_report}
+        from edgebench.benchmarks.card.command import cmd_card
+        commands = {"profiles": cmd_profiles, "optimize": cmd_optimize, "compare": cmd_compare, "report": cmd_report,
+                    "card": cmd_card}
         return commands.get(args.command, cmd_run)(args)
     except (UserError, ProfileError, ResultsError, ConversionError) as exc:
         sys.stderr.write(f"bench: error: {' '.join(str(exc).split())}\n")

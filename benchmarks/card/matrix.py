@@ -1,0 +1,94 @@
+"""The compatibility matrix: one row per target, static from the shipped registries, load-tested on request."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from edgebench.benchmarks.card.fixes import suggest
+from edgebench.benchmarks.card.model_facts import ModelFacts
+from edgebench.benchmarks.card.registry import load_registry, nearest_shipped
+from edgebench.benchmarks.card.static_check import check
+from edgebench.benchmarks.card.targets import Target
+
+
+def _vkey(v: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in v.split("."))
+
+
+def static_row(facts: ModelFacts, target: Target) -> dict[str, Any]:
+    row: dict[str, Any] = dict(target.to_dict(), checked="static", notes=[])
+    used = target.ort if load_registry(target.ort) else nearest_shipped(target.ort)
+    registry = load_registry(used) if used else None
+    if registry is None:
+        return dict(row, ok=None, problems=[], registry=None,
+                    notes=["no kernel registry is shipped: regenerate with make_registries"])
+    if used != target.ort:
+        row["notes"].append(f"no registry shipped for onnxruntime {target.ort}: checked against {used}'s "
+                            "(nearest older shipped); --load-test checks the exact release")
+    if registry.get("kernels_from"):
+        row["notes"].append(f"onnxruntime {used} does not list its kernels: {registry['kernels_from']}'s, "
+                            "cut to its opsets")
+    res = check(facts, registry)
+    row.update(ok=res.ok, registry=used, problems=[p.to_dict() for p in res.problems],
+               limits={"max_ir_version": registry.get("max_ir_version"),
+                       "max_opset": registry.get("max_opset", {}).get("ai.onnx")},
+               kernels_checked=res.kernels_checked)
+    row["notes"] += res.notes
+    return row
+
+
+def build_matrix(facts: ModelFacts, targets: list[Target], variant: str | None, load_tests: list[str],
+                 io_inputs: list[dict[str, Any]], progress: Any = None) -> list[dict[str, Any]]:
+    """Rows oldest runtime first. `load_tests`: the target keys to load-test (each in its exact onnxruntime)."""
+    rows = [static_row(facts, t) for t in sorted(targets, key=lambda t: _vkey(t.ort))]
+    for row in rows:
+        if row["key"] not in load_tests:
+            continue
+        if progress:
+            progress(f"load test in onnxruntime {row['ort']} (an isolated environment, made once and cached)")
+        from edgebench.benchmarks.card.loadtest import load_test
+        lt = load_test(Path(facts.path), io_inputs, row["ort"])
+        row["load_test"] = lt
+        if lt["status"] == "unavailable":
+            row["notes"].append(lt["detail"] + "; static check only")
+            continue
+        row["checked"] = "load-tested"
+        static_ok = row["ok"]
+        row["ok"] = lt["status"] == "passed"
+        if row["ok"] and not static_ok:
+            row["notes"].append("the static check found problems, the real runtime loaded it: graph optimizations "
+                                "or function expansion cover them")
+        elif not row["ok"]:
+            row["problems"].append({"kind": "load", "text": lt["detail"]})
+    for i, row in enumerate(rows):
+        if row["ok"] is False:
+            newer = [r for r in rows[i + 1:] if r["ok"]]
+            row["fixes"] = suggest(row, newer, variant)
+    return rows
+
+
+def answer(rows: list[dict[str, Any]]) -> str:
+    """'loads in ML.NET 3.0+; ML.NET 2.0: ai.onnx opset 17 is newer than this runtime's 15 (fix: ...)'."""
+    mlnet = [r for r in rows if r["key"].startswith("mlnet-")]
+    parts = []
+    if mlnet:
+        tail = []
+        for r in reversed(mlnet):
+            if not r["ok"]:
+                break
+            tail.append(r)
+        if len(tail) == len(mlnet):
+            parts.append(f"loads in every ML.NET release checked ({mlnet[0]['label']} and later)")
+        elif tail:
+            parts.append(f"loads in {tail[-1]['label'].replace('.x', '')}+")
+        else:
+            parts.append("loads in no ML.NET release as it is")
+    plain = [r for r in rows if not r["key"].startswith("mlnet-")]
+    parts += [f"{r['label']}: {'loads' if r['ok'] else 'fails'}" for r in plain if r["ok"] is not None]
+    for r in rows:
+        if r["ok"] is False and r["problems"]:
+            first = r["problems"][0]["text"]
+            more = f" (+{len(r['problems']) - 1} more)" if len(r["problems"]) > 1 else ""
+            fix = f" (fix: {r['fixes'][0]})" if r.get("fixes") else ""
+            parts.append(f"{r['label'].replace('.x', '')}: {first}{more}{fix}")
+    return "; ".join(parts)

@@ -1,0 +1,102 @@
+"""Isolated environments that each hold one exact onnxruntime release, created on demand and cached.
+
+An ML.NET release pins an old onnxruntime that has no wheel for this Python (1.10 stops at CPython 3.9, 1.14 at 3.10):
+each environment is made with the first interpreter on this machine for which the package index has a wheel. Installs
+use the user's own pip configuration (index, proxy, certificates); when the index cannot be reached the caller gets
+an OrtEnvError with one line and falls back to the static check.
+"""
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ENV_DIR_VAR = "EDGEBENCH_ORT_ENVS"
+READY = ".edgebench-ready"  # written last: a half-made environment (killed install) is never used
+_INSTALL_TIMEOUT = 600.0
+
+
+class OrtEnvError(Exception):
+    """No environment with that onnxruntime could be made; the message is one line for the user."""
+
+
+def envs_root() -> Path:
+    env = os.environ.get(ENV_DIR_VAR)
+    if env:
+        return Path(env)
+    from edgebench.optimizers.artifacts import cache_root
+    return cache_root() / "ort-envs"
+
+
+def _version_key(path: str) -> tuple[int, ...]:
+    digits = [p for p in Path(path).parent.parent.name.replace("python", "").split(".") if p.isdigit()]
+    return tuple(int(d) for d in digits[:2])
+
+
+def interpreters() -> list[str]:
+    """This Python first, then other CPython 3 interpreters on this machine (PATH, pyenv), newest first."""
+    found = [sys.executable]
+    for minor in range(14, 7, -1):
+        exe = shutil.which(f"python3.{minor}")
+        if exe:
+            found.append(exe)
+    pyenv = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+    found += sorted(glob.glob(os.path.join(pyenv, "versions", "3.*", "bin", "python3")), key=_version_key, reverse=True)
+    unique: list[str] = []
+    seen: set[str] = set()
+    for exe in found:
+        real = os.path.realpath(exe)
+        if real not in seen and os.access(exe, os.X_OK):
+            seen.add(real)
+            unique.append(exe)
+    return unique
+
+
+def _numpy_pin(version: str) -> str:
+    # onnxruntime before 1.19 was built against numpy 1.x and fails to import under numpy 2
+    major, minor = (int(p) for p in version.split(".")[:2])
+    return "numpy<2" if (major, minor) < (1, 19) else "numpy"
+
+
+def _run(cmd: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, errors="replace")
+
+
+def _offline(stderr: str) -> bool:
+    words = ("Network is unreachable", "Temporary failure in name resolution", "Failed to establish a new connection",
+             "ConnectionError", "ProxyError", "Max retries exceeded", "Could not fetch URL", "timed out")
+    return any(w in stderr for w in words)
+
+
+def env_python(version: str) -> Path:
+    """The Python of a ready environment holding onnxruntime==version (made now if needed)."""
+    root = envs_root()
+    for ready in sorted(root.glob(f"ort-{version}-py*/{READY}")):
+        return ready.parent / "bin" / "python"
+    root.mkdir(parents=True, exist_ok=True)
+    reasons: list[str] = []
+    for exe in interpreters():
+        tag = _run([exe, "-c", "import sys; print('%d%d' % sys.version_info[:2])"], 30).stdout.strip()
+        if not tag:
+            continue
+        dest = root / f"ort-{version}-py{tag}"
+        shutil.rmtree(dest, ignore_errors=True)
+        made = _run([exe, "-m", "venv", str(dest)], 120)
+        if made.returncode != 0:
+            reasons.append(f"python{tag}: venv failed")
+            continue
+        py = dest / "bin" / "python"
+        inst = _run([str(py), "-m", "pip", "install", "-q", "--only-binary=:all:", "--disable-pip-version-check",
+                     f"onnxruntime=={version}", _numpy_pin(version)], _INSTALL_TIMEOUT)
+        if inst.returncode == 0:
+            (dest / READY).write_text(f"onnxruntime=={version}\n", encoding="utf-8")
+            return py
+        shutil.rmtree(dest, ignore_errors=True)
+        if _offline(inst.stderr):
+            raise OrtEnvError(f"the package index cannot be reached to install onnxruntime=={version} "
+                              "(check pip's index/proxy settings)")
+        reasons.append(f"python{tag}: no wheel")
+    raise OrtEnvError(f"no wheel of onnxruntime=={version} for any Python on this machine ({', '.join(reasons)})")

@@ -1,0 +1,124 @@
+"""card.json as markdown (card.md) and as the few lines `bench card` prints: the answer first, then the detail."""
+from __future__ import annotations
+
+from typing import Any
+
+from edgebench.reports.card_csharp import csharp
+
+
+def _shape(shape: list[Any]) -> str:
+    return "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
+
+
+def _status(row: dict[str, Any]) -> str:
+    return "?" if row["ok"] is None else "loads" if row["ok"] else "FAILS"
+
+
+def matrix_rows(card: dict[str, Any]) -> list[list[str]]:
+    """[target, onnxruntime, limits, result, how checked, reason / fix] per row (shared with the HTML card)."""
+    out = []
+    for r in card["rows"]:
+        lim = r.get("limits") or {}
+        why = "; ".join(p["text"] for p in r["problems"][:3]) + (
+            f" (+{len(r['problems']) - 3} more)" if len(r["problems"]) > 3 else "")
+        fix = " | fix: " + " / ".join(r["fixes"]) if r.get("fixes") else ""
+        lt = r.get("load_test") or {}
+        how = r["checked"] + (f" (max abs diff {lt['max_abs_diff']:.2g})" if "max_abs_diff" in lt else "")
+        out.append([r["label"], f">= {r['ort']}" if r.get("mlnet") else r["ort"],
+                    f"IR {lim.get('max_ir_version', '?')}, opset {lim.get('max_opset', '?')}", _status(r), how,
+                    (why + fix) or "-"])
+    return out
+
+
+def _table(head: list[str], rows: list[list[str]]) -> list[str]:
+    def cell(v: str) -> str:
+        return str(v).replace("|", "\\|").replace("\n", " ")
+    return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + [
+        "| " + " | ".join(cell(c) for c in r) + " |" for r in rows]
+
+
+def _io(card: dict[str, Any]) -> list[str]:
+    rows = []
+    for kind in ("inputs", "outputs"):
+        for t in card["io"][kind]:
+            rows.append([kind[:-1], f"`{t['name']}`", t["dtype"], _shape(t["shape"]),
+                         str(t["batch_axis"]) if t["batch_axis"] is not None else "-", t["layout"] or "-",
+                         _shape(t["ml_shape"]), "yes" if t["needs_shape_dictionary"] else "no",
+                         t.get("meaning", "")])
+    out = _table(["", "name", "dtype", "shape", "batch axis", "layout", "ML.NET shape", "shapeDictionary",
+                  "meaning"], rows)
+    out.append("")
+    out.append("ML.NET fixes an unknown batch dimension to 1; more than one unknown dimension needs shapeDictionary.")
+    if card["io"]["renames"]:
+        pairs = ", ".join(f"`{a}` -> `{b}`" for a, b in card["io"]["renames"].items())
+        ins = ",".join(b for a, b in card["io"]["renames"].items() if a in {t["name"] for t in card["io"]["inputs"]})
+        out.append(f"Cleaner names ({pairs}): re-export with tf2onnx `--rename-inputs {ins or '...'}` / "
+                   "`--rename-outputs ...`.")
+    return out
+
+
+def _pre(card: dict[str, Any]) -> list[str]:
+    pre = card.get("preprocess") or {}
+    out = [f"From: {pre.get('origin') or 'nothing in the model'}."]
+    if pre.get("note"):
+        out.append(pre["note"] + ".")
+    if "mean" in pre:
+        out.append(f"Normalization: (x - mean) / std with mean {pre['mean']}, std {pre['std']}; layout "
+                   f"{pre.get('layout') or '?'}; image {pre.get('image') or '?'}.")
+    ml = pre.get("mlnet")
+    if ml and ml.get("expressible"):
+        out.append(f"ML.NET: ExtractPixels(interleavePixelColors: {str(ml['interleavePixelColors']).lower()}, "
+                   f"offsetImage: {ml['offsetImage']}, scaleImage: {ml['scaleImage']}, outputAsFloatArray: true) "
+                   f"= {ml['formula']}; ResizeImages with ResizingKind.Fill (the default IsoCrop center-crops).")
+    elif ml:
+        out.append(f"ML.NET cannot express this in ExtractPixels: {ml['instead']}.")
+    if pre.get("labels"):
+        out.append("Label files: " + ", ".join(f"`{f['name']}` ({f['type']})" for f in pre["labels"]) +
+                   (f"; packed in the .tflite: {', '.join(pre.get('packed_files') or []) or 'none'}" ))
+    return out
+
+
+def card_md(card: dict[str, Any]) -> list[str]:
+    cs = csharp(card)
+    out = [f"## {card['variant']} (`{card['file']}`)", "", f"**{card['answer']}**", "",
+           f"IR {card['ir_version']}, opsets " + ", ".join(f"{d} {v}" for d, v in sorted(card["opsets"].items())) +
+           f", {card['op_count']} nodes. sha256 `{card['sha256'][:16]}...`", "", "### Compatibility", ""]
+    out += _table(["target", "onnxruntime", "its limits", "result", "checked", "reason / fix"], matrix_rows(card))
+    notes = sorted({n for r in card["rows"] for n in r.get("notes", [])})
+    out += [""] + [f"- {n}" for n in notes]
+    if card.get("fix"):
+        f = card["fix"]
+        out += ["", f"Fix for {f['target']}: {f['detail']}" + (f" -> `{f['file']}`: static check "
+                                                                f"{'passes' if f.get('ok') else 'still fails'}"
+                                                                if f.get("file") else "")]
+    out += ["", "### I/O contract", ""] + _io(card) + ["", "### Pre-processing", ""] + _pre(card)
+    out += ["", "### C#", "", "```xml", cs["packages"], "```", "", "```csharp", cs["mlnet"], "```", "",
+            "Without ML.NET (onnxruntime's own API):", "", "```csharp", cs["session"], "```"]
+    perf = card.get("performance")
+    if perf:
+        best = min((p for p in perf["latency"] if p.get("median_ms")), key=lambda p: p["median_ms"], default=None)
+        if best:
+            out += ["", "### Expected performance", "",
+                    f"onnxruntime median {best['median_ms']:.3g} ms at {best['threads']} thread(s), batch "
+                    f"{best['batch']} ({best.get('timing_scope') or '?'} timing). {perf['note']}."]
+    out += ["", "### Pitfalls", ""] + [f"- `{p['error']}`: {p['cause']}. Fix: {p['fix']}." for p in card["pitfalls"]]
+    return out
+
+
+def render_card_md(doc: dict[str, Any]) -> str:
+    lines = [f"# Deployment card (edgebench {doc['tool']['version']}, card_version {doc['card_version']})", "",
+             f"Made {doc['created']}; host onnxruntime {doc['tool'].get('host_onnxruntime') or '?'}.", ""]
+    lines += [f"- skipped {s}" for s in doc.get("skipped", [])]
+    for card in doc["cards"]:
+        lines += [""] + card_md(card)
+    return "\n".join(lines) + "\n"
+
+
+def card_summary(doc: dict[str, Any]) -> str:
+    """The answer per variant, then its matrix in plain columns (fits 100 columns with the reasons cut)."""
+    out = []
+    for card in doc["cards"]:
+        out.append(f"{card['variant']}: {card['answer']}")
+        for row in matrix_rows(card):
+            out.append(f"  {row[0]:<16} {row[1]:<10} {row[3]:<6} {row[4]:<22} {row[5][:200]}")
+    return "\n".join(out)
