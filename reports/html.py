@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from edgebench.reports.card_html import card_section
 from edgebench.reports.fields import (
     batch_of,
     budget_violations,
@@ -216,6 +217,9 @@ def render_report(runs: Sequence[RunData], plotly: str = "embed", generated: str
         ("decision", "Decision"), ("warnings", "Warnings"), *[(c.key, c.short) for c in charts],
         ("runtime-table", "LiteRT vs ORT table"), ("records", "Every record"), ("environment", "Environment")])
     n_warn = warning_count(runs)
+    card = card_section(runs)
+    if card:
+        nav = nav.replace('<a href="#records">', '<a href="#card">Deployment card</a><a href="#records">')
     body = [
         f"<header><h1>edgebench report: {e(', '.join(models))}</h1>"
         f"<p>{len(runs)} run{'s' * (len(runs) != 1)}: {e(' | '.join(r.label for r in runs))}. Generated {e(generated)} "
@@ -231,6 +235,7 @@ def render_report(runs: Sequence[RunData], plotly: str = "embed", generated: str
         '<section id="runtime-table"><h2>LiteRT vs ONNX Runtime: numbers</h2><p class="muted">The fastest variant of '
         "each precision on each runtime (within the accuracy budget when one qualifies); ratio of the medians.</p>"
         + _runtime_table(runs) + "</section>",
+        card,
         _records_table(runs),
         _environment(runs),
         "</main>",

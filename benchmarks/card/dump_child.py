@@ -58,8 +58,11 @@ def _loads(path):
         return True, ""
     except Exception as exc:  # the message is what a user of this version would see
         text = " ".join(str(exc).split())
-        # the C++ source location in front says nothing to a user; the reason is at the end
-        return False, text.rsplit("] ", 1)[-1][-240:]
+        # the C++ source location and signature in front say nothing to a user: keep the reason
+        for key in ("Unsupported model IR", "ONNX Runtime only", "Opset ", "opset "):
+            if key in text:
+                return False, text[text.index(key):][:240]
+        return False, text[-240:]
 
 
 def probe(probe_dir, prefix):

@@ -22,7 +22,7 @@ DUMP = Path(__file__).with_name("dump_child.py")
 
 
 def write_probes(folder: Path) -> None:
-    """Identity models at IR 3..13 (opset 7) and at ai.onnx opsets 7..30 (IR 7): which load is the limit."""
+    """Identity models at IR 3..20 (opset 7) and at ai.onnx opsets 7..30 (IR 7): which load is the limit."""
     import onnx
     from onnx import TensorProto, helper
 
@@ -34,7 +34,7 @@ def write_probes(folder: Path) -> None:
         m.ir_version = ir
         return m
 
-    for ir in range(3, 14):
+    for ir in range(3, 21):
         onnx.save(model(ir, 7), str(folder / f"ir{ir}.onnx"))
     for opset in range(7, 31):
         onnx.save(model(7, opset), str(folder / f"opset{opset}.onnx"))

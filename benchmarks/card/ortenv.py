@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ENV_DIR_VAR = "EDGEBENCH_ORT_ENVS"
@@ -65,10 +66,32 @@ def _run(cmd: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, errors="replace")
 
 
-def _offline(stderr: str) -> bool:
-    words = ("Network is unreachable", "Temporary failure in name resolution", "Failed to establish a new connection",
-             "ConnectionError", "ProxyError", "Max retries exceeded", "Could not fetch URL", "timed out")
-    return any(w in stderr for w in words)
+def _offline(output: str) -> bool:
+    # pip -vv logs an unreachable index as "Could not fetch URL ...: connection error" and goes on to the next one
+    return "Could not fetch URL" in output and any(w in output for w in ("connection error", "timed out", "Max retries",
+                                                                          "Name or service not known"))
+
+
+def _fetch(exe: str, version: str, wheels: Path) -> tuple[bool, str]:
+    """Download the wheel for this interpreter only (cheap, no environment made yet): (found, pip's output)."""
+    proc = _run([exe, "-m", "pip", "download", "-vv", "--no-deps", "--only-binary=:all:", "--disable-pip-version-check",
+                 "-d", str(wheels), f"onnxruntime=={version}"], _INSTALL_TIMEOUT)
+    return proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def _make_env(exe: str, tag: str, version: str, wheels: Path) -> Path | None:
+    dest = envs_root() / f"ort-{version}-py{tag}"
+    shutil.rmtree(dest, ignore_errors=True)
+    if _run([exe, "-m", "venv", str(dest)], 300).returncode != 0:
+        return None
+    py = dest / "bin" / "python"
+    inst = _run([str(py), "-m", "pip", "install", "-q", "--only-binary=:all:", "--disable-pip-version-check",
+                 "--find-links", str(wheels), f"onnxruntime=={version}", _numpy_pin(version)], _INSTALL_TIMEOUT)
+    if inst.returncode != 0:
+        shutil.rmtree(dest, ignore_errors=True)
+        return None
+    (dest / READY).write_text(f"onnxruntime=={version}\n", encoding="utf-8")
+    return py
 
 
 def env_python(version: str) -> Path:
@@ -77,26 +100,22 @@ def env_python(version: str) -> Path:
     for ready in sorted(root.glob(f"ort-{version}-py*/{READY}")):
         return ready.parent / "bin" / "python"
     root.mkdir(parents=True, exist_ok=True)
-    reasons: list[str] = []
-    for exe in interpreters():
-        tag = _run([exe, "-c", "import sys; print('%d%d' % sys.version_info[:2])"], 30).stdout.strip()
-        if not tag:
-            continue
-        dest = root / f"ort-{version}-py{tag}"
-        shutil.rmtree(dest, ignore_errors=True)
-        made = _run([exe, "-m", "venv", str(dest)], 120)
-        if made.returncode != 0:
-            reasons.append(f"python{tag}: venv failed")
-            continue
-        py = dest / "bin" / "python"
-        inst = _run([str(py), "-m", "pip", "install", "-q", "--only-binary=:all:", "--disable-pip-version-check",
-                     f"onnxruntime=={version}", _numpy_pin(version)], _INSTALL_TIMEOUT)
-        if inst.returncode == 0:
-            (dest / READY).write_text(f"onnxruntime=={version}\n", encoding="utf-8")
-            return py
-        shutil.rmtree(dest, ignore_errors=True)
-        if _offline(inst.stderr):
-            raise OrtEnvError(f"the package index cannot be reached to install onnxruntime=={version} "
-                              "(check pip's index/proxy settings)")
-        reasons.append(f"python{tag}: no wheel")
-    raise OrtEnvError(f"no wheel of onnxruntime=={version} for any Python on this machine ({', '.join(reasons)})")
+    tried: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="edgebench-wheels-") as tmp:
+        for exe in interpreters():
+            tag = _run([exe, "-c", "import sys; print('%d%d' % sys.version_info[:2])"], 60).stdout.strip()
+            if not tag:
+                continue
+            found, output = _fetch(exe, version, Path(tmp))
+            if not found:
+                if _offline(output):
+                    raise OrtEnvError(f"the package index cannot be reached to install onnxruntime=={version} "
+                                      "(check pip's index/proxy settings)")
+                tried.append(f"python{tag}")
+                continue
+            py = _make_env(exe, tag, version, Path(tmp))
+            if py is not None:
+                return py
+            tried.append(f"python{tag} (install failed)")
+    raise OrtEnvError(f"no wheel of onnxruntime=={version} for any Python on this machine (tried "
+                      f"{', '.join(tried) or 'none'})")
