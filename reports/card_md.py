@@ -120,5 +120,14 @@ def card_summary(doc: dict[str, Any]) -> str:
     for card in doc["cards"]:
         out.append(f"{card['variant']}: {card['answer']}")
         for row in matrix_rows(card):
-            out.append(f"  {row[0]:<16} {row[1]:<10} {row[3]:<6} {row[4]:<22} {row[5][:200]}")
+            out.append(f"  {row[0]:<18} {row[1]:<10} {row[3]:<6} {row[4]:<22} {row[5][:200]}")
+        for raw in card["rows"]:
+            lt = raw.get("load_test") or {}
+            if lt.get("status") == "unavailable":
+                out.append(f"  {raw['label']}: {lt['detail']}; static check only")
+        fix = card.get("fix")
+        if fix:
+            verdict = "" if not fix.get("file") else \
+                f" -> {fix['file']} (static check for {fix['target']}: {'passes' if fix.get('ok') else 'still fails'})"
+            out.append(f"  fix {fix['target']}: {fix['detail']}{verdict}")
     return "\n".join(out)

@@ -29,7 +29,9 @@ def suggest(row: dict[str, Any], passing_newer: list[dict[str, Any]], variant: s
         opset, ir = reg.get("max_opset"), reg.get("max_ir_version")
         out.append(f"lower to ai.onnx opset {opset} / IR {ir}: bench card MODEL --fix {row['key']} "
                    f"(onnx.version_converter), or re-export with python -m tf2onnx.convert ... --opset {opset}")
-    if kinds & {"kernel", "type", "domain"}:
+    if "unused-opset" in kinds and not kinds & {"ir", "opset"}:
+        out.append(f"drop the opset imports no node uses: bench card MODEL --fix {row['key']}")
+    if kinds & {"kernel", "type", "domain", "portable"}:
         domains = {p.get("domain") for p in row["problems"]}
         if domains & {"com.microsoft", "com.microsoft.nchwc"} or (variant and "ort" in variant.split("-")):
             out.append("use a variant without onnxruntime-specific ops (e.g. onnx-fp32): an ORT-offline-optimized "
@@ -38,7 +40,7 @@ def suggest(row: dict[str, Any], passing_newer: list[dict[str, Any]], variant: s
             newer = passing_newer[0]
             out.append(f"reference a newer runtime: <PackageReference Include=\"Microsoft.ML.OnnxRuntime\" "
                        f"Version=\"{newer['ort']}\" /> (the ML.NET pin is a minimum; {newer['label']} passes)")
-        elif "domain" not in kinds:
+        elif not kinds & {"domain", "portable"}:
             ops = sorted({p["op"] for p in row["problems"] if p.get("op")})
             out.append(f"re-export so that {', '.join(ops)} is avoided (a lower --opset, or a model change)")
     return out
@@ -57,6 +59,11 @@ def lower_opset(src: Path, dest: Path, opset: int, max_ir: int) -> tuple[Path | 
         return None, (f"onnx.version_converter could not lower opset {current} to {opset} "
                       f"({one_line(exc, 160)}): re-export from the source with tf2onnx --opset {opset}")
     converted.ir_version = min(max_ir, max(ir_for_opset(opset), 3))
+    # an opset import no node uses still makes an older runtime refuse the model
+    used = {n.domain or "" for n in converted.graph.node}
+    keep = [o for o in converted.opset_import if o.domain in ("", "ai.onnx") or o.domain in used]
+    del converted.opset_import[:]
+    converted.opset_import.extend(keep)
     try:
         onnx.checker.check_model(converted)
     except Exception as exc:

@@ -14,9 +14,12 @@ from typing import Any
 from edgebench.benchmarks.card.model_facts import ModelFacts, NodeFacts
 
 
+NCHWC = "com.microsoft.nchwc"  # registered only on CPUs with AVX2/AVX-512 (block size 8/16): never portable
+
+
 @dataclass
 class Problem:
-    kind: str  # "ir", "opset", "domain", "kernel", "type"
+    kind: str  # "ir", "opset", "unused-opset", "domain", "kernel", "type", "portable"
     text: str  # what fails, one line, as a user would search it
     op: str | None = None
     domain: str | None = None
@@ -77,10 +80,21 @@ def check(facts: ModelFacts, registry: dict[str, Any]) -> StaticResult:
                 res.problems.append(Problem("domain", f"custom domain {domain!r}: needs a custom-op library "
                                             "registered with the session (ML.NET >= 4.0.1)", domain=domain))
         elif domain in limits and version > limits[domain]:
+            if domain != "ai.onnx" and not any(n.domain == domain for n in facts.nodes):
+                res.problems.append(Problem("unused-opset", f"imports {domain} opset {version} (no node uses it), "
+                                            f"newer than this runtime's {limits[domain]}", domain=domain))
+                continue
             res.problems.append(Problem("opset", f"{domain} opset {version} is newer than this runtime's "
                                         f"{limits[domain]}", domain=domain))
             too_new.add(domain)
+    nchwc = [n.op for n in facts.nodes if n.domain == NCHWC]
+    if nchwc:
+        res.problems.append(Problem("portable", f"{NCHWC} ops ({', '.join(sorted(set(nchwc)))}: onnxruntime's "
+                                    "offline optimization for this CPU's vector width) run only on a CPU like the "
+                                    "one that wrote them", domain=NCHWC))
     for node in facts.nodes:
+        if node.domain == NCHWC:
+            continue
         if node.domain in too_new or (node.domain not in kernels and node.domain not in limits):
             continue  # the runtime refuses the model before any kernel lookup; a custom domain is reported above
         res.kernels_checked += 1
