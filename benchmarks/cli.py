@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
+from edgebench.benchmarks.card import command as card_command  # argparse only: light
+
 if TYPE_CHECKING:  # rich is imported only when something is printed
     from rich.console import Console
 
@@ -160,10 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
                      "default model, else random data, loudly flagged)")
     opt.add_argument("--out", metavar="DIR", required=True, help="where the files and manifest.json go")
     opt.add_argument("--quiet", action="store_true", help="no progress (a bar on a terminal, else plain lines)")
-
-    from edgebench.benchmarks.card.command import add_parser as add_card_parser
-    add_card_parser(sub)
-
+    card_command.add_parser(sub)  # bench card: its own module
     prof = sub.add_parser("profiles", help="list hardware profiles, or show one",
                           description="List the built-in hardware profiles, or show one's settings. A profile names a "
                           "deployment target; --profile also accepts the path of your own TOML file.")
@@ -386,9 +385,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from edgebench.optimizers.convert import ConversionError
     from edgebench.results.errors import ResultsError, UserError
     try:
-        from edgebench.benchmarks.card.command import cmd_card
         commands = {"profiles": cmd_profiles, "optimize": cmd_optimize, "compare": cmd_compare, "report": cmd_report,
-                    "card": cmd_card}
+                    "card": card_command.cmd_card}
         return commands.get(args.command, cmd_run)(args)
     except (UserError, ProfileError, ResultsError, ConversionError) as exc:
         sys.stderr.write(f"bench: error: {' '.join(str(exc).split())}\n")

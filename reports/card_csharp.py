@@ -80,7 +80,7 @@ def csharp(card: dict[str, Any]) -> dict[str, str]:
     image = _image_steps(card)
     pkgs = [f'<PackageReference Include="Microsoft.ML" Version="{mlv}" />',
             f'<PackageReference Include="Microsoft.ML.OnnxTransformer" Version="{mlv}" />',
-            f'<!-- the native runtime: without it, "Unable to find an entry point named \'OrtGetApiBase\'" -->',
+            '<!-- the native runtime: without it, "Unable to find an entry point named \'OrtGetApiBase\'" -->',
             f'<PackageReference Include="Microsoft.ML.OnnxRuntime" Version="{ortv}" />']
     if image:
         pkgs.append(f'<PackageReference Include="Microsoft.ML.ImageAnalytics" Version="{mlv}" />')

@@ -50,7 +50,20 @@ def variant_card(v: OnnxVariant, found: CardInput, targets: list[Target], load_t
     return card
 
 
+def _cross_variant_fixes(cards: list[dict[str, Any]]) -> None:
+    """A failing row names the variants of the same model that pass it: choosing one is the simplest fix."""
+    for card in cards:
+        for row in card["rows"]:
+            if row["ok"] is not False:
+                continue
+            others = [c["variant"] for c in cards if c is not card and any(
+                r["key"] == row["key"] and r["ok"] for r in c["rows"])]
+            if others:
+                row.setdefault("fixes", []).insert(0, f"choose a variant that loads here: {', '.join(others[:4])}")
+
+
 def card_document(cards: list[dict[str, Any]], found: CardInput) -> dict[str, Any]:
+    _cross_variant_fixes(cards)
     return {"card_version": CARD_VERSION, "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "tool": {"name": "edgebench", "version": __version__, "host_onnxruntime": _installed_ort()},
             "source": {"path": str(found.source) if found.source else None, "format": found.source_format},

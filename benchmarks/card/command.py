@@ -61,7 +61,10 @@ def cmd_card(args: argparse.Namespace) -> int:
     if args.preprocess:
         from edgebench.benchmarks.card.preprocess import parse_statement
         parse_statement(args.preprocess)
-    say = (lambda s: None) if args.quiet else (lambda s: sys.stderr.write(f"card: {s}\n"))
+    def say(text: str) -> None:
+        if not args.quiet:
+            sys.stderr.write(f"card: {text}\n")
+
     found = resolve(args.target, args.out)
     if args.variant:
         unknown = [v for v in args.variant if v not in {x.name for x in found.variants}]
@@ -99,10 +102,7 @@ def _apply_fix(path: Path, target: Any, out: Path, targets: list[Any], card: dic
     from edgebench.benchmarks.card.model_facts import read_model
 
     row = next((r for r in card["rows"] if r["key"] == target.key), None)
-    limits = (row or {}).get("limits") or {}
-    if not limits:
-        from edgebench.benchmarks.card.matrix import static_row as _sr
-        limits = _sr(read_model(path), target).get("limits") or {}
+    limits = (row or {}).get("limits") or static_row(read_model(path), target).get("limits") or {}
     out.mkdir(parents=True, exist_ok=True)
     dest = out / f"{path.stem}.{target.key}.onnx"
     made, detail = lower_opset(path, dest, limits["max_opset"], limits["max_ir_version"])

@@ -20,7 +20,7 @@ def _short(type_str):
 def kernels():
     from onnxruntime.capi import _pybind_state as C
 
-    out = {}
+    out: dict = {}
     if not hasattr(C, "get_all_opkernel_def"):  # not exposed before 1.11: the parent fills it from a later release
         return None
     for k in C.get_all_opkernel_def():

@@ -61,7 +61,6 @@ def _from_manifest(folder: Path) -> CardInput:
 def resolve(target: str | None, out: str | None) -> CardInput:
     """Raises UserError for a path that is none of the above, or that holds no ONNX variant."""
     if target is None:
-        from edgebench.benchmarks.card.convert import default_model_input
         found = default_model_input()
     else:
         p = Path(target)
@@ -74,7 +73,6 @@ def resolve(target: str | None, out: str | None) -> CardInput:
         elif p.suffix.lower() == ".onnx":
             found = CardInput([OnnxVariant(p.stem, p)], None, "onnx", Path.cwd() / f"{p.stem}-card")
         else:
-            from edgebench.benchmarks.card.convert import source_model_input
             found = source_model_input(p)
     if not found.variants:
         raise UserError(f"{target or 'the default model'} has no ONNX variant to make a card for "
@@ -82,3 +80,30 @@ def resolve(target: str | None, out: str | None) -> CardInput:
     if out:
         found.out = Path(out)
     return found
+
+
+# A source model (Keras, SavedModel, .tflite) or the embedded default model becomes its onnx-fp32 variant through
+# the same cached conversions `bench run` uses, so a second card converts nothing.
+def source_model_input(path: Path, name: str | None = None) -> CardInput:
+    from edgebench.benchmarks.build.sources import detect_source
+    from edgebench.optimizers import convert
+
+    src = detect_source(path)
+    if src.format == "keras":
+        sm = convert.keras_to_savedmodel(src.path)
+        art = convert.savedmodel_to_onnx(sm.path, sm.sha256)
+    elif src.format == "savedmodel":
+        art = convert.savedmodel_to_onnx(src.path, src.sha256)
+    elif src.format == "tflite":
+        art = convert.tflite_to_onnx(src.path, src.sha256)
+    else:
+        art = None
+    onnx_path = Path(art.path) if art else src.path
+    stem = name or src.path.stem
+    return CardInput([OnnxVariant("onnx-fp32", onnx_path)], src.path, src.format, Path.cwd() / f"{stem}-card")
+
+
+def default_model_input() -> CardInput:
+    from edgebench.benchmarks.build.default_model import NAME, ensure_default_model
+
+    return source_model_input(ensure_default_model(), NAME)

@@ -31,7 +31,7 @@ def make_inputs(inputs: list[dict[str, Any]], path: Path, seed: int = 0) -> None
             arrays[spec["name"]] = rng.integers(0, 2, size=shape).astype(bool)
         else:
             arrays[spec["name"]] = rng.integers(0, 8, size=shape).astype(dtype)
-    np.savez(path, **arrays)
+    np.savez(path, **arrays)  # type: ignore[arg-type]
 
 
 def _run(python: str, model: Path, inputs: Path, outputs: Path, timeout: float) -> dict[str, Any]:

@@ -60,11 +60,25 @@ def build_matrix(facts: ModelFacts, targets: list[Target], variant: str | None, 
                                 "or function expansion cover them")
         elif not row["ok"]:
             row["problems"].append({"kind": "load", "text": lt["detail"]})
+    host = _host_row(facts, targets)
     for i, row in enumerate(rows):
         if row["ok"] is False:
-            newer = [r for r in rows[i + 1:] if r["ok"]]
+            newer = [r for r in rows[i + 1:] if r["ok"]] or ([host] if host and host["ok"] else [])
             row["fixes"] = suggest(row, newer, variant)
     return rows
+
+
+def _host_row(facts: ModelFacts, targets: list[Target]) -> dict[str, Any] | None:
+    """This machine's onnxruntime, checked statically only to name it as a newer runtime that would load the model."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        v = version("onnxruntime")
+    except PackageNotFoundError:
+        return None
+    if any(t.ort == v for t in targets) or load_registry(v) is None:
+        return None
+    return static_row(facts, Target(f"onnxruntime-{v}", f"onnxruntime {v} (static check)", v))
 
 
 def answer(rows: list[dict[str, Any]]) -> str:

@@ -104,7 +104,7 @@ def _facts(node: Any, domain: str, opset: int | None, types: dict[str, str]) -> 
         schema = onnx.defs.get_schema(node.op_type, opset or 1, "" if domain == "ai.onnx" else domain)
     except Exception:  # onnx does not know the op (contrib or custom domain): no schema, no types
         return NodeFacts(domain, node.op_type, None, {})
-    function = bool(schema.has_function or schema.has_context_dependent_function)
+    function = bool(getattr(schema, "has_function", False) or getattr(schema, "has_context_dependent_function", False))
     return NodeFacts(domain, node.op_type, schema.since_version, _node_types(node, schema, types), function)
 
 

@@ -16,7 +16,7 @@ def shipped_versions() -> list[str]:
     return sorted(names, key=lambda v: tuple(int(x) for x in v.split(".")))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_registry(version: str) -> dict[str, Any] | None:
     path = DATA_DIR / f"ort-{version}.json.gz"
     if not path.is_file():

@@ -13,7 +13,6 @@ from typing import Any
 
 from edgebench.benchmarks.card.model_facts import ModelFacts, NodeFacts
 
-
 NCHWC = "com.microsoft.nchwc"  # registered only on CPUs with AVX2/AVX-512 (block size 8/16): never portable
 
 
