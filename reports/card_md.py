@@ -94,6 +94,12 @@ def card_md(card: dict[str, Any]) -> list[str]:
     out += ["", "### I/O contract", ""] + _io(card) + ["", "### Pre-processing", ""] + _pre(card)
     out += ["", "### C#", "", "```xml", cs["packages"], "```", "", "```csharp", cs["mlnet"], "```", "",
             "Without ML.NET (onnxruntime's own API):", "", "```csharp", cs["session"], "```"]
+    gold = card.get("golden")
+    if gold:
+        out += ["", "### Golden test vector", ""]
+        out.append(f"`{gold['file']}`: inputs and this machine's onnxruntime {gold['onnxruntime']} outputs; assert "
+                   f"every output value within {gold['tolerance']['abs']:.3g} ({gold['tolerance']['source']})."
+                   if gold.get("file") else gold.get("note", ""))
     perf = card.get("performance")
     if perf:
         best = min((p for p in perf["latency"] if p.get("median_ms")), key=lambda p: p["median_ms"], default=None)

@@ -59,6 +59,9 @@ def test_opset_21_fails_mlnet_3_with_a_fix_that_passes(models, tmp_path):
     proc = run_bench("card", str(fixed), "--out", str(tmp_path / "fixed"), "--quiet")
     assert proc.returncode == 0, proc.stderr
     assert _row(_card(tmp_path / "fixed")["cards"][0], "mlnet-3.0")["ok"] is True
+    golden = json.loads((out / "golden-op21.json").read_text())
+    assert golden["outputs"]["probs"]["shape"] == [1, 4] and len(golden["inputs"]["image:0"]["data"]) == 192
+    assert abs(sum(golden["outputs"]["probs"]["data"]) - 1) < 1e-5  # Softmax: a real run, not a placeholder
     md = (out / "card.md").read_text()
     assert "| ML.NET 3.0.x | >= 1.14.0 | IR 8, opset 18 | FAILS | static |" in md
     assert "[ColumnName(\"image:0\")]" in md and "[VectorType(1, 8, 8, 3)]" in md

@@ -80,6 +80,9 @@ def cmd_card(args: argparse.Namespace) -> int:
         card = variant_card(v, found, targets, load, args.preprocess, say, default_pre)
         if fix:
             card["fix"] = _apply_fix(v.path, fix, found.out, targets, card)
+        from edgebench.benchmarks.card.golden import write_golden
+        found.out.mkdir(parents=True, exist_ok=True)
+        card["golden"] = write_golden(v.path, card["io"]["inputs"], v.accuracy, found.out / f"golden-{v.name}.json")
         cards.append(card)
     doc = card_document(cards, found)
     js, md = write_card(doc, found.out)
