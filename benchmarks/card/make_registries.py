@@ -55,13 +55,16 @@ def _borrow_kernels(doc: dict) -> None:
         limit = doc["max_opset"]["ai.onnx"]
         doc["kernels"] = {d: {op: [r for r in rows if d != "ai.onnx" or r[0] <= limit] for op, rows in ops.items()}
                           for d, ops in other["kernels"].items()}
+        from edgebench.benchmarks.card.kernel_probes import verify
+        doc["kernels_verified"] = verify(doc["kernels"], env_python(doc["ort_version"]), env_python(later))
         doc["kernels_from"] = later
         doc["max_opset"] = dict(other["max_opset"], **{"ai.onnx": limit})
         doc["source"] += (f"; onnxruntime {doc['ort_version']} does not expose get_all_opkernel_def(), so kernels "
                           f"and non-default domain opsets are {later}'s (the oldest release that does), cut to "
                           f"ai.onnx opset {limit}; IR and ai.onnx opset limits are {doc['ort_version']}'s own (probed). A "
-                          f"kernel or type added between {doc['ort_version']} and {later} for an old opset would "
-                          "pass here: --load-test checks the real release")
+                          f"kernel or type added between {doc['ort_version']} and {later} is removed where a single-node probe "
+                          f"model shows the old release lacks it ({doc['kernels_verified']}); where no probe could "
+                          "be made it would pass here: --load-test checks the real release")
         return
     raise RuntimeError(f"no release in {_KERNEL_STAND_INS} lists its kernels")
 
