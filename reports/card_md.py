@@ -53,7 +53,8 @@ def _io(card: dict[str, Any]) -> list[str]:
         pairs = ", ".join(f"`{a}` -> `{b}`" for a, b in card["io"]["renames"].items())
         ins = ",".join(b for a, b in card["io"]["renames"].items() if a in {t["name"] for t in card["io"]["inputs"]})
         out.append(f"Cleaner names ({pairs}): re-export with tf2onnx `--rename-inputs {ins or '...'}` / "
-                   "`--rename-outputs ...`.")
+                   "`--rename-outputs ...`, or `bench card MODEL --rename`."
+                   + (f" Written: `{card['renamed']['file']}`." if card.get("renamed") else ""))
     return out
 
 

@@ -141,9 +141,15 @@ def test_a_folder_without_onnx_variant_is_one_line(tmp_path):
 def test_tflite_metadata_gives_the_mlnet_pixel_transform_and_labels(tiny_models, tmp_path):
     model = tflite_with_metadata(tiny_models["tflite"], tmp_path / "with-metadata.tflite")
     out = tmp_path / "card"
-    proc = run_bench("card", str(model), "--out", str(out), "--quiet")
+    proc = run_bench("card", str(model), "--out", str(out), "--quiet", "--rename")
     assert proc.returncode == 0, proc.stderr
-    pre = _card(out)["cards"][0]["preprocess"]
+    card = _card(out)["cards"][0]
+    pre = card["preprocess"]
+    # tf2onnx keeps TensorFlow's names; --rename writes a copy without ':0' / 'serving_default_'
+    assert card["io"]["inputs"][0]["name"].endswith(":0") and card["renamed"]["renames"]
+    import onnx
+    renamed = onnx.load(card["renamed"]["file"])
+    assert [i.name for i in renamed.graph.input] == [card["io"]["inputs"][0]["clean_name"]]
     assert pre["origin"] == "TFLite metadata" and pre["mean"] == [127.5] and pre["std"] == [127.5]
     assert pre["mlnet"]["offsetImage"] == "127.5f" and pre["mlnet"]["scaleImage"] == "1/127.5f"
     assert [f["name"] for f in pre["labels"]] == ["labels.txt"] and pre["packed_files"] == ["labels.txt"]
@@ -158,3 +164,22 @@ def test_per_channel_normalization_is_said_to_be_inexpressible():
     pre = recipe(None, None, io, "mean=123.7,116.3,103.5 std=58.4,57.1,57.4")
     assert pre["mlnet"]["expressible"] is False and "CustomMapping" in pre["mlnet"]["instead"]
     assert pre["mlnet"]["interleavePixelColors"] is False
+
+
+def test_keras_preprocessing_layers_mean_raw_pixels(tmp_path):
+    """A Rescaling layer inside the graph: the ONNX file applies it, so ML.NET feeds raw 0-255 pixels."""
+    import zipfile
+
+    from edgebench.benchmarks.card.preprocess import recipe
+
+    config = {"class_name": "Functional", "config": {"layers": [
+        {"class_name": "InputLayer", "config": {"batch_shape": [None, 32, 32, 3]}},
+        {"class_name": "Rescaling", "config": {"scale": 0.00392156862, "offset": 0.0}}]}}
+    path = tmp_path / "m.keras"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("config.json", json.dumps(config))
+    io = {"inputs": [{"layout": "NHWC", "ml_shape": [1, 32, 32, 3]}]}
+    pre = recipe(path, "keras", io, None)
+    assert pre["origin"].startswith("Keras") and pre["layers"][0]["layer"] == "Rescaling"
+    assert pre["mlnet"]["offsetImage"] == "0f" and pre["mlnet"]["scaleImage"] == "1f"
+    assert pre["image"] == {"width": 32, "height": 32}

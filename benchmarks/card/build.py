@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from edgebench.benchmarks.card.golden import tolerance
 from edgebench.benchmarks.card.inputs import CardInput, OnnxVariant
 from edgebench.benchmarks.card.iocontract import io_contract
 from edgebench.benchmarks.card.matrix import answer, build_matrix
@@ -35,7 +36,7 @@ def variant_card(v: OnnxVariant, found: CardInput, targets: list[Target], load_t
 
     facts = read_model(v.path)
     io = io_contract(facts.model)
-    rows = build_matrix(facts, targets, v.name, load_tests, io["inputs"], progress)
+    rows = build_matrix(facts, targets, v.name, load_tests, io["inputs"], progress, tolerance(v.accuracy)["abs"])
     card: dict[str, Any] = {
         "variant": v.name, "file": v.path.name, "path": str(v.path), "sha256": sha256_path(v.path),
         "ir_version": facts.ir_version, "opsets": facts.opsets,

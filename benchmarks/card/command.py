@@ -40,6 +40,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
                    "--for rows (default: of ML.NET 5.0.x), installed from your pip index into a cached environment")
     p.add_argument("--fix", metavar="TARGET", help="write <variant>.<TARGET>.onnx lowered to the opset/IR that "
                    "TARGET loads, and check it")
+    p.add_argument("--rename", action="store_true", help="also write <variant>.renamed.onnx whose inputs/outputs "
+                   "have no ':0' suffix or 'serving_default_' prefix")
     p.add_argument("--preprocess", metavar="STATEMENT", help="how inputs are scaled when the model does not say: "
                    "'mean=127.5 std=127.5' or per channel 'mean=123.7,116.3,103.5 std=58.4,57.1,57.4' (0-255 units)")
     p.add_argument("--out", metavar="DIR", help="where card.md/card.json go (default: the run/optimize directory, "
@@ -80,6 +82,11 @@ def cmd_card(args: argparse.Namespace) -> int:
         card = variant_card(v, found, targets, load, args.preprocess, say, default_pre)
         if fix:
             card["fix"] = _apply_fix(v.path, fix, found.out, targets, card)
+        if args.rename and card["io"]["renames"]:
+            from edgebench.benchmarks.card.fixes import rename_io
+            found.out.mkdir(parents=True, exist_ok=True)
+            made = rename_io(v.path, found.out / f"{v.name}.renamed.onnx", card["io"]["renames"])
+            card["renamed"] = {"file": str(made), "renames": card["io"]["renames"]}
         from edgebench.benchmarks.card.golden import write_golden
         found.out.mkdir(parents=True, exist_ok=True)
         card["golden"] = write_golden(v.path, card["io"]["inputs"], v.accuracy, found.out / f"golden-{v.name}.json")

@@ -70,3 +70,24 @@ def lower_opset(src: Path, dest: Path, opset: int, max_ir: int) -> tuple[Path | 
         return None, f"the converted model is invalid ({one_line(exc, 160)}): re-export with tf2onnx --opset {opset}"
     onnx.save(converted, str(dest))
     return dest, f"opset {current} -> {opset}, IR {model.ir_version} -> {converted.ir_version}"
+
+
+def rename_io(src: Path, dest: Path, renames: dict[str, str]) -> Path:
+    """A copy whose graph inputs/outputs carry the clean names (no ':0', no 'serving_default_'), as tf2onnx's
+    --rename-inputs/--rename-outputs would export them; every node and value_info that used a name follows."""
+    import onnx
+
+    model = onnx.load(str(src))
+    g = model.graph
+
+    def sub(name: str) -> str:
+        return renames.get(name, name)
+
+    for vi in [*g.input, *g.output, *g.value_info]:
+        vi.name = sub(vi.name)
+    for node in g.node:
+        node.input[:] = [sub(n) for n in node.input]
+        node.output[:] = [sub(n) for n in node.output]
+    onnx.checker.check_model(model)
+    onnx.save(model, str(dest))
+    return dest

@@ -21,7 +21,13 @@ def main():
         np.savez(outputs, **{f"out{i}": v for i, v in enumerate(values)})
         result["ok"] = True
     except Exception as exc:  # the message is what a .NET user of this runtime would see
-        result["error"] = " ".join(str(exc).split())[-400:]
+        text = " ".join(str(exc).split())
+        # the C++ source location and signature in front say nothing to a user: keep the reason
+        for key in ("Unsupported model IR", "ONNX Runtime only", "Could not find an implementation", "Opset "):
+            if key in text:
+                text = text[text.index(key):]
+                break
+        result["error"] = text[:300]
     print(json.dumps(result))
 
 

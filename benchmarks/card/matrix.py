@@ -38,7 +38,8 @@ def static_row(facts: ModelFacts, target: Target) -> dict[str, Any]:
 
 
 def build_matrix(facts: ModelFacts, targets: list[Target], variant: str | None, load_tests: list[str],
-                 io_inputs: list[dict[str, Any]], progress: Any = None) -> list[dict[str, Any]]:
+                 io_inputs: list[dict[str, Any]], progress: Any = None, tolerance: float = 1e-4
+                 ) -> list[dict[str, Any]]:
     """Rows oldest runtime first. `load_tests`: the target keys to load-test (each in its exact onnxruntime)."""
     rows = [static_row(facts, t) for t in sorted(targets, key=lambda t: _vkey(t.ort))]
     for row in rows:
@@ -55,6 +56,9 @@ def build_matrix(facts: ModelFacts, targets: list[Target], variant: str | None, 
         row["checked"] = "load-tested"
         static_ok = row["ok"]
         row["ok"] = lt["status"] == "passed"
+        if lt.get("max_abs_diff", 0.0) > tolerance:
+            row["notes"].append(f"onnxruntime {row['ort']} loads it but its outputs differ from this machine's by "
+                                f"up to {lt['max_abs_diff']:.3g} (more than {tolerance:.3g}): check accuracy there")
         if row["ok"] and not static_ok:
             row["notes"].append("the static check found problems, the real runtime loaded it: graph optimizations "
                                 "or function expansion cover them")
