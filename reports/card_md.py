@@ -85,7 +85,7 @@ def card_md(card: dict[str, Any]) -> list[str]:
            f"IR {card['ir_version']}, opsets " + ", ".join(f"{d} {v}" for d, v in sorted(card["opsets"].items())) +
            f", {card['op_count']} nodes. sha256 `{card['sha256'][:16]}...`", "", "### Compatibility", ""]
     out += _table(["target", "onnxruntime", "its limits", "result", "checked", "reason / fix"], matrix_rows(card))
-    notes = sorted({n for r in card["rows"] for n in r.get("notes", [])})
+    notes = [f"{r['label']}: {n}" for r in card["rows"] for n in r.get("notes", [])]
     out += [""] + [f"- {n}" for n in notes]
     if card.get("fix"):
         f = card["fix"]

@@ -53,7 +53,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 def cmd_card(args: argparse.Namespace) -> int:
     from edgebench.benchmarks.card.build import card_document, variant_card, write_card
-    from edgebench.benchmarks.card.inputs import resolve
+    from edgebench.benchmarks.card.inputs import default_statement, resolve
     from edgebench.benchmarks.card.targets import MLNET, parse_target
     from edgebench.results.errors import UserError
 
@@ -75,7 +75,7 @@ def cmd_card(args: argparse.Namespace) -> int:
         found.variants = [v for v in found.variants if v.name in args.variant]
     targets = list(MLNET) + [t for t in named if t not in MLNET]
     load = [t.key for t in (named or [MLNET[-1]])] if args.load_test else []
-    default_pre = "mean=127.5 std=127.5" if args.target is None else None
+    default_pre = default_statement(found)
     cards = []
     for v in found.variants:
         say(f"checking {v.name} ({v.path.name})")

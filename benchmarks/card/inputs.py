@@ -58,6 +58,12 @@ def _from_manifest(folder: Path) -> CardInput:
     return CardInput(variants, source, src.get("format") if isinstance(src, dict) else None, folder)
 
 
+def default_statement(found: CardInput) -> str | None:
+    """edgebench's own default model was trained on pixels scaled to [-1, 1]: its card can say so."""
+    from edgebench.benchmarks.build.default_model import NAME
+    return "mean=127.5 std=127.5" if found.source is not None and found.source.name.startswith(NAME) else None
+
+
 def resolve(target: str | None, out: str | None) -> CardInput:
     """Raises UserError for a path that is none of the above, or that holds no ONNX variant."""
     if target is None:

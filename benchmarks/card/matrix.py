@@ -26,8 +26,8 @@ def static_row(facts: ModelFacts, target: Target) -> dict[str, Any]:
         row["notes"].append(f"no registry shipped for onnxruntime {target.ort}: checked against {used}'s "
                             "(nearest older shipped); --load-test checks the exact release")
     if registry.get("kernels_from"):
-        row["notes"].append(f"onnxruntime {used} does not list its kernels: {registry['kernels_from']}'s, "
-                            "cut to its opsets")
+        row["notes"].append(f"onnxruntime {used} does not list its kernels: {registry['kernels_from']}'s, cut "
+                            "to its opsets, each type probed in the real release where a probe model could be made")
     res = check(facts, registry)
     row.update(ok=res.ok, registry=used, problems=[p.to_dict() for p in res.problems],
                limits={"max_ir_version": registry.get("max_ir_version"),

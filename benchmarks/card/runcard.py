@@ -11,11 +11,11 @@ def write_run_card(run_dir: Path) -> str | None:
     the measurements are on disk already and a card problem must not fail the run)."""
     try:
         from edgebench.benchmarks.card.build import card_document, variant_card, write_card
-        from edgebench.benchmarks.card.inputs import resolve
+        from edgebench.benchmarks.card.inputs import default_statement, resolve
         from edgebench.benchmarks.card.targets import MLNET
 
         found = resolve(str(run_dir), None)
-        default_pre = "mean=127.5 std=127.5" if found.source and "mobilenetv2-digits" in found.source.name else None
+        default_pre = default_statement(found)
         cards = [variant_card(v, found, list(MLNET), [], None, None, default_pre) for v in found.variants]
         write_card(card_document(cards, found), run_dir)
     except Exception as exc:  # noqa: BLE001 (any failure becomes a note)
