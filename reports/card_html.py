@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from edgebench.reports.card_csharp import csharp
-from edgebench.reports.card_md import matrix_rows
+from edgebench.reports.card_md import matrix_rows, overview
 from edgebench.reports.html_parts import e, table
 from edgebench.reports.rundata import RunData
 from edgebench.results.card_contract import load_card
@@ -39,6 +39,10 @@ def _card(card: dict[str, Any]) -> str:
             + f"<ul>{pitfalls}</ul></details></div>")
 
 
+def _cls(status: str) -> str:
+    return ' class="bad"' if status.startswith("FAILS") else ""
+
+
 def card_section(runs: Sequence[RunData]) -> str:
     """The section, or "" when no run has a card (older runs, runs without ONNX variants)."""
     parts = []
@@ -52,7 +56,11 @@ def card_section(runs: Sequence[RunData]) -> str:
             continue
         head = f"<p class=\"muted\">{e(run.label)}: static check against the shipped kernel registries; " \
                "<code>bench card RUN --load-test</code> loads each variant in the exact onnxruntime.</p>"
-        parts.append(head + "".join(_card(c) for c in doc["cards"] if isinstance(c, dict)))
+        cols, grid = overview(doc)
+        cells = ["<tr>" + "".join(f'<td{_cls(c) if i else ""}>{e(c)}</td>' for i, c in enumerate(r)) + "</tr>"
+                 for r in grid]
+        parts.append(head + table(cols, cells, "card-overview") + '<p class="muted">* load-tested.</p>'
+                     + "".join(_card(c) for c in doc["cards"] if isinstance(c, dict)))
     if not parts:
         return ""
     return ('<section id="card"><h2>Deployment card: ML.NET / ONNX Runtime compatibility</h2>'

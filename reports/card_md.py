@@ -116,25 +116,51 @@ def render_card_md(doc: dict[str, Any]) -> str:
     lines = [f"# Deployment card (edgebench {doc['tool']['version']}, card_version {doc['card_version']})", "",
              f"Made {doc['created']}; host onnxruntime {doc['tool'].get('host_onnxruntime') or '?'}.", ""]
     lines += [f"- skipped {s}" for s in doc.get("skipped", [])]
+    head, grid = overview(doc)
+    lines += _table(head, grid) + ["", "\\* load-tested in that exact onnxruntime; else static (shipped kernel "
+                                       "registries). Each variant's reasons and fixes follow."]
     for card in doc["cards"]:
         lines += [""] + card_md(card)
     return "\n".join(lines) + "\n"
 
 
+def overview(doc: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """Variants x targets: "loads" / "FAILS" ("*" when load-tested), for the terminal and the HTML section."""
+    cards = doc["cards"]
+    keys: list[tuple[str, str]] = []
+    for card in cards:
+        for r in card["rows"]:
+            if (r["key"], r["label"]) not in keys:
+                keys.append((r["key"], r["label"]))
+    rows = []
+    for card in cards:
+        by_key = {r["key"]: r for r in card["rows"]}
+        cells = [card["variant"]]
+        for key, _ in keys:
+            r = by_key.get(key)
+            cells.append("-" if r is None else _status(r) + ("*" if r["checked"] == "load-tested" else ""))
+        rows.append(cells)
+    return ["variant"] + [label.replace(".x", "") for _, label in keys], rows
+
+
 def card_summary(doc: dict[str, Any]) -> str:
-    """The answer per variant, then its matrix in plain columns (fits 100 columns with the reasons cut)."""
-    out = []
+    """The answer per variant, then the variants x targets grid and the lines that need action (fits 100 columns)."""
+    out = [f"{card['variant']}: {card['answer']}" for card in doc["cards"]]
+    head, rows = overview(doc)
+    width = max(len(r[0]) for r in [head, *rows]) + 2
+    out.append("")
+    for r in [head, *rows]:
+        out.append((r[0].ljust(width) + "".join(c.replace("onnxruntime ", "ort ")[:12].ljust(13) for c in r[1:]))
+                   .rstrip())
+    out.append("(* load-tested in that exact onnxruntime; else static, from the shipped kernel registries)")
     for card in doc["cards"]:
-        out.append(f"{card['variant']}: {card['answer']}")
-        for row in matrix_rows(card):
-            out.append(f"  {row[0]:<18} {row[1]:<10} {row[3]:<6} {row[4]:<22} {row[5][:200]}")
         for raw in card["rows"]:
             lt = raw.get("load_test") or {}
             if lt.get("status") == "unavailable":
-                out.append(f"  {raw['label']}: {lt['detail']}; static check only")
+                out.append(f"{card['variant']} / {raw['label']}: {lt['detail']}; static check only")
         fix = card.get("fix")
         if fix:
             verdict = "" if not fix.get("file") else \
                 f" -> {fix['file']} (static check for {fix['target']}: {'passes' if fix.get('ok') else 'still fails'})"
-            out.append(f"  fix {fix['target']}: {fix['detail']}{verdict}")
+            out.append(f"{card['variant']}: fix {fix['target']}: {fix['detail']}{verdict}")
     return "\n".join(out)

@@ -85,8 +85,14 @@ def _host_row(facts: ModelFacts, targets: list[Target]) -> dict[str, Any] | None
     return static_row(facts, Target(f"onnxruntime-{v}", f"onnxruntime {v} (static check)", v))
 
 
+def _short_fix(fix: str) -> str:
+    return fix.split(":")[0].split(" (")[0]
+
+
 def answer(rows: list[dict[str, Any]]) -> str:
-    """'loads in ML.NET 3.0+; ML.NET 2.0: ai.onnx opset 17 is newer than this runtime's 15 (fix: ...)'."""
+    """'loads in ML.NET 3.0+; ML.NET 2.0: ai.onnx opset 17 is newer than this runtime's 15 (fix: lower to ...)'.
+
+    Failing rows with the same first reason and fix are named together; the table holds each row's full detail."""
     mlnet = [r for r in rows if r["key"].startswith("mlnet-")]
     parts = []
     if mlnet:
@@ -103,10 +109,12 @@ def answer(rows: list[dict[str, Any]]) -> str:
             parts.append("loads in no ML.NET release as it is")
     plain = [r for r in rows if not r["key"].startswith("mlnet-")]
     parts += [f"{r['label']}: {'loads' if r['ok'] else 'fails'}" for r in plain if r["ok"] is not None]
+    groups: dict[str, list[str]] = {}
     for r in rows:
         if r["ok"] is False and r["problems"]:
             first = r["problems"][0]["text"]
             more = f" (+{len(r['problems']) - 1} more)" if len(r["problems"]) > 1 else ""
-            fix = f" (fix: {r['fixes'][0]})" if r.get("fixes") else ""
-            parts.append(f"{r['label'].replace('.x', '')}: {first}{more}{fix}")
+            fix = f" (fix: {_short_fix(r['fixes'][0])})" if r.get("fixes") else ""
+            groups.setdefault(f"{first}{more}{fix}", []).append(r["label"].replace(".x", ""))
+    parts += [f"{', '.join(labels)}: {text}" for text, labels in groups.items()]
     return "; ".join(parts)

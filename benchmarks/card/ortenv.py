@@ -95,11 +95,20 @@ def _make_env(exe: str, tag: str, version: str, wheels: Path) -> Path | None:
 
 
 def env_python(version: str) -> Path:
-    """The Python of a ready environment holding onnxruntime==version (made now if needed)."""
+    """The Python of a ready environment holding onnxruntime==version (made now if needed; two processes asking for
+    the same version at once take turns, the second finds the first one's environment)."""
+    import fcntl
+
     root = envs_root()
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / f"ort-{version}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _ready_or_new(root, version)
+
+
+def _ready_or_new(root: Path, version: str) -> Path:
     for ready in sorted(root.glob(f"ort-{version}-py*/{READY}")):
         return ready.parent / "bin" / "python"
-    root.mkdir(parents=True, exist_ok=True)
     tried: list[str] = []
     with tempfile.TemporaryDirectory(prefix="edgebench-wheels-") as tmp:
         for exe in interpreters():
