@@ -82,11 +82,15 @@ def _fetch(exe: str, version: str, wheels: Path) -> tuple[bool, str]:
 def _make_env(exe: str, tag: str, version: str, wheels: Path) -> Path | None:
     dest = envs_root() / f"ort-{version}-py{tag}"
     shutil.rmtree(dest, ignore_errors=True)
-    if _run([exe, "-m", "venv", str(dest)], 300).returncode != 0:
+    # same Python as ours: no pip inside (ensurepip costs seconds), our pip installs into it with --python; another
+    # Python gets its own pip (ours may not support it)
+    same = tag == "%d%d" % sys.version_info[:2]
+    if _run([exe, "-m", "venv", *(["--without-pip"] if same else []), str(dest)], 300).returncode != 0:
         return None
     py = dest / "bin" / "python"
-    inst = _run([str(py), "-m", "pip", "install", "-q", "--only-binary=:all:", "--disable-pip-version-check",
-                 "--find-links", str(wheels), f"onnxruntime=={version}", _numpy_pin(version)], _INSTALL_TIMEOUT)
+    pip = [sys.executable, "-m", "pip", "--python", str(py)] if same else [str(py), "-m", "pip"]
+    inst = _run([*pip, "install", "-q", "--only-binary=:all:", "--disable-pip-version-check", "--find-links",
+                 str(wheels), f"onnxruntime=={version}", _numpy_pin(version)], _INSTALL_TIMEOUT)
     if inst.returncode != 0:
         shutil.rmtree(dest, ignore_errors=True)
         return None
