@@ -139,3 +139,17 @@ def tflite_with_metadata(src: Path, dest: Path, mean: float = 127.5, std: float 
         zf.writestr("labels.txt", "\n".join(labels) + "\n")
     dest.write_bytes(bytes(b.Output()) + packed.getvalue())
     return dest
+
+
+def fp16_onnx(path: Path) -> Path:
+    """float16 in and out (as an fp16 variant with fp16 I/O): onnxruntime runs it, ML.NET cannot map it."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT16, [1, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT16, [1, 4])
+    model = helper.make_model(helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "fp16", [x], [y]),
+                              opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 7
+    onnx.save(model, str(path))
+    return path

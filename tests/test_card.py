@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from card_models import classifier_onnx, conv_onnx, tflite_with_metadata
+from card_models import classifier_onnx, conv_onnx, fp16_onnx, tflite_with_metadata
 from conftest import run_bench
 
 # What dotnet/machinelearning's Versions.props pins and what each release loads (FIELD-NOTES): the shipped data,
@@ -18,7 +18,7 @@ PINNED_LIMITS = {"1.10.0": (8, 15), "1.14.0": (8, 18), "1.16.3": (9, 19), "1.18.
 def models(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("card-models")
     return {"op21": classifier_onnx(root / "op21.onnx", 21, 10), "op13": classifier_onnx(root / "op13.onnx", 13, 7),
-            "conv": conv_onnx(root / "conv.onnx")}
+            "conv": conv_onnx(root / "conv.onnx"), "fp16": fp16_onnx(root / "fp16.onnx")}
 
 
 def _card(out: Path) -> dict:
@@ -186,3 +186,13 @@ def test_keras_preprocessing_layers_mean_raw_pixels(tmp_path):
     assert pre["origin"].startswith("Keras") and pre["layers"][0]["layer"] == "Rescaling"
     assert pre["mlnet"]["offsetImage"] == "0f" and pre["mlnet"]["scaleImage"] == "1f"
     assert pre["image"] == {"width": 32, "height": 32}
+
+
+def test_float16_inputs_fail_mlnet_rows_but_not_plain_onnxruntime(models, tmp_path):
+    proc = run_bench("card", str(models["fp16"]), "--for", "onnxruntime-1.23", "--out", str(tmp_path), "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    card = _card(tmp_path)["cards"][0]
+    five = _row(card, "mlnet-5.0")
+    assert five["ok"] is False and "Unsupported ONNX scalar type: Float16" in five["problems"][0]["text"]
+    assert "float32 variant" in five["fixes"][0]
+    assert _row(card, "onnxruntime-1.23.2")["ok"] is True  # the runtime itself has Identity for float16

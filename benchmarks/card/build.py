@@ -36,7 +36,8 @@ def variant_card(v: OnnxVariant, found: CardInput, targets: list[Target], load_t
 
     facts = read_model(v.path)
     io = io_contract(facts.model)
-    rows = build_matrix(facts, targets, v.name, load_tests, io["inputs"], progress, tolerance(v.accuracy)["abs"])
+    rows = build_matrix(facts, targets, v.name, load_tests, io["inputs"] + io["outputs"], progress,
+                        tolerance(v.accuracy)["abs"])
     card: dict[str, Any] = {
         "variant": v.name, "file": v.path.name, "path": str(v.path), "sha256": sha256_path(v.path),
         "ir_version": facts.ir_version, "opsets": facts.opsets,

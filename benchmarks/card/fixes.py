@@ -29,6 +29,9 @@ def suggest(row: dict[str, Any], passing_newer: list[dict[str, Any]], variant: s
         opset, ir = reg.get("max_opset"), reg.get("max_ir_version")
         out.append(f"lower to ai.onnx opset {opset} / IR {ir}: bench card MODEL --fix {row['key']} "
                    f"(onnx.version_converter), or re-export with python -m tf2onnx.convert ... --opset {opset}")
+    if "mlnet-type" in kinds:
+        out.append("a float32 variant (onnx-fp32): ML.NET columns cannot hold float16/bfloat16; or call "
+                   "InferenceSession directly (see the C# section)")
     if "unused-opset" in kinds and not kinds & {"ir", "opset"}:
         out.append(f"drop the opset imports no node uses: bench card MODEL --fix {row['key']}")
     if kinds & {"kernel", "type", "domain", "portable"}:

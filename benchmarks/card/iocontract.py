@@ -83,8 +83,8 @@ def _output_kind(model: Any, name: str, dtype: str) -> str:
 
 def io_contract(model: Any) -> dict[str, Any]:
     inits = {i.name for i in model.graph.initializer}
-    inputs = [_tensor(vi) for vi in model.graph.input if vi.name not in inits]
-    outputs = [_tensor(vi) for vi in model.graph.output]
+    inputs = [dict(_tensor(vi), kind="input") for vi in model.graph.input if vi.name not in inits]
+    outputs = [dict(_tensor(vi), kind="output") for vi in model.graph.output]
     for out in outputs:
         out["meaning"] = _output_kind(model, out["name"], out["dtype"])
     renames = {t["name"]: t["clean_name"] for t in inputs + outputs if t["clean_name"] != t["name"]}

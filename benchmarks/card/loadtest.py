@@ -23,6 +23,8 @@ def make_inputs(inputs: list[dict[str, Any]], path: Path, seed: int = 0) -> None
     rng = np.random.default_rng(seed)
     arrays = {}
     for spec in inputs:
+        if spec.get("kind") == "output":
+            continue
         shape = [d if isinstance(d, int) and d > 0 else 1 for d in spec["shape"]]
         dtype = _DTYPES.get(spec["dtype"], "float32")
         if dtype.startswith("float"):

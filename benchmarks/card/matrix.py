@@ -38,7 +38,7 @@ def static_row(facts: ModelFacts, target: Target) -> dict[str, Any]:
 
 
 def build_matrix(facts: ModelFacts, targets: list[Target], variant: str | None, load_tests: list[str],
-                 io_inputs: list[dict[str, Any]], progress: Any = None, tolerance: float = 1e-4
+                 io_tensors: list[dict[str, Any]], progress: Any = None, tolerance: float = 1e-4
                  ) -> list[dict[str, Any]]:
     """Rows oldest runtime first. `load_tests`: the target keys to load-test (each in its exact onnxruntime)."""
     rows = [static_row(facts, t) for t in sorted(targets, key=lambda t: _vkey(t.ort))]
@@ -48,7 +48,7 @@ def build_matrix(facts: ModelFacts, targets: list[Target], variant: str | None, 
         if progress:
             progress(f"load test in onnxruntime {row['ort']} (an isolated environment, made once and cached)")
         from edgebench.benchmarks.card.loadtest import load_test
-        lt = load_test(Path(facts.path), io_inputs, row["ort"])
+        lt = load_test(Path(facts.path), io_tensors, row["ort"])
         row["load_test"] = lt
         if lt["status"] == "unavailable":
             row["notes"].append(lt["detail"] + "; static check only")
@@ -64,12 +64,26 @@ def build_matrix(facts: ModelFacts, targets: list[Target], variant: str | None, 
                                 "or function expansion cover them")
         elif not row["ok"]:
             row["problems"].append({"kind": "load", "text": lt["detail"]})
+    _mlnet_types(rows, io_tensors)
     host = _host_row(facts, targets)
     for i, row in enumerate(rows):
         if row["ok"] is False:
             newer = [r for r in rows[i + 1:] if r["ok"]] or ([host] if host and host["ok"] else [])
             row["fixes"] = suggest(row, newer, variant)
     return rows
+
+
+def _mlnet_types(rows: list[dict[str, Any]], tensors: list[dict[str, Any]]) -> None:
+    """ML.NET's OnnxTransformer maps each input/output to a .NET type: one it cannot map fails the ML.NET rows
+    whatever onnxruntime does ("Unsupported ONNX scalar type: Float16")."""
+    bad = [t for t in tensors if t.get("clr_type") is None]
+    for row in rows:
+        if not row["key"].startswith("mlnet-") or not bad:
+            continue
+        for t in bad:
+            row["problems"].append({"kind": "mlnet-type", "text": f"Unsupported ONNX scalar type: "
+                                    f"{t['dtype'].capitalize()} ('{t['name']}': ML.NET has no column type for it)"})
+        row["ok"] = False
 
 
 def _host_row(facts: ModelFacts, targets: list[Target]) -> dict[str, Any] | None:

@@ -84,7 +84,7 @@ def _make_env(exe: str, tag: str, version: str, wheels: Path) -> Path | None:
     shutil.rmtree(dest, ignore_errors=True)
     # same Python as ours: no pip inside (ensurepip costs seconds), our pip installs into it with --python; another
     # Python gets its own pip (ours may not support it)
-    same = tag == "%d%d" % sys.version_info[:2]
+    same = tag == f"{sys.version_info[0]}{sys.version_info[1]}"
     if _run([exe, "-m", "venv", *(["--without-pip"] if same else []), str(dest)], 300).returncode != 0:
         return None
     py = dest / "bin" / "python"
