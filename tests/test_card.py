@@ -196,3 +196,13 @@ def test_float16_inputs_fail_mlnet_rows_but_not_plain_onnxruntime(models, tmp_pa
     assert five["ok"] is False and "Unsupported ONNX scalar type: Float16" in five["problems"][0]["text"]
     assert "float32 variant" in five["fixes"][0]
     assert _row(card, "onnxruntime-1.23.2")["ok"] is True  # the runtime itself has Identity for float16
+
+
+def test_a_newer_card_version_is_refused_with_one_line(tmp_path):
+    from edgebench.results.card_contract import load_card
+    from edgebench.results.errors import ResultsError
+
+    (tmp_path / "card.json").write_text(json.dumps({"card_version": "2.0", "cards": []}))
+    with pytest.raises(ResultsError, match="newer than this edgebench reads"):
+        load_card(tmp_path)
+    assert load_card(tmp_path / "elsewhere") is None

@@ -111,8 +111,13 @@ def _apply_fix(path: Path, target: Any, out: Path, targets: list[Any], card: dic
     from edgebench.benchmarks.card.matrix import static_row
     from edgebench.benchmarks.card.model_facts import read_model
 
-    row = next((r for r in card["rows"] if r["key"] == target.key), None)
-    limits = (row or {}).get("limits") or static_row(read_model(path), target).get("limits") or {}
+    row = next((r for r in card["rows"] if r["key"] == target.key), None) or static_row(read_model(path), target)
+    if row["ok"]:
+        return {"target": target.key, "detail": f"nothing to fix: it loads in {row['label']}", "file": None}
+    if not {p["kind"] for p in row["problems"]} & {"ir", "opset", "unused-opset"}:
+        return {"target": target.key, "file": None, "detail": "--fix lowers opset/IR only, which is not what fails "
+                "here: " + " / ".join(row.get("fixes") or [])}
+    limits = row.get("limits") or {}
     out.mkdir(parents=True, exist_ok=True)
     dest = out / f"{path.stem}.{target.key}.onnx"
     made, detail = lower_opset(path, dest, limits["max_opset"], limits["max_ir_version"])
