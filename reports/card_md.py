@@ -153,6 +153,7 @@ def card_summary(doc: dict[str, Any]) -> str:
         out.append((r[0].ljust(width) + "".join(c.replace("onnxruntime ", "ort ")[:12].ljust(13) for c in r[1:]))
                    .rstrip())
     out.append("(* load-tested in that exact onnxruntime; else static, from the shipped kernel registries)")
+    out += [f"skipped {s}" for s in doc.get("skipped", [])]
     for card in doc["cards"]:
         for raw in card["rows"]:
             lt = raw.get("load_test") or {}

@@ -36,6 +36,9 @@ def _from_run(run: Path) -> CardInput:
         if rec.get("runtime") != "onnxruntime" or not isinstance(art, dict) or not art.get("path"):
             continue
         path = Path(art["path"])
+        if not path.is_file():
+            skipped.append(f"{rec['variant']}: its file {path} is gone (cleaned cache?): bench card cannot read it")
+            continue
         if path.suffix != ".onnx":
             skipped.append(f"{rec['variant']}: {path.suffix} is not an .onnx file (ML.NET loads .onnx)")
             continue
