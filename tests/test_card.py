@@ -105,7 +105,7 @@ def test_load_test_in_a_real_older_onnxruntime(models, tmp_path):
         pytest.skip(f"offline: {row['load_test']['detail']}")
     assert row["checked"] == "load-tested" and row["ok"] is True, row
     assert row["load_test"]["max_abs_diff"] < 1e-5
-    assert (tmp_path / "envs").glob("ort-1.16.3-py*/.edgebench-ready")
+    assert any((tmp_path / "envs").glob("ort-1.16.3-py*/.edgebench-ready"))
 
 
 def test_unreachable_index_falls_back_to_static_with_one_line(models, tmp_path):
