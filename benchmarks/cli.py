@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from edgebench.benchmarks import profiles_command  # argparse only: `bench --help` stays light
+from edgebench.benchmarks.card import command as card_command
 from edgebench.benchmarks.target import command as target_command
 
 if TYPE_CHECKING:  # rich is imported only when something is printed
@@ -164,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     opt.add_argument("--out", metavar="DIR", required=True, help="where the files and manifest.json go")
     opt.add_argument("--quiet", action="store_true", help="no progress (a bar on a terminal, else plain lines)")
 
+    card_command.add_parser(sub)  # bench card: its own module
     profiles_command.add_parser(sub)
     target_command.add_parser(sub)  # sets its own handler
     return p
@@ -353,7 +355,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from edgebench.optimizers.convert import ConversionError
     from edgebench.results.errors import ResultsError, UserError
     try:
-        commands = {"optimize": cmd_optimize, "compare": cmd_compare, "report": cmd_report}
+        commands = {"optimize": cmd_optimize, "compare": cmd_compare, "report": cmd_report,
+                    "card": card_command.cmd_card}
         return commands.get(args.command, getattr(args, "handler", cmd_run))(args)
     except (UserError, ProfileError, ResultsError, ConversionError) as exc:
         sys.stderr.write(f"bench: error: {' '.join(str(exc).split())}\n")

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from edgebench.reports.card_html import card_section
 from edgebench.reports.fields import (
     batch_of,
     budget_violations,
@@ -221,6 +222,9 @@ def render_report(runs: Sequence[RunData], plotly: str = "embed", generated: str
         *([(PARITY_ID, "Target parity")] if any(parity_rows(r.records) for r in runs) else []),
         ("records", "Every record"), ("environment", "Environment")])
     n_warn = warning_count(runs)
+    card = card_section(runs)
+    if card:
+        nav = nav.replace('<a href="#records">', '<a href="#card">Deployment card</a><a href="#records">')
     body = [
         f"<header><h1>edgebench report: {e(', '.join(models))}</h1>"
         f"<p>{len(runs)} run{'s' * (len(runs) != 1)}: {e(' | '.join(r.label for r in runs))}. Generated {e(generated)} "
@@ -237,6 +241,7 @@ def render_report(runs: Sequence[RunData], plotly: str = "embed", generated: str
         "each precision on each runtime (within the accuracy budget when one qualifies); ratio of the medians.</p>"
         + _runtime_table(runs) + "</section>",
         parity_section(runs),
+        card,
         _records_table(runs),
         _environment(runs),
         "</main>",

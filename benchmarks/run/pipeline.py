@@ -61,6 +61,12 @@ def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[s
     ctx.doc["notes"].extend(speedup_notes(ctx.doc["results"]))
     ctx.doc["notes"].extend(mark_recommended(ctx.doc["results"], {bv.name: bv.group for bv in built}))
     writer.flush()
+    if any(r.get("runtime") == "onnxruntime" for r in ctx.doc["results"]):
+        from edgebench.benchmarks.card.runcard import write_run_card
+        card_note = write_run_card(opts.out)  # card.json beside results.json: the report shows it
+        if card_note:
+            ctx.note(card_note)
+            writer.flush()
     return ctx.doc
 
 
