@@ -161,6 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
     opt.add_argument("--out", metavar="DIR", required=True, help="where the files and manifest.json go")
     opt.add_argument("--quiet", action="store_true", help="no progress (a bar on a terminal, else plain lines)")
 
+    from edgebench.benchmarks.fleet import command as fleet_command  # bench node, and bench run --cluster
+    fleet_command.add_parser(sub, run)
     prof = sub.add_parser("profiles", help="list hardware profiles, or show one",
                           description="List the built-in hardware profiles, or show one's settings. A profile names a "
                           "deployment target; --profile also accepts the path of your own TOML file.")
@@ -243,6 +245,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.resume:
         resume.check_resume_flags(args)
         opts = resume.options_from_run(args.resume, args.timeout)
+        opts.cluster = args.cluster or opts.cluster
         out = opts.out
     else:
         profile = load_profile(args.profile or _default_profile())
@@ -254,7 +257,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         opts = RunOptions(profile=profile, out=out, model=args.model, threads=args.threads, batches=args.batch,
                           variants=[v.strip() for v in args.variants.split(",") if v.strip()] if args.variants else None,
                           data=args.data, mode=mode, timeout=args.timeout or 600.0, op_profile=args.op_profile,
-                          exhaustive=args.exhaustive or mode == "rigorous")
+                          exhaustive=args.exhaustive or mode == "rigorous", cluster=args.cluster)
     lock = resume.lock_run_dir(out)  # noqa: F841  (held until this process ends)
     if args.resume:
         resume.stop_leftovers(opts.run_id)
@@ -384,7 +387,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from edgebench.results.errors import ResultsError, UserError
     try:
         commands = {"profiles": cmd_profiles, "optimize": cmd_optimize, "compare": cmd_compare, "report": cmd_report}
-        return commands.get(args.command, cmd_run)(args)
+        return commands.get(args.command, getattr(args, "command_func", cmd_run))(args)
     except (UserError, ProfileError, ResultsError, ConversionError) as exc:
         sys.stderr.write(f"bench: error: {' '.join(str(exc).split())}\n")
         return EXIT_USAGE

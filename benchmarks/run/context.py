@@ -7,6 +7,7 @@ from typing import Any
 
 from edgebench.benchmarks.build.data import DataSet
 from edgebench.benchmarks.build.sources import ModelSource
+from edgebench.benchmarks.measure.measurer import LocalMeasurer, Measurer
 from edgebench.benchmarks.run.options import Reporter, RunOptions
 from edgebench.benchmarks.run.settings import latency_asked
 from edgebench.benchmarks.run.writer import RunWriter
@@ -47,6 +48,7 @@ class RunContext:
     threads: list[int]
     batches: list[int]
     writer: RunWriter
+    measurer: Measurer = field(default_factory=LocalMeasurer)  # where benchmarks are timed: here, or a cluster
 
     @property
     def doc(self) -> dict[str, Any]:

@@ -49,6 +49,11 @@ def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[s
     writer.doc[OPTIONS_KEY] = resume.run_options_record(opts, [v.name for v in variant_specs], threads, batches)
     resume.seed(opts, writer.doc, writer)
     writer.flush()  # from here on the directory can be resumed, even before the first measurement
+    if opts.cluster:  # Ray is imported only for a cluster run; an unreachable cluster fails before converting
+        from edgebench.benchmarks.fleet.measurer import connect
+        ctx.measurer = cluster = connect(opts.cluster, opts.profile)
+        ctx.note(cluster.where)
+        reporter.note(cluster.where)
 
     built = build_variants(ctx, converter, still_needed(ctx, variant_specs))
     reference, reference_desc = reference_outputs(ctx, converter, handle, built)
@@ -56,7 +61,10 @@ def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[s
     check_variants(ctx, built, reference, reference_desc)
     if opts.op_profile:
         op_profiles(ctx, built, threads[0])
-    measure_all(ctx, built)
+    try:
+        measure_all(ctx, built)
+    finally:
+        ctx.measurer.close()
     ctx.doc["notes"].extend(mark_recommended(ctx.doc["results"], {bv.name: bv.group for bv in built}))
     writer.flush()
     return ctx.doc
@@ -86,7 +94,7 @@ def _new_doc(opts: RunOptions, source: ModelSource, kind: str, io_specs: list[di
 def _opening_messages(ctx: RunContext) -> None:
     """What the user must know before reading any figure: host vs target, a busy machine, random data."""
     profile, host = ctx.opts.profile, ctx.host
-    if not ctx.host_is_target:
+    if not ctx.host_is_target and not ctx.opts.cluster:  # on a cluster, each record says where it was timed
         ctx.warn(f"host is {host['arch']} but profile {profile.name} targets {profile.target_arch}: every timing is "
                  "a HOST timing, not the target's; accuracy figures still hold for the model files")
     busy = busy_warning(host, host.get("cpu_busy_at_start"))
