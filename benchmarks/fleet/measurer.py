@@ -7,8 +7,12 @@ offers the profile.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +26,8 @@ from edgebench.results.record import MeasuredOn
 
 NAMESPACE = "edgebench"
 PLACEMENT_SECONDS = 60.0  # beyond the benchmark's own limits: fetching the files, starting a Ray worker
+# a refused or unreachable cluster ends in seconds (Ray retries for 20 s by default), its C++ warnings unprinted
+CONNECT_ENV = {"RAY_gcs_server_port_wait_time_s": "5", "RAY_BACKEND_LOG_LEVEL": "error"}
 PASS_ENV = ("EDGEBENCH_FAULT",)  # reaches the node's task and its pyperf workers, as it reaches local workers
 
 
@@ -29,14 +35,33 @@ def connect(address: str, profile: Profile) -> RayMeasurer:
     """Connect to the cluster with the user's token and choose the node for `profile` (UserError if unreachable)."""
     require_ray()
     enable_token_auth(token_path())
+    for key, value in CONNECT_ENV.items():
+        os.environ.setdefault(key, value)
     import ray
-    try:
-        ray.init(address=address, namespace=NAMESPACE, log_to_driver=False, logging_level="ERROR",
-                 include_dashboard=False, configure_logging=True)
-    except (ConnectionError, RuntimeError, ValueError) as exc:
-        raise UserError(f"cannot connect to the Ray cluster at {address}: {one_line(exc, 200)} (is it running, and is "
-                        f"{token_path()} the cluster's token?)") from None
+    with tempfile.TemporaryFile("w+b") as said:
+        try:
+            with _stderr_to(said):  # Ray's C++ core writes a warning per retry on fd 2
+                ray.init(address=address, namespace=NAMESPACE, log_to_driver=False, logging_level="ERROR",
+                         include_dashboard=False, configure_logging=True)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            said.seek(0)
+            refused = b"InvalidAuthToken" in said.read()
+            why = "the cluster refused the token" if refused else _cause(exc.__cause__ or exc)
+            raise UserError(f"cannot connect to the Ray cluster at {address}: {one_line(why, 200)} (is it running, "
+                            f"and is {token_path()} the cluster's token?)") from None
     return RayMeasurer(address, profile, _choose_node(profile))
+
+
+@contextlib.contextmanager
+def _stderr_to(sink: Any) -> Iterator[None]:
+    sys.stderr.flush()
+    saved = os.dup(2)
+    os.dup2(sink.fileno(), 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _choose_node(profile: Profile) -> dict[str, Any] | None:
@@ -71,7 +96,8 @@ class RayMeasurer:
     def measure(self, job: MeasureJob) -> tuple[dict[str, Any], Path]:
         import ray
         if self.node is None:
-            raise MeasureError(f"no node of cluster {self.address} offers profile {self.profile.name}")
+            raise MeasureError(f"no node of cluster {self.address} offers profile {self.profile.name} (start one: bench "
+                               f"node start --profile {self.profile.name} --address {self.address} --node-ip IP)")
         if not self._alive():
             raise MeasureError(f"node {self._node_name()} left the cluster; bench run --resume DIR measures "
                                "this on a node that offers the profile")
