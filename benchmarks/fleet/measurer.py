@@ -65,13 +65,15 @@ def _stderr_to(sink: Any) -> Iterator[None]:
 
 
 def _choose_node(profile: Profile) -> dict[str, Any] | None:
-    """The alive node offering the profile, those of the target's architecture first; None when there is none."""
+    """The alive node offering the profile: of the target's architecture first, then one given to fewer profiles
+    (a dedicated node), then by address; None when there is none."""
     import ray
     want = naming.profile_resource(profile.name)
     nodes = [n for n in ray.nodes() if n.get("Alive") and n.get("Resources", {}).get(want, 0) >= 1
              and naming.node_resource_of(n["Resources"])]
     arch_key = f"{naming.LABEL_PREFIX}arch"
-    nodes.sort(key=lambda n: (n.get("Labels", {}).get(arch_key) != profile.target_arch, n["NodeManagerAddress"]))
+    nodes.sort(key=lambda n: (n.get("Labels", {}).get(arch_key) != profile.target_arch,
+                              len(naming.profiles_of(n["Resources"])), n["NodeManagerAddress"]))
     return nodes[0] if nodes else None
 
 
