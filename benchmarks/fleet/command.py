@@ -14,7 +14,7 @@ else $RAY_AUTH_TOKEN_PATH, else ~/.ray/auth_token), readable by its owner only: 
 the token can run any code on every node. Listeners bind to --node-ip only; keep them off untrusted networks."""
 
 
-def add_parser(sub: argparse._SubParsersAction, run: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction, run: argparse.ArgumentParser) -> None:
     """`bench node` under `sub`, and --cluster on `bench run`."""
     run.add_argument("--cluster", metavar="ADDRESS", help="time each benchmark on the node of a Ray cluster that "
                      "offers the profile (bench node start); conversion and accuracy stay here")

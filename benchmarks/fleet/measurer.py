@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import sys
 import tempfile
@@ -41,7 +42,7 @@ def connect(address: str, profile: Profile) -> RayMeasurer:
     with tempfile.TemporaryFile("w+b") as said:
         try:
             with _stderr_to(said):  # Ray's C++ core writes a warning per retry on fd 2
-                ray.init(address=address, namespace=NAMESPACE, log_to_driver=False, logging_level="ERROR",
+                ray.init(address=address, namespace=NAMESPACE, log_to_driver=False, logging_level=logging.ERROR,
                          include_dashboard=False, configure_logging=True)
         except (ConnectionError, RuntimeError, ValueError) as exc:
             said.seek(0)

@@ -13,6 +13,7 @@ from edgebench.benchmarks.build.data import RANDOM_WARNING, DataSet
 from edgebench.benchmarks.build.sources import ModelSource
 from edgebench.benchmarks.build.variants import plan_variants
 from edgebench.benchmarks.measure.environment import busy_warning, describe_host
+from edgebench.benchmarks.measure.measurer import LocalMeasurer, Measurer
 from edgebench.benchmarks.run import resume
 from edgebench.benchmarks.run.accuracy_stage import check_variants
 from edgebench.benchmarks.run.build_stage import build_variants, reference_outputs, still_needed
@@ -34,6 +35,7 @@ def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[s
     if opts.mode not in ("fast", "default", "rigorous"):
         raise UserError(f"unknown mode {opts.mode!r}")
     variant_specs = plan_variants(opts.variants, opts.profile)
+    measurer = _measurer(opts, reporter)  # first: an unreachable cluster or a refused token ends the run at once
     host = describe_host()
     threads = opts.threads or opts.profile.thread_counts(host["usable_cores"])
     batches = opts.batches or list(opts.profile.batch)
@@ -44,16 +46,11 @@ def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[s
     handle, io_specs = source_specs(source, converter, opts.timeout)
     data = dataset_for(opts.data, kind, io_specs)
     writer = RunWriter(opts.out, _new_doc(opts, source, kind, io_specs, data, host))
-    ctx = RunContext(opts, reporter, source, io_specs, data, host, threads, batches, writer)
+    ctx = RunContext(opts, reporter, source, io_specs, data, host, threads, batches, writer, measurer)
     _opening_messages(ctx)
     writer.doc[OPTIONS_KEY] = resume.run_options_record(opts, [v.name for v in variant_specs], threads, batches)
     resume.seed(opts, writer.doc, writer)
     writer.flush()  # from here on the directory can be resumed, even before the first measurement
-    if opts.cluster:  # Ray is imported only for a cluster run; an unreachable cluster fails before converting
-        from edgebench.benchmarks.fleet.measurer import connect
-        ctx.measurer = cluster = connect(opts.cluster, opts.profile)
-        ctx.note(cluster.where)
-        reporter.note(cluster.where)
 
     built = build_variants(ctx, converter, still_needed(ctx, variant_specs))
     reference, reference_desc = reference_outputs(ctx, converter, handle, built)
@@ -68,6 +65,16 @@ def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[s
     ctx.doc["notes"].extend(mark_recommended(ctx.doc["results"], {bv.name: bv.group for bv in built}))
     writer.flush()
     return ctx.doc
+
+
+def _measurer(opts: RunOptions, reporter: Reporter) -> Measurer:
+    """Where the benchmarks are timed: here, or on the node of a Ray cluster that offers the profile."""
+    if not opts.cluster:
+        return LocalMeasurer()
+    from edgebench.benchmarks.fleet.measurer import connect  # Ray is imported only for a cluster run
+    cluster = connect(opts.cluster, opts.profile)
+    reporter.note(cluster.where)
+    return cluster
 
 
 def _new_doc(opts: RunOptions, source: ModelSource, kind: str, io_specs: list[dict[str, Any]], data: DataSet,
@@ -102,5 +109,8 @@ def _opening_messages(ctx: RunContext) -> None:
         ctx.warn(busy)
     if ctx.data.kind == "random":
         ctx.warn(RANDOM_WARNING)
+    where = getattr(ctx.measurer, "where", None)
+    if where:
+        ctx.note(where)
     if ctx.source.format == "onnx":
         ctx.note("ONNX source: measured on ONNX Runtime only; no TFLite variant is made from ONNX yet")
