@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from edgebench.results.errors import UserError, one_line
 from edgebench.results.record import MeasuredOn
 
 NAMESPACE = "edgebench"
+POLL_SECONDS = 2.0  # how often a waiting driver checks that the node is still there
 PLACEMENT_SECONDS = 60.0  # beyond the benchmark's own limits: fetching the files, starting a Ray worker
 # a refused or unreachable cluster ends in seconds (Ray retries for 20 s by default), its C++ warnings unprinted
 CONNECT_ENV = {"RAY_gcs_server_port_wait_time_s": "5", "RAY_BACKEND_LOG_LEVEL": "error"}
@@ -104,12 +106,8 @@ class RayMeasurer:
         if not self._alive():
             raise MeasureError(f"node {self._node_name()} left the cluster; bench run --resume DIR measures "
                                "this on a node that offers the profile")
-        bound = job.timeout * max(1, job.sampling.max_processes) + PLACEMENT_SECONDS
         ref = self._submit(job)
-        ready, _ = ray.wait([ref], timeout=bound)
-        if not ready:
-            ray.cancel(ref, force=True)
-            raise MeasureError(f"no answer from node {self._node_name()} within {bound:.0f} s; task cancelled")
+        self._wait(ref, job.timeout * max(1, job.sampling.max_processes) + PLACEMENT_SECONDS)
         try:
             out = ray.get(ref, timeout=PLACEMENT_SECONDS)
         except Exception as exc:  # RayTaskError, WorkerCrashedError, NodeDiedError, ...: one failed record
@@ -118,6 +116,19 @@ class RayMeasurer:
         if "error" in out:
             raise MeasureError(out["error"])
         return self._unpack(job, out)
+
+    def _wait(self, ref: Any, bound: float) -> None:
+        """Until the task ends, its node leaves the cluster or `bound` seconds pass (then the task is cancelled):
+        a task whose node died before it started would otherwise wait forever for that node's resource."""
+        import ray
+        deadline = time.monotonic() + bound
+        while not ray.wait([ref], timeout=POLL_SECONDS)[0]:
+            gone = not self._alive()
+            if gone or time.monotonic() > deadline:
+                with contextlib.suppress(Exception):  # the task may have ended meanwhile, or its node be gone
+                    ray.cancel(ref, force=True)
+                raise MeasureError(f"node {self._node_name()} left the cluster during the benchmark" if gone else
+                                   f"no answer from node {self._node_name()} within {bound:.0f} s; task cancelled")
 
     def _alive(self) -> bool:
         import ray
