@@ -62,7 +62,8 @@ def timing_scope_caption(doc: dict[str, Any]) -> str:
     if host.get("arch") and prof.get("target_arch") and host["arch"] != prof["target_arch"]:
         return (f"HOST TIMINGS: measured on {host['arch']} ({host.get('cpu_model', '?')}), "
                 f"not on the {prof['target_arch']} target of profile {prof.get('name')}")
-    return f"measured on {host.get('cpu_model', '?')} ({host.get('arch', '?')}, {host.get('cores', '?')} cores)"
+    cores = f", {host['cores']} cores" if host.get("cores") else ""  # a cluster node's record does not say
+    return f"measured on {host.get('cpu_model', '?')} ({host.get('arch', '?')}{cores})"
 
 
 def best_values(records: list[dict[str, Any]]) -> dict[str, Any]:
