@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -41,6 +42,7 @@ def connect(address: str, profile: Profile) -> RayMeasurer:
     for key, value in CONNECT_ENV.items():
         os.environ.setdefault(key, value)
     import ray
+    on_term = signal.getsignal(signal.SIGTERM)
     with tempfile.TemporaryFile("w+b") as said:
         try:
             with _stderr_to(said):  # Ray's C++ core writes a warning per retry on fd 2
@@ -52,6 +54,8 @@ def connect(address: str, profile: Profile) -> RayMeasurer:
             why = "the cluster refused the token" if refused else _cause(exc.__cause__ or exc)
             raise UserError(f"cannot connect to the Ray cluster at {address}: {one_line(why, 200)} (is it running, "
                             f"and is {token_path()} the cluster's token?)") from None
+    if on_term is not None:  # Ray's core replaces the handler; SIGTERM must end a run like Ctrl-C (resume hint)
+        signal.signal(signal.SIGTERM, on_term)
     return RayMeasurer(address, profile, _choose_node(profile))
 
 
@@ -87,6 +91,7 @@ class RayMeasurer:
     def __init__(self, address: str, profile: Profile, node: dict[str, Any] | None) -> None:
         self.address, self.profile, self.node = address, profile, node
         self._refs: dict[str, Any] = {}
+        self._task: Any = None  # the Ray remote function, made once per run
         if node is None:
             self.where = (f"cluster {address}: no node offers profile {profile.name}; start one there with: "
                           f"bench node start --profile {profile.name} --address {address} --node-ip IP")
@@ -122,13 +127,17 @@ class RayMeasurer:
         a task whose node died before it started would otherwise wait forever for that node's resource."""
         import ray
         deadline = time.monotonic() + bound
-        while not ray.wait([ref], timeout=POLL_SECONDS)[0]:
-            gone = not self._alive()
-            if gone or time.monotonic() > deadline:
-                with contextlib.suppress(Exception):  # the task may have ended meanwhile, or its node be gone
-                    ray.cancel(ref, force=True)
-                raise MeasureError(f"node {self._node_name()} left the cluster during the benchmark" if gone else
-                                   f"no answer from node {self._node_name()} within {bound:.0f} s; task cancelled")
+        try:
+            while not ray.wait([ref], timeout=POLL_SECONDS)[0]:
+                gone = not self._alive()
+                if gone or time.monotonic() > deadline:
+                    _cancel(ref)
+                    raise MeasureError(f"node {self._node_name()} left the cluster during the benchmark" if gone
+                                       else f"no answer from node {self._node_name()} within {bound:.0f} s; "
+                                       "task cancelled")
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM of the run: the node stops timing too
+            _cancel(ref)
+            raise
 
     def _alive(self) -> bool:
         import ray
@@ -150,7 +159,8 @@ class RayMeasurer:
         payload["model_sha256"], model_ref = self._put(model)
         payload["inputs_sha256"], inputs_ref = self._put(inputs)
         env = {k: os.environ[k] for k in PASS_ENV if k in os.environ}
-        task = ray.remote(measure_on_node).options(
+        self._task = self._task or ray.remote(measure_on_node)
+        task = self._task.options(
             num_cpus=0, max_retries=0, resources={naming.node_resource_of(self.node["Resources"]) or "": 1},
             runtime_env={"env_vars": env} if env else None)
         return task.remote(payload, [model_ref], [inputs_ref])
@@ -181,6 +191,12 @@ class RayMeasurer:
         import ray
         self._refs.clear()
         ray.shutdown()
+
+
+def _cancel(ref: Any) -> None:
+    import ray
+    with contextlib.suppress(Exception):  # the task may have ended meanwhile, or its node be gone
+        ray.cancel(ref, force=True)
 
 
 def _prior_files(job: MeasureJob) -> dict[str, str]:
