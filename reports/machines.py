@@ -32,8 +32,10 @@ def machine_of(rec: dict[str, Any]) -> str:
 
 
 def machine_matrix(runs: Sequence[RunData]) -> MachineMatrix | None:
-    """The ok records of every run by benchmark and machine; None when one machine timed everything."""
+    """The ok records of every run by benchmark, one column per (profile, machine); None when one machine timed
+    everything."""
     machines: list[str] = []
+    hosts: set[str] = set()
     by_row: dict[Row, dict[str, float]] = {}
     for run in runs:
         profile = text(dig(run.doc, "profile", "name"), "?")
@@ -41,11 +43,12 @@ def machine_matrix(runs: Sequence[RunData]) -> MachineMatrix | None:
             median = median_ms(rec)
             if not is_ok(rec) or median is None:
                 continue
+            hosts.add(machine_of(rec).rsplit(",", 1)[0])  # the machine, whatever the profile's target
             machine = f"{profile} on {machine_of(rec)}"
             if machine not in machines:
                 machines.append(machine)
             row = (runtime_name(rec.get("runtime")), variant_label(rec), threads_of(rec), batch_of(rec))
             by_row.setdefault(row, {})[machine] = median
-    if len(machines) < 2:
+    if len(hosts) < 2:  # one machine, however many profiles: the records table says it all
         return None
     return MachineMatrix(sorted(machines), sorted(by_row.items()))
