@@ -32,7 +32,8 @@ POLL_SECONDS = 2.0  # how often a waiting driver checks that the node is still t
 PLACEMENT_SECONDS = 60.0  # beyond the benchmark's own limits: fetching the files, starting a Ray worker
 # a refused or unreachable cluster ends in seconds (Ray retries for 20 s by default), its C++ warnings unprinted
 CONNECT_ENV = {"RAY_gcs_server_port_wait_time_s": "5", "RAY_BACKEND_LOG_LEVEL": "error"}
-PASS_ENV = ("EDGEBENCH_FAULT",)  # reaches the node's task and its pyperf workers, as it reaches local workers
+PASS_ENV = ("EDGEBENCH_FAULT",)
+DRIFT_PACKAGES = ("onnxruntime", "ai-edge-litert", "pyperf", "numpy")  # reaches the node's task and its pyperf workers, as it reaches local workers
 
 
 def connect(address: str, profile: Profile) -> RayMeasurer:
@@ -185,12 +186,23 @@ class RayMeasurer:
                                             host_is_target=on_target, ray_node_id=node["ray_node_id"],
                                             node_ip=node["node_ip"])
         figures["timing_scope"] = "target" if on_target else "host"
+        figures["warnings"] = [*figures.get("warnings", []), *_version_drift(node)]
         return figures, job.workdir / Path(out["pyperf_json"]).name
 
     def close(self) -> None:
         import ray
         self._refs.clear()
         ray.shutdown()
+
+
+def _version_drift(node: dict[str, Any]) -> list[str]:
+    """A warning per measuring package whose version on the node differs from this machine's (where the variants
+    were built and checked): the timing is of the node's version."""
+    from edgebench.benchmarks.measure.environment import package_versions
+    here, there = package_versions(), node.get("packages") or {}
+    return [f"node {node.get('hostname')} {node.get('node_ip')} runs {name} {there.get(name)}, this machine "
+            f"{here.get(name)}: the timing is of the node's version" for name in DRIFT_PACKAGES
+            if here.get(name) != there.get(name)]
 
 
 def _cancel(ref: Any) -> None:
