@@ -22,9 +22,10 @@ class MachineMatrix:
     rows: list[tuple[Row, dict[str, float]]]  # per benchmark: median ms by machine
 
 
-def machine_of(rec: dict[str, Any]) -> str:
-    """Which machine timed a record: its host name, and the Ray node's address for a cluster run."""
-    where = dig(rec, "measured_on") or {}
+def machine_of(rec: dict[str, Any], doc: dict[str, Any]) -> str:
+    """Which machine timed a record: its host name, and the Ray node's address for a cluster run (a record that does
+    not say was timed where its run ran)."""
+    where = dig(rec, "measured_on") or dig(doc, "host") or {}
     name = text(where.get("hostname"), "?")
     ip = where.get("node_ip")
     scope = "HOST" if rec.get("timing_scope") == "host" else "target"
@@ -43,8 +44,9 @@ def machine_matrix(runs: Sequence[RunData]) -> MachineMatrix | None:
             median = median_ms(rec)
             if not is_ok(rec) or median is None:
                 continue
-            hosts.add(machine_of(rec).rsplit(",", 1)[0])  # the machine, whatever the profile's target
-            machine = f"{profile} on {machine_of(rec)}"
+            machine = machine_of(rec, run.doc)
+            hosts.add(machine.rsplit(",", 1)[0])  # the machine, whatever the profile's target
+            machine = f"{profile} on {machine}"
             if machine not in machines:
                 machines.append(machine)
             row = (runtime_name(rec.get("runtime")), variant_label(rec), threads_of(rec), batch_of(rec))
