@@ -32,8 +32,8 @@ POLL_SECONDS = 2.0  # how often a waiting driver checks that the node is still t
 PLACEMENT_SECONDS = 60.0  # beyond the benchmark's own limits: fetching the files, starting a Ray worker
 # a refused or unreachable cluster ends in seconds (Ray retries for 20 s by default), its C++ warnings unprinted
 CONNECT_ENV = {"RAY_gcs_server_port_wait_time_s": "5", "RAY_BACKEND_LOG_LEVEL": "error"}
-PASS_ENV = ("EDGEBENCH_FAULT",)
-DRIFT_PACKAGES = ("onnxruntime", "ai-edge-litert", "pyperf", "numpy")  # reaches the node's task and its pyperf workers, as it reaches local workers
+PASS_ENV = ("EDGEBENCH_FAULT",)  # reaches the node's task and its pyperf workers, as it reaches local workers
+DRIFT_PACKAGES = ("onnxruntime", "ai-edge-litert", "pyperf", "numpy")  # a node's differing version is a warning
 
 
 def connect(address: str, profile: Profile) -> RayMeasurer:
