@@ -7,7 +7,7 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -168,6 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
     card_command.add_parser(sub)  # bench card: its own module
     profiles_command.add_parser(sub)
     target_command.add_parser(sub)  # sets its own handler
+    from edgebench.benchmarks.fleet import command as fleet_command  # bench node, and bench run --cluster
+    fleet_command.add_parser(sub, run)
     return p
 
 
@@ -215,6 +217,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.resume:
         resume.check_resume_flags(args)
         opts = resume.options_from_run(args.resume, args.timeout)
+        opts.cluster = args.cluster or opts.cluster
         out = opts.out
     else:
         profile = load_profile(args.profile or _default_profile())
@@ -226,7 +229,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         opts = RunOptions(profile=profile, out=out, model=args.model, threads=args.threads, batches=args.batch,
                           variants=[v.strip() for v in args.variants.split(",") if v.strip()] if args.variants else None,
                           data=args.data, mode=mode, timeout=args.timeout or 600.0, op_profile=args.op_profile,
-                          exhaustive=args.exhaustive or mode == "rigorous")
+                          exhaustive=args.exhaustive or mode == "rigorous", cluster=args.cluster)
     lock = resume.lock_run_dir(out)  # noqa: F841  (held until this process ends)
     if args.resume:
         resume.stop_leftovers(opts.run_id)
@@ -357,7 +360,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         commands = {"optimize": cmd_optimize, "compare": cmd_compare, "report": cmd_report,
                     "card": card_command.cmd_card}
-        return commands.get(args.command, getattr(args, "handler", cmd_run))(args)
+        handler: Callable[[argparse.Namespace], int] = \
+            getattr(args, "handler", None) or getattr(args, "command_func", None) or cmd_run
+        return commands.get(args.command, handler)(args)
     except (UserError, ProfileError, ResultsError, ConversionError) as exc:
         sys.stderr.write(f"bench: error: {' '.join(str(exc).split())}\n")
         return EXIT_USAGE

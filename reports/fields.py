@@ -115,3 +115,14 @@ def accuracy_metric(groups: list[list[dict[str, Any]]]) -> tuple[str, str] | Non
 def fmt(value: Any, spec: str = ".4g") -> str:
     v = num(value)
     return "-" if v is None else format(v, spec)
+
+
+def timed_on(doc: dict[str, Any]) -> dict[str, Any]:
+    """The machine a run's timings come from: the cluster node its records name (bench run --cluster), else the
+    machine that ran it."""
+    for rec in doc.get("results", []):
+        where = rec.get("measured_on") if isinstance(rec, dict) else None
+        if isinstance(where, dict) and where.get("node_ip"):
+            return dict(where, cpu_model=f"{where.get('cpu_model', '?')}, cluster node {where['node_ip']}")
+    host = doc.get("host")
+    return host if isinstance(host, dict) else {}

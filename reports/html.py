@@ -32,6 +32,7 @@ from edgebench.reports.html_decision import decision_section, warning_count, war
 from edgebench.reports.html_parity import SECTION_ID as PARITY_ID
 from edgebench.reports.html_parity import parity_section
 from edgebench.reports.html_parts import e, scope_badge, table
+from edgebench.reports.machines import machine_matrix
 from edgebench.reports.rundata import RunData, load_run_data
 from edgebench.reports.runtime_pairs import runtime_pairs
 from edgebench.reports.table import COLUMNS, sort_key, variant_label
@@ -159,6 +160,23 @@ def _runtime_table(runs: Sequence[RunData]) -> str:
                    "ORT median ms", "verdict"], rows)
 
 
+def _machines_table(runs: Sequence[RunData]) -> str:
+    """One column per machine (a fleet, or runs of several machines merged), when more than one timed records."""
+    matrix = machine_matrix(runs)
+    if matrix is None:
+        return ""
+    rows = []
+    for (runtime, variant, threads, batch), medians in matrix.rows:
+        cells = [e(runtime), e(variant), str(threads), str(batch)]
+        cells += [e(fmt(medians.get(m), ".4g")) if m in medians else "-" for m in matrix.machines]
+        rows.append("<tr>" + "".join(f'<td class="{"n" if i > 1 else ""}">{c}</td>' for i, c in enumerate(cells))
+                    + "</tr>")
+    return ('<section id="machines"><h2>Machines side by side</h2><p class="muted">Median ms per inference call, one '
+            "column per machine that timed the benchmark (HOST: not the profile's target architecture).</p>"
+            + table(["runtime", "variant", "threads", "batch", *matrix.machines], rows, "machines")
+            + "</section>")
+
+
 def _kv(value: Any, depth: int = 0) -> str:
     """A nested mapping as nested key/value tables; lists of scalars inline, other values as escaped JSON."""
     if isinstance(value, dict):
@@ -243,6 +261,7 @@ def render_report(runs: Sequence[RunData], plotly: str = "embed", generated: str
         parity_section(runs),
         card,
         _records_table(runs),
+        _machines_table(runs),
         _environment(runs),
         "</main>",
         f"<script>{fallback}</script>",

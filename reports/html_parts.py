@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from edgebench.reports.fields import dig, text
+from edgebench.reports.fields import dig, text, timed_on
 from edgebench.reports.rundata import RunData
 
 
@@ -30,7 +30,7 @@ def strings(value: Any) -> list[str]:
 def is_host_timing(run: RunData, rec: dict[str, Any] | None = None) -> bool:
     if rec is not None and rec.get("timing_scope") in ("host", "target"):
         return rec["timing_scope"] == "host"
-    arch, target = dig(run.doc, "host", "arch"), dig(run.doc, "profile", "target_arch")
+    arch, target = timed_on(run.doc).get("arch"), dig(run.doc, "profile", "target_arch")
     return bool(arch and target and arch != target)
 
 
@@ -42,8 +42,8 @@ def scope_badge(run: RunData, rec: dict[str, Any] | None = None) -> str:
 
 
 def run_heading(run: RunData) -> str:
-    doc = run.doc
+    doc, on = run.doc, timed_on(run.doc)
     return (f"<b>{e(run.label)}</b>: profile {e(dig(doc, 'profile', 'name') or '?')} (target "
-            f"{e(dig(doc, 'profile', 'target_arch') or '?')}), measured on {e(dig(doc, 'host', 'arch') or '?')} "
-            f"{e(dig(doc, 'host', 'cpu_model') or '')}, {e(doc.get('mode') or '?')} mode, "
+            f"{e(dig(doc, 'profile', 'target_arch') or '?')}), measured on {e(on.get('arch') or '?')} "
+            f"{e(on.get('cpu_model') or '')}, {e(doc.get('mode') or '?')} mode, "
             f"model {e(dig(doc, 'model', 'name') or '?')} {scope_badge(run)}")

@@ -55,7 +55,10 @@ def load_samples(pyperf_json: Path) -> tuple[dict[str, list[float]], str | None]
 def _base_label(doc: dict[str, Any]) -> str:
     profile = text(dig(doc, "profile", "name"), "?")
     host = dig(doc, "host", "hostname") or dig(doc, "host", "arch") or "?"
-    return f"{profile} @ {host}"
+    # a cluster run is labelled by the node that timed it, not by the machine that drove it
+    nodes = {f"{dig(r, 'measured_on', 'hostname')} {dig(r, 'measured_on', 'node_ip')}" for r in doc.get("results", [])
+             if isinstance(r, dict) and dig(r, "measured_on", "node_ip")}
+    return f"{profile} @ {nodes.pop() if len(nodes) == 1 else host}"
 
 
 def label_runs(runs: Sequence[RunData]) -> None:

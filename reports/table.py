@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from edgebench.reports.fields import is_screened
+from edgebench.reports.fields import is_screened, timed_on
 
 
 def _fmt(v: Any, spec: str) -> str:
@@ -57,12 +57,13 @@ def variant_label(rec: dict[str, Any]) -> str:
 
 
 def timing_scope_caption(doc: dict[str, Any]) -> str:
-    host = doc.get("host", {})
+    host = timed_on(doc)
     prof = doc.get("profile", {})
     if host.get("arch") and prof.get("target_arch") and host["arch"] != prof["target_arch"]:
         return (f"HOST TIMINGS: measured on {host['arch']} ({host.get('cpu_model', '?')}), "
                 f"not on the {prof['target_arch']} target of profile {prof.get('name')}")
-    return f"measured on {host.get('cpu_model', '?')} ({host.get('arch', '?')}, {host.get('cores', '?')} cores)"
+    cores = f", {host['cores']} cores" if host.get("cores") else ""  # a cluster node's record does not say
+    return f"measured on {host.get('cpu_model', '?')} ({host.get('arch', '?')}{cores})"
 
 
 def best_values(records: list[dict[str, Any]]) -> dict[str, Any]:

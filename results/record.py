@@ -105,6 +105,8 @@ class MeasuredOn(TypedDict, total=False):
     cpu_model: str
     target_arch: str
     host_is_target: bool
+    ray_node_id: str  # a cluster run: the Ray node that timed the record, and its address
+    node_ip: str
 
 
 class Measurement(TypedDict, total=False):

@@ -6,7 +6,7 @@ import sys
 
 from conftest import BENCH
 
-HEAVY = ("tensorflow", "onnxruntime", "ai_edge_litert", "tf2onnx", "keras")
+HEAVY = ("tensorflow", "onnxruntime", "ai_edge_litert", "tf2onnx", "keras", "ray")
 
 
 def _imported_after(code: str) -> set[str]:

@@ -3,7 +3,8 @@
 EDGEBENCH_FAULT is a comma-separated list of `stage:kind[@target]`:
   stage   where the fault fires: `load` or `run` (pyperf worker, before/after the model is loaded), `evaluate`
           (load test and accuracy child), `convert` (converter child, before a variant is built), `reference`
-          (converter child, before the source model's reference outputs)
+          (converter child, before the source model's reference outputs), `fleet` (a cluster run's Ray task on
+          the node, before it starts the pyperf workers)
   kind    `crash` (a real SIGSEGV), `abort` (SIGABRT), `hang` (sleeps), `oom` (allocates and touches memory),
           `error` (a Python exception)
   target  optional: fire only where this word names the benchmark's runtime, variant or `t<threads>`

@@ -7,6 +7,7 @@ from typing import Any
 
 from edgebench.benchmarks.build.data import DataSet
 from edgebench.benchmarks.build.sources import ModelSource
+from edgebench.benchmarks.measure.measurer import LocalMeasurer, Measurer
 from edgebench.benchmarks.run.options import Reporter, RunOptions
 from edgebench.benchmarks.run.settings import latency_asked
 from edgebench.benchmarks.run.writer import RunWriter
@@ -49,6 +50,7 @@ class RunContext:
     batches: list[int]
     writer: RunWriter
     memo_hits: int = 0  # load tests whose outputs came from the cache (run/memo.py)
+    measurer: Measurer = field(default_factory=LocalMeasurer)  # where benchmarks are timed: here, or a cluster
 
     @property
     def doc(self) -> dict[str, Any]:

@@ -10,7 +10,8 @@ import numpy as np
 
 from edgebench.benchmarks.build.data import batch_of
 from edgebench.benchmarks.measure.accuracy import budget_violations
-from edgebench.benchmarks.measure.pyperf_run import MeasureError, op_profile, run_pyperf
+from edgebench.benchmarks.measure.measurer import MeasureJob
+from edgebench.benchmarks.measure.pyperf_run import MeasureError, op_profile
 from edgebench.benchmarks.measure.runtimes import effective_threading
 from edgebench.benchmarks.measure.sampling import sampling_for
 from edgebench.benchmarks.run.context import BuiltVariant, RunContext
@@ -180,9 +181,10 @@ def measure_one(ctx: RunContext, bv: BuiltVariant, threads: int, batch: int, swe
         np.savez(inputs_npz, *batch_of([ctx.data.inputs[i] for i in bv.input_order], batch))
     sampling = sampling_for(opts.mode, screening=full_reason is None, exhaustive=exhaustive(ctx), upto=screen_upto)
     try:
-        figures, pyperf_json = run_pyperf(record["benchmark"], bv.runtime, bv.path, threads, sweep[1], inputs_npz,
-                                          ctx.writer.work, sampling, bv.seconds_per_inference * batch, opts.timeout,
-                                          opts.profile.max_rss_mb, extend, None if exhaustive(ctx) else stop_if)
+        figures, pyperf_json = ctx.measurer.measure(MeasureJob(
+            record["benchmark"], bv.runtime, bv.path, threads, sweep[1], inputs_npz, ctx.writer.work, sampling,
+            bv.seconds_per_inference * batch, opts.timeout, opts.profile.max_rss_mb, extend, opts.profile.target_arch,
+            None if exhaustive(ctx) else stop_if))
     except MeasureError as exc:
         record["error"] = one_line(exc, 400)
         return record, None

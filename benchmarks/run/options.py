@@ -46,3 +46,4 @@ class RunOptions:
     op_profile: bool = False
     # no screening, no early stop: every record measured with the mode's full process count (--rigorous implies it)
     exhaustive: bool = False
+    cluster: str | None = None  # a Ray cluster's address: benchmarks are timed on its nodes (bench run --cluster)

@@ -13,6 +13,7 @@ from edgebench.benchmarks.build.data import RANDOM_WARNING, DataSet
 from edgebench.benchmarks.build.sources import ModelSource
 from edgebench.benchmarks.build.variants import plan_variants
 from edgebench.benchmarks.measure.environment import busy_warning, describe_host
+from edgebench.benchmarks.measure.measurer import LocalMeasurer, Measurer
 from edgebench.benchmarks.run import resume
 from edgebench.benchmarks.run.accuracy_stage import check_variants
 from edgebench.benchmarks.run.build_stage import build_variants, model_specs, reference_outputs, still_needed
@@ -35,6 +36,7 @@ def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[s
     if opts.mode not in ("fast", "default", "rigorous"):
         raise UserError(f"unknown mode {opts.mode!r}")
     variant_specs = plan_variants(opts.variants, opts.profile)
+    measurer = _measurer(opts, reporter)  # first: an unreachable cluster or a refused token ends the run at once
     host = describe_host()
     threads = opts.threads or opts.profile.thread_counts(host["usable_cores"])
     batches = opts.batches or list(opts.profile.batch)
@@ -45,7 +47,7 @@ def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[s
     handle, io_specs = model_specs(source, converter, opts.timeout, host)
     data = dataset_for(opts.data, kind, io_specs)
     writer = RunWriter(opts.out, _new_doc(opts, source, kind, io_specs, data, host))
-    ctx = RunContext(opts, reporter, source, io_specs, data, host, threads, batches, writer)
+    ctx = RunContext(opts, reporter, source, io_specs, data, host, threads, batches, writer, measurer=measurer)
     _opening_messages(ctx)
     writer.doc[OPTIONS_KEY] = resume.run_options_record(opts, [v.name for v in variant_specs], threads, batches)
     resume.seed(opts, writer.doc, writer)
@@ -57,7 +59,10 @@ def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[s
     check_variants(ctx, built, reference, reference_desc)
     if opts.op_profile:
         op_profiles(ctx, built, threads[0])
-    measure_all(ctx, built)
+    try:
+        measure_all(ctx, built)
+    finally:
+        ctx.measurer.close()
     ctx.doc["notes"].extend(speedup_notes(ctx.doc["results"]))
     ctx.doc["notes"].extend(mark_recommended(ctx.doc["results"], {bv.name: bv.group for bv in built}))
     writer.flush()
@@ -68,6 +73,16 @@ def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[s
             ctx.note(card_note)
             writer.flush()
     return ctx.doc
+
+
+def _measurer(opts: RunOptions, reporter: Reporter) -> Measurer:
+    """Where the benchmarks are timed: here, or on the node of a Ray cluster that offers the profile."""
+    if not opts.cluster:
+        return LocalMeasurer()
+    from edgebench.benchmarks.fleet.measurer import connect  # Ray is imported only for a cluster run
+    cluster = connect(opts.cluster, opts.profile)
+    reporter.note(cluster.where)
+    return cluster
 
 
 def _new_doc(opts: RunOptions, source: ModelSource, kind: str, io_specs: list[dict[str, Any]], data: DataSet,
@@ -94,7 +109,7 @@ def _new_doc(opts: RunOptions, source: ModelSource, kind: str, io_specs: list[di
 def _opening_messages(ctx: RunContext) -> None:
     """What the user must know before reading any figure: host vs target, a busy machine, random data."""
     profile, host = ctx.opts.profile, ctx.host
-    if not ctx.host_is_target:
+    if not ctx.host_is_target and not ctx.opts.cluster:  # on a cluster, each record says where it was timed
         ctx.warn(f"host is {host['arch']} but profile {profile.name} targets {profile.target_arch}: every timing is "
                  "a HOST timing, not the target's; accuracy figures still hold for the model files")
     busy = busy_warning(host, host.get("cpu_busy_at_start"))
@@ -102,5 +117,8 @@ def _opening_messages(ctx: RunContext) -> None:
         ctx.warn(busy)
     if ctx.data.kind == "random":
         ctx.warn(RANDOM_WARNING)
+    where = getattr(ctx.measurer, "where", None)
+    if where:
+        ctx.note(where)
     if ctx.source.format == "onnx":
         ctx.note("ONNX source: measured on ONNX Runtime only; no TFLite variant is made from ONNX yet")
