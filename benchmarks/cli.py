@@ -166,6 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "deployment target; --profile also accepts the path of your own TOML file.")
     prof.add_argument("action", nargs="?", choices=["list", "show"], default="list")
     prof.add_argument("name", nargs="?", help="profile name or TOML path (for show)")
+    from edgebench.benchmarks.size.command import add_parser as add_size_parser
+    add_size_parser(sub)
     return p
 
 
@@ -384,7 +386,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from edgebench.results.errors import ResultsError, UserError
     try:
         commands = {"profiles": cmd_profiles, "optimize": cmd_optimize, "compare": cmd_compare, "report": cmd_report}
-        return commands.get(args.command, cmd_run)(args)
+        return (getattr(args, "func", None) or commands.get(args.command, cmd_run))(args)
     except (UserError, ProfileError, ResultsError, ConversionError) as exc:
         sys.stderr.write(f"bench: error: {' '.join(str(exc).split())}\n")
         return EXIT_USAGE
