@@ -64,6 +64,7 @@ def answer_lines(entry: dict[str, Any]) -> list[str]:
         lines = [f"{head}: no answer: {rec.get('reason', 'nothing was measured')}"]
     if rec.get("warning"):
         lines.append(f"warning: {rec['warning']}")
+    lines += [f"warning: {w}" for w in entry.get("warnings") or []]
     if entry.get("timing_scope") == "host":
         lines.append(f"note: profile {entry.get('profile')} targets {entry.get('target_arch')}, but this was measured "
                      f"on the host ({(entry.get('host') or {}).get('arch')}): the answer is about the host, not the "
@@ -85,18 +86,18 @@ def table_lines(entry: dict[str, Any]) -> list[str]:
     points = [p for c in entry.get("candidates", []) for lay in c["layouts"] for p in lay.get("points") or []]
     gen = max((p.get("generator_cpu_cores") or 0 for p in points), default=0.0)
     driver = entry.get("driver") or {}
-    out = ["", f"capacity at {slo_text(entry)} per layout (cap/s measured: highest VALID rate; pred/s predicted; "
-           "1-req: one request alone, ms)", _HEAD]
+    out = ["", f"capacity at {slo_text(entry)} per layout (cap/s: highest VALID rate, measured; pred/s: predicted)",
+           _HEAD]
     for r in rows:
-        status = ("FAILED: " + str(r["stopped"]) if r.get("stopped") else "ok" if r.get("capacity")
-                  else "skipped: SLO < 1 request" if r.get("skipped") else "no VALID rate")
+        status = ("FAILED (below)" if r.get("stopped") else "ok" if r.get("capacity")
+                  else "SLO < 1 request" if r.get("skipped") else "no VALID rate")
         line = (f"{str(r['variant'])[:22]:<22} {('LiteRT' if r['runtime'] == 'litert' else 'ORT'):<6} "
                 f"{str(r['layout'])[:10]:<10} {r['cores']:>5} {_n(r.get('capacity')):>6} "
                 f"{_n(r.get('predicted_capacity')):>6} {_pct(r.get('headroom')):>8} {_n(r.get('single_ms'), '.3g'):>6} "
                 f"{_n(r.get('memory_mb')):>4}  {status}")
         out.append(line[:WIDTH])
+    out += [f"FAILED: {r['stopped']}" for r in rows if r.get("stopped")]
     valid = sum(1 for p in points if p.get("valid"))
-    out.append(f"{len(points)} load points ({valid} VALID) by {driver.get('name', '?')} {driver.get('version') or ''} "
-               f"({driver.get('scenario', '')} scenario, {entry.get('mode')} mode); load generator CPU up to "
-               f"{gen:.2f} cores")
+    out.append(f"1-req: one request alone at the percentile, ms. {len(points)} load points ({valid} VALID) by "
+               f"{driver.get('name', '?')} {driver.get('version') or ''}; generator CPU <= {gen:.2f} cores")
     return out

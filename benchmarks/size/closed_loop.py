@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from edgebench.benchmarks.size.instance_child import CALIBRATION
 from edgebench.benchmarks.size.pool import InstanceFailed, InstancePool
 
 WARMUP_REPLIES = 3
@@ -24,7 +25,7 @@ def _busy_loop(pool: InstancePool, i: int, until: float, out: list[tuple[float, 
     try:
         while clock() < until:
             t = clock()
-            pool.send(i, n)
+            pool.send(i, CALIBRATION | n)
             _, inference_s = pool.recv(i, hang_s)
             if n >= WARMUP_REPLIES:
                 out.append(((clock() - t) * 1e3, inference_s * 1e3))

@@ -7,8 +7,9 @@ runs one inference and writes the tag and the inference's own duration (little-e
 protocol stream, which is the stdout it was started with. fd 1 is pointed at stderr first, so nothing a runtime
 prints can corrupt the protocol. The first message (tag READY) carries the load time. EOF on stdin ends it.
 
-Fault injection (tests): EDGEBENCH_FAULT=serve:crash (or hang, abort, oom, error) fires after FAULT_AFTER requests,
-in the middle of a load point.
+Requests of the closed-loop interference measurement carry the CALIBRATION bit in their tag. Fault injection
+(tests): EDGEBENCH_FAULT=serve:crash (or hang, abort, oom, error) fires at the FAULT_AFTER-th open-loop query, in
+the middle of a load point.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import time
 REQUEST = struct.Struct("<Q")
 REPLY = struct.Struct("<Qd")
 READY = 2**64 - 1
+CALIBRATION = 1 << 63
 FAULT_AFTER = 100
 WARMUP = 5
 
@@ -69,12 +71,14 @@ def main() -> None:
         msg = _read_exact(0, REQUEST.size)
         if not msg:
             return
-        served += 1
-        if served == FAULT_AFTER:
-            faults.inject("serve", context)
+        tag = REQUEST.unpack(msg)[0]
+        if not tag & CALIBRATION:
+            served += 1
+            if served == FAULT_AFTER:
+                faults.inject("serve", context)
         t = clock()
         invoke()
-        os.write(proto, REPLY.pack(REQUEST.unpack(msg)[0], clock() - t))
+        os.write(proto, REPLY.pack(tag, clock() - t))
 
 
 if __name__ == "__main__":

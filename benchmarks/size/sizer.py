@@ -101,17 +101,30 @@ def _layout_record(layout: Layout) -> dict[str, Any]:
             "stopped": None}
 
 
+def _load_avg() -> list[float]:
+    import os
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return [0.0]
+
+
 def run_sizing(opts: SizeOptions, reporter: Reporter | None = None) -> dict[str, Any]:
     """Measure, predict and recommend; returns the sizing entry as written to sizing.json."""
     reporter = reporter or SilentReporter()
     rules = Rules(opts.percentile, opts.bound_ms, opts.mode.min_queries, opts.mode.min_duration_s)
     entry = new_entry(opts, rules)
     work = [(c, why, _layouts(opts, c)) for c, why in pick_candidates(opts.doc, opts.run_dir / "work", opts.variants)]
-    reporter.stage("sizing", total=sum(len(lays) for _, _, lays in work))
+    from edgebench.benchmarks.measure.environment import busy_warning, cpu_busy_fraction
+    busy = busy_warning({"cores": len(opts.cpus), "load_avg_start": _load_avg()}, cpu_busy_fraction())
+    if busy:
+        entry["warnings"].append(busy)
+    reporter.stage("measuring load per layout", total=sum(len(lays) for _, _, lays in work))
     try:
         for cand, why, layouts in work:
-            rec = {"variant": cand.variant, "runtime": cand.runtime, "why": why, "model_path": cand.model_path,
-                   "single_stream_p99_ms": cand.single_stream_p99_ms, "layouts": []}
+            rec: dict[str, Any] = {"variant": cand.variant, "runtime": cand.runtime, "why": why,
+                                   "model_path": cand.model_path, "layouts": [],
+                                   "single_stream_p99_ms": cand.single_stream_p99_ms}
             entry["candidates"].append(rec)
             for layout in layouts:
                 text = f"{cand.name} {layout.name}"
