@@ -74,9 +74,10 @@ def load_chart(sized: list[tuple[RunData, dict[str, Any]]]) -> Chart:
                                          name=_t(f"{prefix}{name} predicted")))
             if lay.get("capacity"):
                 fig.add_vline(x=lay["capacity"], line=dict(color=color, dash="dot", width=1))
-    if bound is not None:
-        fig.add_hline(y=bound, line=dict(color="#d93025", width=2),
-                      annotation_text=_t(f"SLO p{pct:g} {bound:g} ms"), annotation_position="top left")
+    rates = [x for tr in fig.data for x in (tr.x or [])]
+    if bound is not None and rates:  # a trace, not a shape annotation: plotly misplaces those on a log axis
+        fig.add_trace(go.Scatter(x=[0, max(rates) * 1.1], y=[bound, bound], mode="lines",
+                                 line=dict(color="#d93025", width=2), name=_t(f"SLO p{pct:g} {bound:g} ms")))
     if bound is not None:
         seen.append(bound)
     span = [math.log10(min(seen) / 2), math.log10(max(seen) * 3)] if seen else None

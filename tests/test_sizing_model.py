@@ -12,7 +12,7 @@ from edgebench.benchmarks.size.plan import parse_slo
 from edgebench.benchmarks.size.queue_sim import ServiceModel, percentile, predicted_capacity, simulate
 from edgebench.benchmarks.size.search import find_capacity
 from edgebench.benchmarks.size.usl import fit_usl
-from edgebench.benchmarks.size.validity import Rules, judge, min_queries, tolerable_overs
+from edgebench.benchmarks.size.validity import Rules, claim_level, judge, min_queries, tolerable_overs
 from edgebench.results.errors import UserError
 
 
@@ -85,7 +85,7 @@ def test_interference_slows_service_only_when_instances_are_busy_together():
     heavy = simulate(900, 2, model, 20_000)
     assert np.median(light) == pytest.approx(1.0)
     assert np.median(heavy) > 2.9
-    assert predicted_capacity(2, model, 10.0) < predicted_capacity(2, ServiceModel([alone, alone]), 10.0)
+    assert predicted_capacity(2, model, 10.0, 99.0) < predicted_capacity(2, ServiceModel([alone, alone]), 10.0, 99.0)
 
 
 def test_usl_fit_recovers_known_contention():
@@ -132,3 +132,12 @@ def test_layouts_that_fit_two_cores():
     assert [lay.name for lay in shared] == ["2x2-nospin"] and cpu_sets(shared[0], [0, 1]) == [[], []]
     with pytest.raises(UserError):
         parse_layouts("2by1", "litert", 2)
+
+
+def test_predictions_are_judged_by_the_rule_a_load_point_is_judged_by():
+    # 459 queries with none over the bound: the claim rests on their maximum, typically the 0.9985 quantile
+    assert claim_level(459) == pytest.approx(0.5 ** (1 / 459), abs=1e-4)
+    assert claim_level(662) < claim_level(459) and claim_level(3000) == pytest.approx(0.994, abs=0.001)
+    s = np.random.default_rng(4).lognormal(0, 0.3, 50_000)
+    model = ServiceModel([s])
+    assert predicted_capacity(1, model, 4.0, lambda rate: 100 * claim_level(459)) < predicted_capacity(1, model, 4.0, 99)

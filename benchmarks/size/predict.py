@@ -7,12 +7,14 @@ single-thread instances: its capacity and p99 predicted from one-instance servic
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from edgebench.benchmarks.size.queue_sim import ServiceModel, percentile, predicted_capacity, simulate
 from edgebench.benchmarks.size.usl import USL, fit_usl
+from edgebench.benchmarks.size.validity import claim_level, queries_at
 
 SIM_QUERIES = 20_000
 
@@ -32,11 +34,22 @@ def error(predicted: float | None, measured: float | None) -> float | None:
     return (predicted - measured) / measured
 
 
-def predict_layout(layout: dict[str, Any], bound_ms: float, pct: float) -> dict[str, Any]:
+def claim_pct(rules: dict[str, Any]) -> Callable[[float], float]:
+    """The percentile (0-100) a load point at a rate must have within the bound to be VALID: its early-stopping
+    rank for the queries it issues. A capacity predicted with plain p99 would be judged by a laxer rule than the
+    measured one (at 459 queries, VALID needs every query within the bound)."""
+    def at(rate: float) -> float:
+        n = queries_at(rate, int(rules["min_queries"]), float(rules["min_duration_s"]))
+        return 100 * claim_level(n, float(rules["percentile"]))
+    return at
+
+
+def predict_layout(layout: dict[str, Any], rules: dict[str, Any]) -> dict[str, Any]:
     """Predicted capacity and, at every measured rate whose generator kept its schedule, predicted vs measured."""
     model = service_model(layout["interference"])
     instances = int(layout["instances"])
-    capacity = predicted_capacity(instances, model, bound_ms, pct, SIM_QUERIES)
+    bound_ms, pct = float(rules["bound_ms"]), float(rules["percentile"]) * 100
+    capacity = predicted_capacity(instances, model, bound_ms, claim_pct(rules), SIM_QUERIES)
     pairs = []
     for p in layout.get("points", []):
         if p.get("percentile_ms") is None:
@@ -73,7 +86,7 @@ def usl_for(cand: dict[str, Any]) -> USL | None:
     return fit_usl([c["throughput_per_s"] for c in lay["interference"]])
 
 
-def extrapolate(cand: dict[str, Any], rate: float, bound_ms: float, pct: float,
+def extrapolate(cand: dict[str, Any], rate: float, rules: dict[str, Any],
                 max_cores: int = 1024) -> dict[str, Any] | None:
     """The fewest single-thread instances (one core each) predicted to carry `rate` at the SLO, beyond what this
     machine measured: service times with k busy from the interference curve, stretched by the USL beyond it."""
@@ -83,7 +96,7 @@ def extrapolate(cand: dict[str, Any], rate: float, bound_ms: float, pct: float,
         return None
     curve = max(multi, key=lambda lay: lay["instances"])["interference"]
     model = service_model(curve, usl)
-    cap = lambda n: predicted_capacity(n, model, bound_ms, pct, SIM_QUERIES)  # noqa: E731
+    cap = lambda n: predicted_capacity(n, model, float(rules["bound_ms"]), claim_pct(rules), SIM_QUERIES)  # noqa: E731
     lo, hi = len(curve), len(curve) * 2
     while cap(hi) < rate:
         if hi >= max_cores:

@@ -58,17 +58,19 @@ def percentile(values: np.ndarray, pct: float) -> float:
     return float(np.percentile(values, pct, method="inverted_cdf"))
 
 
-def predicted_capacity(instances: int, service: ServiceModel, bound_ms: float, pct: float = 99.0,
+def predicted_capacity(instances: int, service: ServiceModel, bound_ms: float, pct: float | Callable[[float], float],
                        queries: int = 20_000, seed: int = 0, resolution: float = 0.005) -> float:
-    """The highest Poisson rate (req/s) at which the simulated percentile stays within `bound_ms` (0: none)."""
+    """The highest Poisson rate (req/s) at which the simulated percentile stays within `bound_ms` (0: none).
+    `pct` may depend on the rate: the level a load point of that rate must meet (validity.claim_level)."""
+    level = pct if callable(pct) else (lambda rate: float(pct))
     mean_ms = float(np.mean(service.draw(instances, np.random.default_rng(seed), 4096)))
     hi = 1e3 * instances / mean_ms  # the instances' own throughput: no rate above it is stable
     lo = 0.0
-    if percentile(simulate(hi * 0.02, instances, service, queries, seed), pct) > bound_ms:
+    if percentile(simulate(hi * 0.02, instances, service, queries, seed), level(hi * 0.02)) > bound_ms:
         return 0.0
     while hi - lo > resolution * hi:
         mid = (lo + hi) / 2
-        if percentile(simulate(mid, instances, service, queries, seed), pct) <= bound_ms:
+        if percentile(simulate(mid, instances, service, queries, seed), level(mid)) <= bound_ms:
             lo = mid
         else:
             hi = mid

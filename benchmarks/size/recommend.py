@@ -48,10 +48,10 @@ def _errors(cand: dict[str, Any]) -> dict[str, Any]:
 
 
 def _predicted(entry: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any] | None:
-    rate, pct, bound = float(entry["rate"]), entry["slo"]["percentile"] * 100, entry["slo"]["bound_ms"]
+    rate = float(entry["rate"])
     best = None
     for cand in entry["candidates"]:
-        ext = extrapolate(cand, rate, bound, pct)
+        ext = extrapolate(cand, rate, entry["rules"])
         if not ext or not ext.get("instances"):
             continue
         if best is None or ext["instances"] < best[1]["instances"]:

@@ -52,12 +52,12 @@ def _layouts(opts: SizeOptions, cand: Candidate) -> list[Layout]:
     return parse_layouts(opts.layouts, cand.runtime, cores) if opts.layouts else default_layouts(cores, cand.runtime)
 
 
-def _first_rate(lay: dict[str, Any], opts: SizeOptions) -> float:
+def _first_rate(lay: dict[str, Any], rules: Rules) -> float:
     """Where the search starts: the simulation's capacity over this layout's own service times (0: it predicts
     that no rate meets the SLO, because one request alone is slower than the SLO)."""
-    from edgebench.benchmarks.size.predict import service_model
-    pct = opts.percentile * 100
-    return predicted_capacity(lay["instances"], service_model(lay["interference"]), opts.bound_ms, pct, 5000)
+    from edgebench.benchmarks.size.predict import claim_pct, service_model
+    return predicted_capacity(lay["instances"], service_model(lay["interference"]), rules.bound_ms,
+                              claim_pct(rules.to_dict()), 5000)
 
 
 def measure_layout(opts: SizeOptions, rules: Rules, cand: Candidate, layout: Layout, lay: dict[str, Any],
@@ -78,7 +78,7 @@ def measure_layout(opts: SizeOptions, rules: Rules, cand: Candidate, layout: Lay
             valid = [p["rate"] for p in result.points if p["valid"]]
             result.capacity = max(valid) if valid else None
         else:
-            first = lay["search_start_rate"] = _first_rate(lay, opts)
+            first = lay["search_start_rate"] = _first_rate(lay, rules)
             if first <= 0:  # open-loop points cannot beat one request alone: spend no minutes proving it
                 alone = float(np.percentile(lay["interference"][0]["service_ms"], opts.percentile * 100))
                 lay["skipped"] = (f"one request alone is over the SLO (closed loop p{opts.percentile * 100:g} "
@@ -150,10 +150,9 @@ def run_sizing(opts: SizeOptions, reporter: Reporter | None = None) -> dict[str,
 
 def finish(entry: dict[str, Any]) -> None:
     """Predictions for every measured layout, the held-out check per candidate, and the recommendation."""
-    pct, bound = entry["slo"]["percentile"] * 100, entry["slo"]["bound_ms"]
     for cand in entry["candidates"]:
         for lay in cand["layouts"]:
             if lay.get("interference"):
-                lay["predicted"] = predict_layout(lay, bound, pct)
+                lay["predicted"] = predict_layout(lay, entry["rules"])
         cand["held_out"] = held_out(cand)
     entry["recommendation"] = recommend(entry)

@@ -8,6 +8,7 @@ exactly when it is within the bound.
 """
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -49,6 +50,20 @@ def tolerable_overs(n: int, percentile: float = 0.99, confidence: float = CONFID
     while _binom_cdf(h + 1, n, q) <= alpha:
         h += 1
     return h
+
+
+@functools.lru_cache(maxsize=4096)
+def claim_level(n: int, percentile: float = 0.99, confidence: float = CONFIDENCE) -> float:
+    """The quantile of the latency distribution at which the early-stopping percentile of `n` queries (their
+    (h+1)-th largest) typically falls, by its median rank (Benard: 1 - (h + 0.7) / (n + 0.4)): 0.9985 at 459
+    queries for p99 (the maximum of 459), about 0.994 at 3,000. What a prediction must meet to match a VALID."""
+    h = max(0, tolerable_overs(n, percentile, confidence))
+    return 1.0 - (h + 0.7) / (n + 0.4)
+
+
+def queries_at(rate: float, min_queries: int, min_duration_s: float) -> int:
+    """How many queries a load point at `rate` issues: LoadGen runs until both minimums are met."""
+    return max(min_queries, math.ceil(rate * min_duration_s))
 
 
 def early_stopping_percentile(latencies: Sequence[float], percentile: float = 0.99,
