@@ -79,7 +79,7 @@ def test_crash_mid_load_is_an_invalid_point_and_stops_cleanly(run_copy, tmp_path
     run = tmp_path / "crash"
     shutil.copytree(run_copy, run)
     proc = run_bench("size", "--from", str(run), "--slo", "p99=25ms", "--rate", "100", "--fast", "--variants",
-                     "tflite-fp32", "--layouts", "1x1,2x1", "--rates", "150,200", env={"EDGEBENCH_FAULT": "serve:crash"},
+                     "tflite-fp32", "--layouts", "1x1", "--rates", "150,200", env={"EDGEBENCH_FAULT": "serve:crash"},
                      timeout=300)
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr
@@ -151,3 +151,39 @@ def test_sizing_section_renders_in_chromium(sized, browser, tmp_path):
     assert "SLO p99 25 ms" in legend, legend
     page.page.locator("#sizing").screenshot(path=str(tmp_path / "sizing.png"))
     assert (tmp_path / "sizing.png").stat().st_size > 5_000
+
+
+def test_interrupt_keeps_what_was_measured(run_copy, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from conftest import BENCH
+
+    run = tmp_path / "stopped"
+    shutil.copytree(run_copy, run)
+    proc = subprocess.Popen([*BENCH, "size", "--from", str(run), "--slo", "p99=25ms", "--rate", "100", "--fast",
+                             "--variants", "tflite-fp32", "--layouts", "1x1,2x1", "--rates", "100,100,100,100"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    deadline = time.monotonic() + 120
+    while not (run / "sizing.json").exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)  # written once the first layout is measured
+    proc.send_signal(signal.SIGTERM)  # bench treats SIGTERM as Ctrl-C
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "what was measured is in" in err and "Traceback" not in err
+    entry = json.loads((run / "sizing.json").read_text())["sizings"][-1]
+    assert entry["status"] == "interrupted"
+    first = entry["candidates"][0]["layouts"][0]
+    assert first["layout"] == "1x1" and len(first["points"]) == 4 and first["points"][0]["latencies_ms"]
+
+
+def test_a_target_that_is_not_the_host_gets_an_answer_about_the_host(arm_run, tmp_path):
+    run = tmp_path / "arm"
+    shutil.copytree(arm_run[0], run)
+    proc = run_bench("size", "--from", str(run), "--slo", "p99=50ms", "--rate", "50", "--fast", "--layouts", "1x1",
+                     "--rates", "100", timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert any(ln.startswith("note: profile arm64 targets arm64") and "the answer is about the host" in ln
+               for ln in proc.stdout.splitlines()), proc.stdout
