@@ -164,7 +164,7 @@ def test_interrupt_keeps_what_was_measured(run_copy, tmp_path):
     run = tmp_path / "stopped"
     shutil.copytree(run_copy, run)
     proc = subprocess.Popen([*BENCH, "size", "--from", str(run), "--slo", "p99=25ms", "--rate", "100", "--fast",
-                             "--variants", "tflite-fp32", "--layouts", "1x1,2x1", "--rates", "100,100,100,100"],
+                             "--variants", "tflite-fp32", "--layouts", "1x1,2x1", "--rates", "300,300"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
     deadline = time.monotonic() + 120
     while not (run / "sizing.json").exists() and time.monotonic() < deadline and proc.poll() is None:
@@ -176,7 +176,7 @@ def test_interrupt_keeps_what_was_measured(run_copy, tmp_path):
     entry = json.loads((run / "sizing.json").read_text())["sizings"][-1]
     assert entry["status"] == "interrupted"
     first = entry["candidates"][0]["layouts"][0]
-    assert first["layout"] == "1x1" and len(first["points"]) == 4 and first["points"][0]["latencies_ms"]
+    assert first["layout"] == "1x1" and len(first["points"]) == 2 and first["points"][0]["latencies_ms"]
 
 
 def test_a_target_that_is_not_the_host_gets_an_answer_about_the_host(arm_run, tmp_path):

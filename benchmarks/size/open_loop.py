@@ -72,13 +72,19 @@ class Dispatcher:
         if tags:
             self.lg.QuerySamplesComplete([self.lg.QuerySampleResponse(t, 0, 0) for t in tags])
 
-    def _fail(self, reason: str) -> None:  # with the lock held: every query still here is answered at once
+    def _fail(self, reason: str) -> None:
+        """With the lock held: every query still here is answered at once (from another thread: LoadGen must never
+        be called back while we hold a lock its issuing thread may be waiting for), and every later one on arrival."""
         if self.failure is None:
             self.failure = reason
         tags = [t for t, _ in self.inflight.values()] + list(self.waiting)
         self.inflight.clear()
         self.waiting.clear()
         threading.Thread(target=self._complete, args=(tags,), daemon=True).start()
+
+    def abort(self, reason: str) -> None:
+        with self.lock:
+            self._fail(reason)
 
     def _read(self, i: int) -> None:
         fd = self.pool.fd(i)
@@ -93,8 +99,7 @@ class Dispatcher:
             try:
                 tag, _ = self.pool.recv(i)
             except InstanceFailed as exc:
-                with self.lock:
-                    self._fail(str(exc))
+                self.abort(str(exc))
                 return
             self._complete([tag])
             with self.lock:
@@ -161,8 +166,7 @@ def _drive(lg: Any, disp: Dispatcher, settings: Any, outdir: str) -> None:
         while runner.is_alive():
             runner.join(0.2)
     except KeyboardInterrupt:
-        with disp.lock:
-            disp._fail("interrupted (Ctrl-C)")
+        disp.abort("interrupted (Ctrl-C)")
         for i in range(len(disp.pool.procs)):
             disp.pool.kill(i)
         runner.join()
@@ -171,6 +175,12 @@ def _drive(lg: Any, disp: Dispatcher, settings: Any, outdir: str) -> None:
         disp.close()
     lg.DestroyQSL(qsl)
     lg.DestroySUT(sut)
+
+
+def _rate(times: np.ndarray) -> float:
+    """Queries per second over the span of `times` (0 when it has no span)."""
+    span = float(times[-1] - times[0]) if times.size > 1 else 0.0
+    return (times.size - 1) / span if span > 0 else 0.0
 
 
 def run_point(pool: InstancePool, rate: float, rules: Rules, hang_s: float, max_s: float) -> dict[str, Any]:
@@ -187,9 +197,7 @@ def run_point(pool: InstancePool, rate: float, rules: Rules, hang_s: float, max_
         scheduled, issued, lat = read_trace(Path(tmp) / "mlperf_log_trace.json")
         loadgen = read_verdict(Path(tmp) / "mlperf_log_detail.txt")
     n = lat.size
-    span = lambda a: float(a[-1] - a[0]) if n > 1 else 0.0  # noqa: E731
-    sched_rate = (n - 1) / span(scheduled) if span(scheduled) > 0 else 0.0
-    achieved = (n - 1) / span(issued) if span(issued) > 0 else 0.0
+    sched_rate, achieved = _rate(scheduled), _rate(issued)
     duration = float((scheduled + lat * 1e-3).max() - scheduled[0]) if n else 0.0
     gen_cpu = (r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime) / wall
     point = {"rate": rate, "scheduled_rate": sched_rate, "achieved_rate": achieved,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -67,16 +68,12 @@ def measure_layout(opts: SizeOptions, rules: Rules, cand: Candidate, layout: Lay
         lay["cpus"] = pool.cpu_sets
         lay["settings"] = pool.settings()
         lay["interference"] = interference_curve(pool, opts.mode.interference_s, opts.hang_s)
-        measure = lambda rate: run_point(pool, rate, rules, opts.hang_s, max(60.0, 20 * rules.min_duration_s))  # noqa: E731
+
+        def measure(rate: float) -> dict[str, Any]:
+            return run_point(pool, rate, rules, opts.hang_s, max(60.0, 20 * rules.min_duration_s))
+
         if opts.rates:
-            result = SearchResult()
-            for r in opts.rates:
-                result.points.append(measure(r))
-                if result.points[-1].get("failure"):
-                    result.stopped = result.points[-1]["failure"]
-                    break
-            valid = [p["rate"] for p in result.points if p["valid"]]
-            result.capacity = max(valid) if valid else None
+            result = _fixed_rates(measure, opts.rates)
         else:
             first = lay["search_start_rate"] = _first_rate(lay, rules)
             if first <= 0:  # open-loop points cannot beat one request alone: spend no minutes proving it
@@ -93,6 +90,19 @@ def measure_layout(opts: SizeOptions, rules: Rules, cand: Candidate, layout: Lay
         lay["points"], lay["capacity"], lay["stopped"] = result.points, result.capacity, result.stopped
         lay["memory_mb"] = pool.peak_rss_mb()
         lay["load_s"] = pool.load_s
+
+
+def _fixed_rates(measure: Callable[[float], dict[str, Any]], rates: list[float]) -> SearchResult:
+    """--rates: these load points in order, no search; capacity = the highest VALID among them."""
+    result = SearchResult()
+    for r in rates:
+        result.points.append(measure(r))
+        if result.points[-1].get("failure"):
+            result.stopped = result.points[-1]["failure"]
+            break
+    valid = [p["rate"] for p in result.points if p["valid"]]
+    result.capacity = max(valid) if valid else None
+    return result
 
 
 def _layout_record(layout: Layout) -> dict[str, Any]:
