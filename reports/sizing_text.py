@@ -51,6 +51,9 @@ def answer_lines(entry: dict[str, Any]) -> list[str]:
         lines = [f"{head}: cannot be met on this CPU at any size: a single request alone takes "
                  f"{rec['single_ms']:.3g} ms at p{entry['slo']['percentile'] * 100:g} "
                  f"({rec['variant']} on {_rt(rec['runtime'])}, {rec['layout']}), more instances only add queueing"]
+        if any("machine busy" in w for w in entry.get("warnings") or []):
+            lines.append("  (measured on a busy machine, which inflates one request's latency: size again on a quiet "
+                         "one before trusting 'at any size')")
     elif status in ("measured", "predicted"):
         label = "measured" if status == "measured" else f"predicted: M/G/c simulation + USL, {held_out_text(rec)}"
         mem = f"resident memory {rec['instances']} x {_n(rec.get('memory_mb'))} MB"
