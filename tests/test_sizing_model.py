@@ -141,3 +141,44 @@ def test_predictions_are_judged_by_the_rule_a_load_point_is_judged_by():
     s = np.random.default_rng(4).lognormal(0, 0.3, 50_000)
     model = ServiceModel([s])
     assert predicted_capacity(1, model, 4.0, lambda rate: 100 * claim_level(459)) < predicted_capacity(1, model, 4.0, 99)
+
+
+def _entry(rate: float, service_ms: float) -> dict:
+    """A sizing entry as bench size writes it, for a variant whose service time is `service_ms` alone and 10% more
+    with two instances busy, measured on 1x1 and 2x1 (capacities as measured)."""
+    rng = np.random.default_rng(0)
+    s1 = (service_ms * rng.lognormal(0, 0.1, 2000)).tolist()
+    s2 = [1.1 * v for v in s1]
+    curve1 = [{"busy": 1, "service_ms": s1, "throughput_per_s": 1e3 / np.mean(s1)}]
+    curve2 = curve1 + [{"busy": 2, "service_ms": s2, "throughput_per_s": 2e3 / np.mean(s2)}]
+    lays = [{"layout": "1x1", "instances": 1, "threads": 1, "cores": 1, "interference": curve1, "capacity": 150.0,
+             "memory_mb": [40.0], "points": []},
+            {"layout": "2x1", "instances": 2, "threads": 1, "cores": 2, "interference": curve2, "capacity": 280.0,
+             "memory_mb": [41.0, 42.0], "points": []}]
+    rules = Rules(0.99, 20.0, 459, 1.0).to_dict()
+    return {"rate": rate, "slo": {"percentile": 0.99, "bound_ms": 20.0}, "rules": rules, "price_per_core_hour": 0.04,
+            "host": {"cpu_model": "Test CPU"}, "status": "complete", "warnings": [],
+            "candidates": [{"variant": "tflite-int8", "runtime": "litert", "layouts": lays}]}
+
+
+def test_the_answer_is_measured_when_the_machine_carries_the_rate_else_predicted_with_a_warning_far_out():
+    from edgebench.benchmarks.size.sizer import finish
+    from edgebench.reports.sizing_text import answer_lines
+
+    small = _entry(200.0, 5.0)
+    finish(small)
+    rec = small["recommendation"]
+    assert rec["status"] == "measured" and rec["layout"] == "2x1" and rec["cores"] == 2
+    assert rec["cost_per_million"] == pytest.approx(2 * 0.04 / (200 * 3600) * 1e6)
+    assert answer_lines(small)[0].startswith("200 req/s at p99 <= 20 ms: 2 cores of Test CPU as 2 instances x 1 "
+                                             "thread of tflite-int8 on LiteRT; capacity 280 req/s")
+    big = _entry(800.0, 5.0)
+    finish(big)
+    rec = big["recommendation"]
+    assert rec["status"] == "predicted" and rec["cores"] > 8 and "extrapolated" in rec["warning"]
+    assert "predicted: M/G/c simulation + USL" in answer_lines(big)[0]
+    # two instances ran 10% slower than one: the USL's throughput levels off below 2,000 req/s
+    too_big = _entry(3000.0, 5.0)
+    finish(too_big)
+    assert too_big["recommendation"]["status"] == "none"
+    assert "levels off at about 1996 req/s" in answer_lines(too_big)[0]

@@ -94,6 +94,8 @@ def extrapolate(cand: dict[str, Any], rate: float, rules: dict[str, Any],
     usl = usl_for(cand)
     if not multi or usl is None:
         return None
+    if max(usl.throughput(n) for n in range(1, max_cores + 1)) < rate:  # no queueing model can beat throughput
+        return {"instances": None, "usl": usl.to_dict(), "note": f"the scalability curve stays under {rate:g} req/s"}
     curve = max(multi, key=lambda lay: lay["instances"])["interference"]
     model = service_model(curve, usl)
     cap = lambda n: predicted_capacity(n, model, float(rules["bound_ms"]), claim_pct(rules), SIM_QUERIES)  # noqa: E731

@@ -71,6 +71,17 @@ def _predicted(entry: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, A
     return out
 
 
+def _why_no_prediction(entry: dict[str, Any]) -> str:
+    from edgebench.benchmarks.size.predict import usl_for
+    fits = [usl for usl in (usl_for(c) for c in entry["candidates"]) if usl is not None]
+    if not fits:
+        return "no layout carried the rate and none with single-thread instances was measured to predict from"
+    ceiling = max((u.x1 / u.sigma if u.sigma > 0 and u.kappa == 0 else max(u.throughput(n) for n in range(1, 1025)))
+                  for u in fits)
+    return (f"no layout carried the rate, and the fitted scalability curve levels off at about {ceiling:.0f} req/s "
+            "(instances slow each other down): more cores of this kind cannot carry it")
+
+
 def _missed_check(out: dict[str, Any]) -> str | None:
     """A prediction whose model missed its held-out check by more than the targets (capacity 10%, p99 15%)."""
     if out.get("status") != "predicted":
@@ -104,8 +115,7 @@ def recommend(entry: dict[str, Any]) -> dict[str, Any]:
         out = {"status": "impossible", "single_ms": fastest["single_ms"], "variant": fastest["variant"],
                "runtime": fastest["runtime"], "layout": fastest["layout"]}
     else:
-        out = _predicted(entry, rows) or {"status": "none", "reason": "no layout carried the rate and no "
-                                          "prediction could be made (no single-thread layout measured)"}
+        out = _predicted(entry, rows) or {"status": "none", "reason": _why_no_prediction(entry)}
     miss = _missed_check(out)
     if miss:
         out["warning"] = f"{out['warning']}; {miss}" if out.get("warning") else miss
