@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import plotly.graph_objects as go
+from plotly.colors import qualitative
 
 from edgebench.reports.figures import Chart
 from edgebench.reports.rundata import RunData
@@ -19,7 +20,7 @@ from edgebench.results.errors import ResultsError
 from edgebench.results.sizing import load_sizing
 
 TEMPLATE = "plotly_white"
-PALETTE = ("#1a73e8", "#e8710a", "#0b8043", "#a142f4", "#d93025", "#12b5cb", "#f9ab00", "#5f6368")
+PALETTE = tuple(qualitative.Dark24)  # a layout per colour: ten layouts (3 variants x 2 cores) must not share one
 
 
 def _t(value: Any) -> str:
