@@ -1,8 +1,8 @@
 """Capacity of one layout: the highest rate whose load point is VALID at the SLO, by a bounded search.
 
 The first rate comes from the queue simulation over the layout's own closed-loop service times (a good guess keeps
-the search short); then the rate grows by STEP until a point is INVALID, or shrinks until one is VALID, and the
-bracket is halved until it is within `resolution` or the point budget is spent. A failed point (crash, hang, memory)
+the search short); then the rate grows by STEP until a point is INVALID, or shrinks by STEP_DOWN until one is VALID, and
+the bracket is halved until it is within `resolution` or the point budget is spent. A failed point (crash, hang, memory)
 ends the search: the pool it ran on is gone, and the points measured so far stand.
 """
 from __future__ import annotations
@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 STEP = 1.25
+# Downward the steps are longer: the simulation's first guess errs high on a busy machine (an instance that slept
+# between queries wakes late, which the closed-loop service times never see), and a VALID point must come first.
+STEP_DOWN = 1.6
 MIN_RATE = 1.0
 
 
@@ -53,7 +56,7 @@ def _next_rate(lo: float | None, hi: float | None, resolution: float) -> float |
     if hi is None:
         return (lo or MIN_RATE) * STEP
     if lo is None:
-        return hi / STEP if hi / STEP >= MIN_RATE else None
+        return hi / STEP_DOWN if hi / STEP_DOWN >= MIN_RATE else None
     if (hi - lo) <= resolution * hi:
         return None
     return (lo + hi) / 2
