@@ -34,12 +34,14 @@ def run_copy(keras_run, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def sized(run_copy) -> tuple[Path, object]:
+def sized(run_copy, tmp_path_factory) -> tuple[Path, object]:
     """One `bench size` of tflite-fp32 at fixed rates on 1x1 and 2x1: the CLI, sizing.json and the report."""
-    proc = run_bench("size", "--from", str(run_copy), "--slo", "p99=25ms", "--rate", "150", "--fast",
+    run = tmp_path_factory.mktemp("sized") / "run"
+    shutil.copytree(run_copy, run)
+    proc = run_bench("size", "--from", str(run), "--slo", "p99=25ms", "--rate", "150", "--fast",
                      "--variants", "tflite-fp32", "--layouts", "1x1,2x1", "--rates", "60,150",
                      "--price-per-core-hour", "0.04", timeout=300)
-    return run_copy, proc
+    return run, proc
 
 
 def _candidate(run_copy: Path, variant: str):

@@ -182,3 +182,10 @@ def test_the_answer_is_measured_when_the_machine_carries_the_rate_else_predicted
     finish(too_big)
     assert too_big["recommendation"]["status"] == "none"
     assert "levels off at about 1996 req/s" in answer_lines(too_big)[0]
+
+
+def test_capacity_search_keeps_to_its_time_budget():
+    # at 10 req/s a 459-query point runs 46 s: a 60 s budget allows the first point only
+    result = find_capacity(lambda r: {"rate": r, "valid": False, "failure": None}, 16.0, max_points=6,
+                           resolution=0.03, budget_s=60.0, seconds_at=lambda r: 459 / r)
+    assert len(result.points) == 1 and result.capacity is None and "time budget" in result.note

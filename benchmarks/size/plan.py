@@ -19,10 +19,12 @@ class Mode:
     min_queries: int
     max_points: int  # load points per layout in the capacity search
     resolution: float  # the search stops when the VALID/INVALID bracket is this narrow (fraction of the rate)
+    layout_budget_s: float  # load-point seconds per layout: the search ends before a point that would pass it
 
 
 # min_queries: 459 is the fewest that can claim a p99 at 99% confidence (none over the bound), 662 allows one over.
-MODES = {"fast": Mode("fast", 0.6, 1.0, 459, 4, 0.10), "default": Mode("default", 2.0, 3.0, 662, 6, 0.04)}
+MODES = {"fast": Mode("fast", 0.6, 1.0, 459, 4, 0.10, 15.0),
+         "default": Mode("default", 2.0, 3.0, 662, 6, 0.04, 45.0)}
 
 
 def parse_slo(text: str) -> tuple[float, float]:

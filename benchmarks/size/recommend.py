@@ -32,7 +32,7 @@ def layout_rows(entry: dict[str, Any]) -> list[dict[str, Any]]:
                          "predicted_capacity": (lay.get("predicted") or {}).get("capacity"),
                          "memory_mb": max(mem) if mem else None, "single_ms": _single_request_ms(lay, pct),
                          "points": len(lay.get("points") or []), "stopped": lay.get("stopped"),
-                         "skipped": lay.get("skipped")})
+                         "skipped": lay.get("skipped"), "search_note": lay.get("search_note")})
     return rows
 
 

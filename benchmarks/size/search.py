@@ -23,16 +23,26 @@ class SearchResult:
     points: list[dict[str, Any]] = field(default_factory=list)
     capacity: float | None = None  # highest VALID rate; None: no rate was VALID
     stopped: str | None = None  # why the search ended early (a failure), if it did
+    note: str | None = None  # why it ended short of its resolution without a failure (time budget)
 
 
 def find_capacity(measure: Callable[[float], dict[str, Any]], first_rate: float, max_points: int,
-                  resolution: float, on_point: Callable[[dict[str, Any]], None] | None = None) -> SearchResult:
-    """`measure(rate)` runs one load point and returns it (with "valid" and "failure")."""
+                  resolution: float, on_point: Callable[[dict[str, Any]], None] | None = None,
+                  budget_s: float = float("inf"), seconds_at: Callable[[float], float] = lambda rate: 0.0
+                  ) -> SearchResult:
+    """`measure(rate)` runs one load point and returns it (with "valid" and "failure"). The search also ends
+    before a point that would take the layout past `budget_s` (`seconds_at(rate)`: how long a point at that rate
+    runs): at low rates LoadGen's minimum query count makes every point long."""
     out = SearchResult()
     lo: float | None = None  # highest VALID rate so far
     hi: float | None = None  # lowest INVALID rate so far
     rate = max(MIN_RATE, first_rate)
+    spent = 0.0
     for _ in range(max_points):
+        if out.points and spent + seconds_at(rate) > budget_s:
+            out.note = f"search ended by its time budget ({budget_s:g} s) before {rate:.0f} req/s"
+            break
+        spent += seconds_at(rate)
         point = measure(rate)
         out.points.append(point)
         if on_point is not None:

@@ -86,8 +86,10 @@ def measure_layout(opts: SizeOptions, rules: Rules, cand: Candidate, layout: Lay
             def told(p: dict[str, Any]) -> None:
                 verdict = "VALID" if p["valid"] else f"INVALID ({p['reason']})"
                 reporter.note(f"  {cand.name} {layout.name}: {p['rate']:.0f} req/s {verdict}")
-            result = find_capacity(measure, first, opts.mode.max_points, opts.mode.resolution, told)
+            result = find_capacity(measure, first, opts.mode.max_points, opts.mode.resolution, told,
+                                   opts.mode.layout_budget_s, lambda r: max(rules.min_duration_s, rules.min_queries / r))
         lay["points"], lay["capacity"], lay["stopped"] = result.points, result.capacity, result.stopped
+        lay["search_note"] = result.note
         lay["memory_mb"] = pool.peak_rss_mb()
         lay["load_s"] = pool.load_s
 
