@@ -94,7 +94,7 @@ def table_lines(entry: dict[str, Any]) -> list[str]:
     for r in rows:
         status = ("FAILED (below)" if r.get("stopped") else "ok" if r.get("capacity")
                   else "SLO < 1 request" if r.get("skipped")
-                  else "no VALID rate" + (" (time budget)" if r.get("search_note") else ""))
+                  else "no VALID (budget)" if r.get("search_note") else "no VALID rate")
         line = (f"{str(r['variant'])[:22]:<22} {('LiteRT' if r['runtime'] == 'litert' else 'ORT'):<6} "
                 f"{str(r['layout'])[:10]:<10} {r['cores']:>5} {_n(r.get('capacity')):>6} "
                 f"{_n(r.get('predicted_capacity')):>6} {_pct(r.get('headroom')):>8} {_n(r.get('single_ms'), '.3g'):>6} "
