@@ -114,7 +114,8 @@ def test_size_answers_first_and_keeps_every_latency(sized):
         assert [c["busy"] for c in lay["interference"]] == list(range(1, lay["instances"] + 1))
         assert lay["predicted"]["capacity"] > 0
     assert layouts[1]["cpus"] == [[0], [1]] or len(usable_cpus()) < 2
-    assert entry["candidates"][0]["held_out"]["layout"] == "2x1"
+    held_out = entry["candidates"][0]["held_out"]
+    assert held_out["layout"] == "2x1" and held_out["pairs"] and len(held_out["measured_bracket"]) == 2
 
 
 def test_slo_below_one_request_cannot_be_met(run_copy, tmp_path):

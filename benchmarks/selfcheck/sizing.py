@@ -41,7 +41,9 @@ def report(entry: dict[str, Any]) -> bool:
         cap_ok = isinstance(h["capacity_error"], float) and abs(h["capacity_error"]) <= TARGETS["capacity"]
         p99_ok = isinstance(h["p99_error"], float) and abs(h["p99_error"]) <= TARGETS["p99"]
         ok = ok and cap_ok and p99_ok
-        print(f"{name} {h['layout']}: capacity measured {h['measured_capacity']} vs predicted "
+        lo, hi = h.get("measured_bracket") or [h["measured_capacity"], None]
+        bracket = f"{lo:.0f} (VALID) .. {hi:.0f} (INVALID)" if lo and hi else str(h["measured_capacity"])
+        print(f"{name} {h['layout']}: capacity measured {bracket} vs predicted "
               f"{h['predicted_capacity']:.0f} req/s ({_pct(h['capacity_error'])}, {'ok' if cap_ok else 'MISS'}); "
               f"p99 at capacity {_pct(h['p99_error'])} ({'ok' if p99_ok else 'MISS'})")
         for q in h["pairs"]:

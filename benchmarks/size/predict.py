@@ -60,7 +60,11 @@ def predict_layout(layout: dict[str, Any], rules: dict[str, Any]) -> dict[str, A
                       "error": error(pred, p["percentile_ms"]), "measured_valid": p["valid"]})
     at_capacity = next((q for q in reversed(pairs) if q["measured_valid"] and layout.get("capacity") is not None
                         and abs(q["rate"] - layout["capacity"]) < 1e-9), None)
-    return {"capacity": capacity, "capacity_error": error(capacity, layout.get("capacity")), "points": pairs,
+    measured = layout.get("capacity")
+    above = [p["rate"] for p in layout.get("points", []) if not p["valid"] and (measured is None or p["rate"] > measured)]
+    return {"capacity": capacity, "capacity_error": error(capacity, measured), "points": pairs,
+            # the measured capacity lies in [capacity, lowest INVALID rate above it): how sharp the check can be
+            "measured_bracket": [measured, min(above) if above else None],
             "p99_error_at_capacity": at_capacity["error"] if at_capacity else None,
             "source": f"M/G/{instances} simulation over the {layout['layout']} service times with 1..{instances} busy"}
 
@@ -73,6 +77,7 @@ def held_out(cand: dict[str, Any]) -> dict[str, Any] | None:
     lay = max(multi, key=lambda lay: lay["instances"])
     pred = lay["predicted"]
     return {"layout": lay["layout"], "measured_capacity": lay.get("capacity"), "predicted_capacity": pred["capacity"],
+            "measured_bracket": pred.get("measured_bracket"),
             "capacity_error": pred["capacity_error"], "p99_error": pred["p99_error_at_capacity"],
             "pairs": pred["points"]}
 
