@@ -170,6 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
     target_command.add_parser(sub)  # sets its own handler
     from edgebench.benchmarks.fleet import command as fleet_command  # bench node, and bench run --cluster
     fleet_command.add_parser(sub, run)
+    from edgebench.benchmarks.size.command import add_parser as add_size_parser
+    add_size_parser(sub)
     return p
 
 
@@ -360,8 +362,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         commands = {"optimize": cmd_optimize, "compare": cmd_compare, "report": cmd_report,
                     "card": card_command.cmd_card}
-        handler: Callable[[argparse.Namespace], int] = \
-            getattr(args, "handler", None) or getattr(args, "command_func", None) or cmd_run
+        handler: Callable[[argparse.Namespace], int] = getattr(args, "handler", None) or cmd_run  # set_defaults
         return commands.get(args.command, handler)(args)
     except (UserError, ProfileError, ResultsError, ConversionError) as exc:
         sys.stderr.write(f"bench: error: {' '.join(str(exc).split())}\n")

@@ -35,6 +35,8 @@ from edgebench.reports.html_parts import e, scope_badge, table
 from edgebench.reports.machines import machine_matrix
 from edgebench.reports.rundata import RunData, load_run_data
 from edgebench.reports.runtime_pairs import runtime_pairs
+from edgebench.reports.sizing_figures import sizing_charts
+from edgebench.reports.sizing_html import sizing_section
 from edgebench.reports.table import COLUMNS, sort_key, variant_label
 from edgebench.reports.target_parity import parity_rows
 from edgebench.results.contract import write_text_atomic
@@ -218,7 +220,7 @@ def render_report(runs: Sequence[RunData], plotly: str = "embed", generated: str
         raise ValueError(f"plotly must be one of {PLOTLY_MODES}, not {plotly!r}")
     if not runs:
         raise ValueError("a report needs at least one run")
-    charts = build_charts(runs)
+    charts = build_charts(runs) + sizing_charts(runs)
     chart_html = [_chart_html(c, (True if plotly == "embed" else "cdn") if i == 0 else False)
                   for i, c in enumerate(charts)]
     fallback = ("if(!window.Plotly){var n=document.getElementById('no-plotly');if(n){n.hidden=false;}}")
@@ -253,6 +255,7 @@ def render_report(runs: Sequence[RunData], plotly: str = "embed", generated: str
         "<noscript><div class=\"bad\">The charts need JavaScript; the tables below do not.</div></noscript>",
         f"<nav>{nav}</nav>",
         decision_section(runs),  # the answer first, the evidence after it
+        sizing_section(runs),
         warnings_section(runs),
         *chart_html,
         '<section id="runtime-table"><h2>LiteRT vs ONNX Runtime: numbers</h2><p class="muted">The fastest variant of '

@@ -40,7 +40,7 @@ def add_parser(sub: argparse._SubParsersAction, run: argparse.ArgumentParser) ->
     node.add_argument("--dashboard", action="store_true", help="head only: start Ray's dashboard on --node-ip")
     node.add_argument("--temp-dir", metavar="DIR", help="Ray's session and log folder on this node")
     node.add_argument("--dry-run", action="store_true", help="print the ray start command instead of running it")
-    node.set_defaults(command_func=cmd_node)
+    node.set_defaults(handler=cmd_node)
 
 
 def cmd_node(args: argparse.Namespace) -> int:
