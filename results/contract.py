@@ -42,6 +42,25 @@ def check_schema(doc: Any, source: str) -> None:
                            f"({SCHEMA_VERSION}); upgrade edgebench")
 
 
+def read_versioned(p: Path, version_key: str, list_key: str, supported: str, kind: str) -> dict[str, Any]:
+    """A versioned JSON document of ours (sizing.json, card.json): its `list_key` list and a major version this
+    edgebench reads, else one ResultsError line saying what is wrong."""
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ResultsError(f"{p} is not valid JSON: {exc}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get(list_key), list):
+        raise ResultsError(f"{p} is not an edgebench {kind} file (no {version_key}/{list_key})")
+    try:
+        major = int(str(doc.get(version_key, "")).split(".")[0])
+    except ValueError:
+        raise ResultsError(f"{p} has an invalid {version_key} {doc.get(version_key)!r}") from None
+    if major > _major(supported):
+        raise ResultsError(f"{p} has {version_key} {doc[version_key]}, newer than this edgebench reads "
+                           f"({supported}); upgrade edgebench")
+    return doc
+
+
 def valid_records(doc: dict[str, Any], source: str, skip_damaged: bool) -> tuple[list[Record], list[str]]:
     """The records that follow the Record type, and one line per damaged one (each names the record and the field).
 

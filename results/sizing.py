@@ -11,8 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from edgebench.results.contract import write_text_atomic
-from edgebench.results.errors import ResultsError
+from edgebench.results.contract import read_versioned, write_text_atomic
 
 SIZING_VERSION = "1.0"
 SIZING_FILE = "sizing.json"
@@ -29,19 +28,7 @@ def load_sizing(run: str | Path) -> dict[str, Any] | None:
     p = sizing_path(run)
     if not p.is_file():
         return None
-    try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ResultsError(f"{p} is not valid JSON: {exc}") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("sizings"), list):
-        raise ResultsError(f"{p} is not an edgebench sizing file (no schema_version/sizings)")
-    try:
-        major = int(str(doc.get("schema_version", "")).split(".")[0])
-    except ValueError:
-        raise ResultsError(f"{p}: invalid schema_version {doc.get('schema_version')!r}") from None
-    if major > int(SIZING_VERSION.split(".")[0]):
-        raise ResultsError(f"{p} has schema_version {doc['schema_version']}, newer than this edgebench reads "
-                           f"({SIZING_VERSION}); upgrade edgebench")
+    doc = read_versioned(p, "schema_version", "sizings", SIZING_VERSION, "sizing")
     doc["sizings"] = [s for s in doc["sizings"] if isinstance(s, dict)]
     return doc
 
