@@ -3,12 +3,14 @@
 A second run of the same model spends most of its time before measuring on work whose answer cannot have changed:
 the source model in TensorFlow on the same inputs, each variant file loaded and run on the same inputs by the same
 runtime version on the same CPU. The key holds everything the answer depends on (file contents, input arrays,
-runtime and package versions, settings, CPU model and flags), so a hit is the same computation, not an estimate.
+runtime and package versions, settings, CPU model and flags, and the code that computes it), so a hit is the same
+computation, not an estimate.
 Timings are never taken from here. Entries are .npz (read without pickle) plus a JSON sidecar, written atomically;
 an unreadable entry is a miss.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -40,8 +42,21 @@ def arrays_digest(arrays: Sequence[np.ndarray]) -> str:
     return h.hexdigest()
 
 
+@functools.cache
+def code_digest() -> str:
+    """A hash of the code that produces the kept answers (building, reading and evaluating models): a change to
+    how outputs are computed or ordered is a new key, never a stale hit."""
+    here = Path(__file__).resolve().parent.parent  # edgebench/benchmarks
+    h = hashlib.sha256()
+    for f in sorted([*(here / "build").rglob("*.py"), *(here / "measure").rglob("*.py")]):
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
 def memo_key(*parts: Any) -> str:
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:32]
+    payload = json.dumps([code_digest(), *parts], sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
 def _paths(kind: str, key: str) -> tuple[Path, Path]:
