@@ -198,3 +198,42 @@ def test_pickle_disguised_as_data_is_never_unpickled(tmp_path, tiny_models):
     _assert_user_error(run_bench("run", str(tiny_models["onnx"]), "--data", str(data), "--out", str(tmp_path / "o")),
                        "holds pickled data, which edgebench never loads")
     assert not marker.exists()
+
+
+# --- symbolic input dimensions: --input-shape and --data --------------------------------------------------------------
+
+def test_symbolic_dimensions_without_shapes_or_data_are_named(field_models, tmp_path):
+    _assert_user_error(run_bench("run", str(field_models["cnn"]), "--out", str(tmp_path / "o")),
+                       "input 'x' [batch, 3, height, width] (axes 2, 3 symbolic)", "--input-shape x=1,3,N,N",
+                       "--data FILE.npz")
+
+
+@pytest.mark.parametrize("flag,needle", [
+    ("y=1,3,48,192", "names input 'y', which the model does not have (inputs: 'x')"),
+    ("x=1,3,48", "has rank 3, but input 'x' has rank 4"),
+    ("x=1,3,-48,192", "every dimension must be a positive integer"),
+    ("x=1,3,0,192", "every dimension must be a positive integer"),
+    ("x=1,4,48,192", "the model rejects this shape, its input 'x' is [batch, 3, height, width] (axis 1 must be 3)"),
+    ("x", "expected NAME=D0,D1,..."),
+    ("x=1,3,a,b", "expected comma-separated integer dimensions"),
+])
+def test_bad_input_shapes(field_models, tmp_path, flag, needle):
+    _assert_user_error(run_bench("run", str(field_models["cnn"]), "--input-shape", flag, "--out", str(tmp_path / "o")),
+                       needle)
+
+
+def test_a_shape_the_model_cannot_run_is_refused_before_converting(field_models, tmp_path):
+    _assert_user_error(run_bench("run", str(field_models["reshape"]), "--input-shape", "v=1,7", "--out",
+                                 str(tmp_path / "o")), "the model rejects the input shapes v=1,7", "Reshape")
+
+
+@pytest.mark.parametrize("arrays,needle", [
+    ({"x": np.zeros((4, 48, 192), np.float32)}, "has shape [4, 48, 192], the model wants [samples, 3, ?, ?]"),
+    ({"x": np.zeros((4, 4, 48, 192), np.float32)}, "the model wants [samples, 3, ?, ?]"),
+    ({"x": np.zeros((4, 3, 8, 8), np.float32), "y": np.zeros(3, np.int64)}, "share their first (sample) dimension"),
+])
+def test_data_that_does_not_fit_the_model(field_models, tmp_path, arrays, needle):
+    data = tmp_path / "d.npz"
+    np.savez(data, **arrays)
+    _assert_user_error(run_bench("run", str(field_models["cnn"]), "--data", str(data), "--out", str(tmp_path / "o")),
+                       needle)

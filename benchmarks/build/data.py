@@ -26,18 +26,18 @@ class DataSet:
                 "labelled": self.labels is not None}
 
 
-def _concrete_shape(spec: dict[str, Any]) -> list[int]:
-    shape = list(spec["shape"])
-    if any(d is None or d < 0 for d in shape[1:]):
-        raise UserError(f"input {spec['name']!r} has unknown dimensions {shape}; pass --data FILE.npz with real inputs")
-    return shape[1:]
+def _sample_shape_ok(want: list[int], got: tuple[int, ...]) -> bool:
+    """Whether a data array's sample shape fits the model's (symbolic dimensions, -1, take any size)."""
+    return len(want) == len(got) and all(w is None or w < 0 or w == g for w, g in zip(want, got))
 
 
 def random_data(specs: list[dict[str, Any]], n: int = RANDOM_SAMPLES) -> DataSet:
+    from edgebench.benchmarks.build.shapes import require_fixed
+    require_fixed(specs)
     rng = np.random.default_rng(0)
     inputs = []
     for spec in specs:
-        shape = [n, *_concrete_shape(spec)]
+        shape = [n, *spec["shape"][1:]]
         dtype = np.dtype(spec["dtype"] if spec["dtype"] not in ("", None) else np.float32)
         if dtype.kind == "f":
             inputs.append(rng.uniform(-1.0, 1.0, size=shape).astype(dtype))
@@ -71,14 +71,16 @@ def load_user_data(path: str | Path, specs: list[dict[str, Any]]) -> DataSet:
             arr = next(iter(arrays.values()))
         if arr is None:
             raise UserError(f"{p} has no array for input {spec['name']!r} (arrays: {', '.join(arrays) or 'none'})")
-        want = _concrete_shape(spec)
-        if list(arr.shape[1:]) != want:
-            raise UserError(f"{p}: array for input {spec['name']!r} has sample shape {list(arr.shape[1:])}, "
-                            f"the model wants {want}")
+        want = [-1 if d is None else int(d) for d in spec["shape"][1:]]
+        if arr.ndim == 0 or not _sample_shape_ok(want, arr.shape[1:]):
+            raise UserError(f"{p}: array for input {spec['name']!r} has shape {list(arr.shape)}, the model wants "
+                            f"[samples, {', '.join('?' if d < 0 else str(d) for d in want)}]".replace(", ]", "]"))
         inputs.append(arr)
     n = len(inputs[0])
     if n == 0 or any(len(x) != n for x in inputs) or (labels is not None and len(labels) != n):
-        raise UserError(f"{p}: arrays must be non-empty and share their first (sample) dimension")
+        raise UserError(f"{p}: arrays must be non-empty and share their first (sample) dimension; their shapes: "
+                        + ", ".join([f"{s['name']} {list(x.shape)}" for s, x in zip(specs, inputs)]
+                                    + ([f"labels y {list(labels.shape)}"] if labels is not None else [])))
     return DataSet(inputs, labels, "user", f"{n} samples from {p.name}" + (" with labels" if labels is not None else ""))
 
 

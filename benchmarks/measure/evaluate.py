@@ -85,7 +85,8 @@ def _onnx_specs(model: str) -> list[dict]:
     weights = {t.name for t in graph.initializer}
     return [{"name": i.name, "shape": [d.dim_value if d.HasField("dim_value") else -1
                                        for d in i.type.tensor_type.shape.dim],
-             "dtype": np.dtype(tensor_dtype_to_np_dtype(i.type.tensor_type.elem_type)).name}
+             "dtype": np.dtype(tensor_dtype_to_np_dtype(i.type.tensor_type.elem_type)).name,
+             "dim_names": [d.dim_param or None for d in i.type.tensor_type.shape.dim]}
             for i in graph.input if i.name not in weights]
 
 

@@ -24,3 +24,41 @@ def dataset_for(data: str | None, kind: str, specs: list[dict[str, Any]]) -> Dat
     if kind == "default":
         return embedded_data()
     return random_data(specs)
+
+
+def model_inputs(source: ModelSource, kind: str, specs: list[dict[str, Any]], data: str | None,
+                 shapes: dict[str, list[int]] | None, timeout: float) -> tuple[list[dict[str, Any]], DataSet]:
+    """(input specs with every dimension but the batch axis fixed, data set): --input-shape first, then the data's
+    own shapes; a symbolic dimension neither fixes, or a shape the model rejects, ends the run with one line."""
+    from edgebench.benchmarks.build.shapes import fix_shapes, from_data
+    fixed = fix_shapes(specs, shapes)
+    dataset = dataset_for(data, kind, fixed)
+    fixed = from_data(fixed, [x.shape[1:] for x in dataset.inputs])
+    if source.format in ("onnx", "tflite") and any("declared_shape" in s for s in fixed):
+        _probe(source, fixed, dataset, timeout)
+    return fixed, dataset
+
+
+def _probe(source: ModelSource, specs: list[dict[str, Any]], data: DataSet, timeout: float) -> None:
+    """Run the source file on one sample of the shapes the user chose: a shape its operators cannot take (a Reshape
+    to a fixed size, a too-small image) is the user's input at fault, said before anything is converted. A model
+    its runtime cannot even load is left to the run, where the variants that need it fail on their own."""
+    import tempfile
+    from pathlib import Path
+
+    import numpy as np
+
+    from edgebench.benchmarks.measure.pyperf_run import MeasureError, describe, evaluate
+    from edgebench.results.errors import UserError, one_line
+    runtime = "litert" if source.format == "tflite" else "onnxruntime"
+    try:
+        describe(runtime, str(source.path), {}, timeout)
+    except MeasureError:
+        return
+    with tempfile.TemporaryDirectory(prefix="edgebench-probe-") as tmp:
+        np.savez(Path(tmp) / "in.npz", *[x[:1] for x in data.inputs])
+        try:
+            evaluate(runtime, str(source.path), {}, Path(tmp) / "in.npz", Path(tmp) / "out.npz", timeout)
+        except MeasureError as exc:
+            shapes = ", ".join(f"{s['name']}={','.join(map(str, [1, *s['shape'][1:]]))}" for s in specs)
+            raise UserError(f"the model rejects the input shapes {shapes}: {one_line(exc, 300)}") from None

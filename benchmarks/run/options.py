@@ -46,3 +46,4 @@ class RunOptions:
     op_profile: bool = False
     # no screening, no early stop: every record measured with the mode's full process count (--rigorous implies it)
     exhaustive: bool = False
+    input_shapes: dict[str, list[int]] | None = None  # --input-shape NAME=D0,D1,...: symbolic dimensions fixed

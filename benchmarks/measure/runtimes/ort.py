@@ -47,8 +47,10 @@ class OrtSession:
         self._feed: dict[str, np.ndarray] = {}
 
     def input_specs(self) -> list[dict[str, Any]]:
+        # dim_names: the model's names of its symbolic dimensions (`batch`, `sequence`), so errors can name them
         return [{"name": i.name, "shape": [d if isinstance(d, int) else -1 for d in i.shape],
-                 "dtype": _NP_TYPES.get(i.type, i.type)} for i in self._inputs]
+                 "dtype": _NP_TYPES.get(i.type, i.type),
+                 "dim_names": [d if isinstance(d, str) and d else None for d in i.shape]} for i in self._inputs]
 
     def output_specs(self) -> list[dict[str, Any]]:
         return [{"name": o.name, "shape": [d if isinstance(d, int) else -1 for d in o.shape],
