@@ -150,3 +150,15 @@ def field_models(tmp_path_factory) -> dict[str, Path]:
     np.savez(root / "cnn-data.npz", x=x)
     return {"cnn": onnx_dynamic_cnn(root / "cnn.onnx"), "cnn_data": root / "cnn-data.npz",
             "reshape": onnx_fixed_reshape(root / "reshape.onnx")}
+
+
+@pytest.fixture(scope="session")
+def two_heads(tmp_path_factory) -> dict[str, Path]:
+    """The two-input, two-output Keras model of tests/real_models.py and 16 samples of its two inputs."""
+    from real_models import keras_two_heads
+
+    root = tmp_path_factory.mktemp("two-heads")
+    rng = np.random.default_rng(6)
+    np.savez(root / "two-data.npz", image=rng.uniform(-1, 1, (16, 8, 8, 3)).astype(np.float32),
+             feats=rng.uniform(-1, 1, (16, 4)).astype(np.float32))
+    return {"keras": keras_two_heads(root / "two.keras"), "data": root / "two-data.npz"}

@@ -51,3 +51,20 @@ def onnx_fixed_reshape(path: Path) -> Path:
     model.ir_version = 8
     onnx.save(model, str(path))
     return path
+
+
+def keras_two_heads(path: Path) -> Path:
+    """Two inputs (an image and a feature vector), two outputs: a regression head `box` [4] (no classes: top-1 would
+    mean nothing there) and a classification head `cls` [3] (softmax), as a face-landmark model has."""
+    import keras
+
+    keras.utils.set_random_seed(5)
+    image = keras.Input((8, 8, 3), name="image")
+    feats = keras.Input((4,), name="feats")
+    x = keras.layers.Conv2D(4, 3, activation="relu")(image)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    x = keras.layers.Concatenate()([x, keras.layers.Dense(4, activation="relu")(feats)])
+    box = keras.layers.Dense(4, name="box")(x)
+    cls = keras.layers.Dense(3, activation="softmax", name="cls")(x)
+    keras.Model([image, feats], [box, cls], name="two_heads").save(path)
+    return path

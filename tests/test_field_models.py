@@ -20,3 +20,25 @@ def test_symbolic_onnx_cnn_runs_with_shapes_or_data(field_models, tmp_path, how)
     assert doc["data"]["kind"] == ("random" if how == "shape" else "user")
     assert sorted(r["batch"] for r in doc["results"] if r["status"] == "ok" and r["settings_label"] != "arena-off") \
         == [1, 2]
+
+
+def test_every_output_is_checked_and_a_broken_second_head_trips_the_budget(two_heads, tmp_path):
+    out = tmp_path / "two"
+    proc = run_bench("run", str(two_heads["keras"]), "--data", str(two_heads["data"]), "--fast", "--threads", "1",
+                     "--variants", "tflite-fp32,onnx-fp32", "--out", str(out),
+                     env={"EDGEBENCH_FAULT": "evaluate:perturb@onnx-fp32"})
+    assert proc.returncode == 0, proc.stderr
+    doc = load_results(out)
+    assert doc["model"]["outputs"] == ["box", "cls"]
+    by_variant = {r["variant"]: r for r in doc["results"] if r["settings_label"] != "arena-off"}
+    good, bad = by_variant["tflite-fp32"], by_variant["onnx-fp32"]
+    box, cls = good["accuracy"]["outputs"]
+    assert (box["name"], cls["name"]) == ("box", "cls")
+    assert "top1_agreement" not in box and cls["top1_agreement"] == 1.0  # regression head: no classes
+    assert good["accuracy_budget"]["ok"] and box["max_abs_error"] < 1e-4
+    bad_box, bad_cls = bad["accuracy"]["outputs"]
+    assert bad_box["max_abs_error"] < 1e-4 and bad_box["cosine"] > 0.9999  # output 0 is perfect...
+    assert not bad["accuracy_budget"]["ok"]  # ...and the second head still fails the variant
+    assert all("output 'cls'" in v for v in bad["accuracy_budget"]["violations"])
+    assert bad["accuracy"]["worst_output"] == "cls" and bad["accuracy"]["cosine"] == bad_cls["cosine"]
+    assert "output 'cls'" in proc.stdout

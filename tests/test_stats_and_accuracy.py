@@ -31,3 +31,17 @@ def test_compare_outputs_detects_a_flipped_class():
     assert budget_violations(m, 0.99, 0.99)
     same = compare_outputs([ref], [ref.copy()])
     assert same["cosine"] == pytest.approx(1.0) and not budget_violations(same, 0.99, 0.99)
+
+
+def test_every_output_is_compared_and_only_class_scores_get_top1():
+    rng = np.random.default_rng(0)
+    box = rng.normal(size=(20, 2)).astype(np.float32)
+    probs = rng.dirichlet(np.ones(3), size=20).astype(np.float32)
+    m = compare_outputs([box, probs], [box.copy(), probs.copy()], names=["box", "scores"])
+    assert [o["name"] for o in m["outputs"]] == ["box", "scores"]
+    assert "top1_agreement" not in m["outputs"][0] and m["outputs"][1]["top1_agreement"] == 1.0
+    broken = probs[:, ::-1].copy()
+    m = compare_outputs([box, probs], [box.copy(), broken], names=["box", "scores"])
+    assert m["outputs"][0]["max_abs_error"] == 0 and m["worst_output"] == "scores"
+    assert m["cosine"] == m["outputs"][1]["cosine"] < 0.99
+    assert all(v.startswith("output 'scores'") for v in budget_violations(m, 0.99, 0.99))

@@ -101,17 +101,18 @@ def handle(state: _State, req: dict[str, Any]) -> dict[str, Any]:
             return {"error": one_line(exc, REASON_CHARS), "known": _known(ctx)}
         return {"ok": True, "artifact": art.to_dict(), "lineage": ctx.lineage(art), "known": _known(ctx)}
     if op == "reference":
-        from edgebench.benchmarks.build.reference import reference_outputs
+        from edgebench.benchmarks.build.reference import output_names, reference_outputs
         from edgebench.benchmarks.isolation.npzio import read_arrays, write_arrays
         faults.inject("reference", [])
         source = _source(req["source"])
         try:
             _load(state, source)
             outs = reference_outputs(source, state.handle, req["specs"], read_arrays(req["inputs"]))
+            names = output_names(source, state.handle)
         except Exception as exc:
             return {"error": one_line(exc, REASON_CHARS)}
         write_arrays(req["outputs"], outs)
-        return {"ok": True}
+        return {"ok": True, "names": names if len(names) == len(outs) else None}
     return {"error": f"unknown request {op!r}"}
 
 

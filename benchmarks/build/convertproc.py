@@ -197,7 +197,8 @@ class ConverterProcess:
         return conversion_summary(self._known.values())
 
     def reference(self, source: ModelSource, specs: list[dict[str, Any]], inputs: list[np.ndarray],
-                  workdir: Path) -> list[np.ndarray]:
+                  workdir: Path) -> tuple[list[np.ndarray], list[str] | None]:
+        """The source model's outputs on `inputs` and its names for them (None when it has none to give)."""
         fw = "Keras" if source.format == "keras" else "TensorFlow"
         inputs_npz, outputs_npz = workdir / "reference-inputs.npz", workdir / "reference-outputs.npz"
         write_arrays(inputs_npz, inputs)
@@ -208,7 +209,7 @@ class ConverterProcess:
             raise ChildFailed(reply["error"])
         outs = read_arrays(outputs_npz)
         outputs_npz.unlink(missing_ok=True)
-        return outs
+        return outs, reply.get("names")
 
     def _data_request(self, data: DataSet, workdir: Path) -> dict[str, Any]:
         """The calibration data as an .npz the child reads without pickle; written once per run."""

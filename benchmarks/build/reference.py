@@ -9,6 +9,12 @@ import numpy as np
 from edgebench.benchmarks.build.sources import ModelSource
 
 
+def natural_key(name: str) -> list[Any]:
+    """output_2 before output_10: a SavedModel signature's outputs in the model's order."""
+    import re
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name)]
+
+
 def normalize_name(name: str) -> str:
     n = name.lower()
     if n.startswith("serving_default_"):
@@ -49,6 +55,14 @@ def savedmodel_io(source: ModelSource) -> tuple[Any, list[dict[str, Any]]]:
     return (loaded, fn), specs
 
 
+def output_names(source: ModelSource, handle: Any) -> list[str]:
+    """The source model's names of its outputs, in the order reference_outputs returns them."""
+    if source.format == "keras":
+        return [str(n) for n in getattr(handle, "output_names", None) or []]
+    _, fn = handle
+    return sorted(fn.structured_outputs, key=natural_key)
+
+
 def reference_outputs(source: ModelSource, handle: Any, specs: list[dict[str, Any]], inputs: list[np.ndarray],
                       batch: int = 32) -> list[np.ndarray]:
     n = len(inputs[0])
@@ -61,6 +75,6 @@ def reference_outputs(source: ModelSource, handle: Any, specs: list[dict[str, An
         else:
             _, fn = handle
             out = fn(**{s["name"]: x for s, x in zip(specs, xs)})
-            ys = [out[k] for k in sorted(out)]
+            ys = [out[k] for k in sorted(out, key=natural_key)]
         chunks.append([np.asarray(v) for v in ys])
     return [np.concatenate([c[k] for c in chunks]) for k in range(len(chunks[0]))]

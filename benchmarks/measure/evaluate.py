@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -36,7 +37,9 @@ def main() -> None:
     if args.specs:
         report_result(_specs(args.runtime, args.model))
         return
-    faults.inject("evaluate", [args.runtime])
+    # the accuracy stage names its inputs file after the variant: faults can target one variant
+    where = [args.runtime, Path(args.inputs or "").name.split(".")[0]]
+    faults.inject("evaluate", where)
     session = open_runtime(args.runtime, args.model, 1, json.loads(args.settings))
     info: dict[str, Any] = {"inputs": session.input_specs(), "outputs": session.output_specs()}
     if not args.describe:
@@ -50,8 +53,11 @@ def main() -> None:
             session.invoke()
             elapsed += time.perf_counter() - t0
             collected.append(session.outputs())
-        write_arrays(args.outputs, [np.concatenate([c[k] for c in collected]) for k in range(len(collected[0]))],
-                     prefix=OUTPUT_PREFIX)
+        outs = [np.concatenate([c[k] for c in collected]) for k in range(len(collected[0]))]
+        if len(outs) > 1 and faults.perturbing("evaluate", where):
+            outs[1] = outs[1] + np.float32(0.5) * np.abs(outs[1]).max() * np.sign(np.sin(np.arange(outs[1].size))
+                                                                                   ).reshape(outs[1].shape)
+        write_arrays(args.outputs, outs, prefix=OUTPUT_PREFIX)
         info["seconds_per_inference"] = elapsed / max(n, 1)
         info["samples"] = n
     report_result(info)

@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 
 from edgebench.benchmarks.build.reference import align
-from edgebench.benchmarks.measure.accuracy import compare_outputs
+from edgebench.benchmarks.measure.accuracy import align_outputs, compare_outputs
 from edgebench.benchmarks.measure.pyperf_run import MeasureError, describe, evaluate
 from edgebench.benchmarks.run.context import BuiltVariant, RunContext
 from edgebench.benchmarks.run.settings import runtime_settings
@@ -32,16 +32,26 @@ def check_variants(ctx: RunContext, built: list[BuiltVariant], reference: list[A
         if reference is None and not bv.error and bv.artifact and bv.artifact.pass_name == "source":
             reference = bv.outputs
             reference_desc = f"source .{ctx.source.format} file on {RUNTIME_NAMES[bv.runtime]}"
+            ctx.doc["model"]["outputs"] = bv.output_names
     ctx.doc["model"]["reference"] = reference_desc or "none (the source model could not be run)"
     for bv in built:
         if bv.error or bv.outputs is None:
             continue
         try:
-            bv.accuracy = compare_outputs(reference, bv.outputs, ctx.data.labels) if reference is not None else {}
+            bv.accuracy = _compare(ctx, reference, bv) if reference is not None else {}
         except Exception as exc:  # outputs of another dtype or layout: no figures for this variant, no crash
             bv.accuracy = {"error": one_line(exc, 400)}
         bv.accuracy["data"] = ctx.data.kind
         bv.outputs = None
+
+
+def _compare(ctx: RunContext, reference: list[Any], bv: BuiltVariant) -> dict[str, Any]:
+    """Every output of the variant against the reference output of the same name (else position)."""
+    names = ctx.doc["model"].get("outputs") or None
+    got = list(bv.outputs or [])
+    if len(got) == len(reference):
+        got = [got[i] for i in align_outputs(names, bv.output_names)]
+    return compare_outputs(reference, got, ctx.data.labels, names or bv.output_names)
 
 
 def _load_test(ctx: RunContext, bv: BuiltVariant) -> None:
@@ -56,3 +66,4 @@ def _load_test(ctx: RunContext, bv: BuiltVariant) -> None:
     inputs_npz.unlink(missing_ok=True)
     bv.seconds_per_inference = ev.seconds_per_inference
     bv.outputs = ev.outputs  # compared once the reference is known
+    bv.output_names = [s["name"] for s in ev.output_specs]

@@ -49,7 +49,9 @@ def reference_outputs(ctx: RunContext, converter: ConverterProcess, handle: Any,
     ctx.reporter.stage(f"reference outputs ({ctx.source.format}) on {len(ctx.data.inputs[0])} samples")
     framework = "Keras" if ctx.source.format == "keras" else "TensorFlow"
     try:
-        outputs = converter.reference(ctx.source, ctx.io_specs, ctx.data.inputs, ctx.writer.work)
+        outputs, names = converter.reference(ctx.source, ctx.io_specs, ctx.data.inputs, ctx.writer.work)
+        if names:
+            ctx.doc["model"]["outputs"] = names  # what each per-output accuracy figure is named after
         return outputs, f"source model in {framework}"
     except Exception as exc:  # the variants are still measured, without an accuracy comparison
         why = f"none (the source model failed in {framework}: {one_line(exc, 400)})"
