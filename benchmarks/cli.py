@@ -22,7 +22,6 @@ examples:
   bench run model.keras --profile arm64      # a Keras file; arm64 timings on an x86 host are labelled HOST timings
   bench run model.tflite --threads 1,4 --fast
   bench run model.onnx --data inputs.npz --out results/onnx-x86
-  bench run ocr.onnx --input-shape x=1,3,48,320 --fast   # fix symbolic dims [-1,3,-1,-1] (or give --data)
   bench run --resume results/onnx-x86        # finish an interrupted run: only what is missing or failed
 
 MODEL is a .keras file (loaded in Keras safe mode), a SavedModel directory, a .tflite or an .onnx file.
@@ -56,18 +55,6 @@ def _int_list(text: str) -> list[int]:
     return values
 
 
-def _input_shape(text: str) -> tuple[str, list[int]]:
-    from edgebench.benchmarks.build.shapes import parse_shape_arg
-    try:
-        return parse_shape_arg(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _shapes(pairs: list[tuple[str, list[int]]] | None) -> dict[str, list[int]] | None:
-    return dict(pairs) if pairs else None
-
-
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -98,6 +85,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from edgebench.benchmarks.build.shapes import SHAPE_HELP, shape_arg
     p = _Parser(prog="bench", description="Measure a model on LiteRT (TFLite) and ONNX Runtime for the CPU you "
                 "deploy to: latency, memory and accuracy, side by side.")
     p.add_argument("--version", action="version", version=f"edgebench {_version()}")
@@ -117,9 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--batch", type=_int_list, help="batch sizes, e.g. 1,8 (default: the profile's)")
     run.add_argument("--variants", help="comma-separated variant names (default: the profile's)")
     run.add_argument("--data", metavar="FILE.npz", help="inputs (and labels y) for accuracy and calibration")
-    run.add_argument("--input-shape", type=_input_shape, action="append", metavar="NAME=D0,D1,...",
-                     help="fix an input's symbolic dimensions, e.g. x=1,3,48,320 (repeat per input; --data's arrays "
-                     "fix them too)")
+    run.add_argument("--input-shape", type=shape_arg, action="append", metavar="NAME=D0,D1,...", help=SHAPE_HELP)
     run.add_argument("--out", metavar="DIR", help="run directory (default: ./bench-results/<time>-<profile>/)")
     mode = run.add_mutually_exclusive_group()
     mode.add_argument("--fast", action="store_true", help="few processes: seconds per benchmark (development, CI)")
@@ -270,7 +256,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         opts = RunOptions(profile=profile, out=out, model=args.model, threads=args.threads, batches=args.batch,
                           variants=[v.strip() for v in args.variants.split(",") if v.strip()] if args.variants else None,
                           data=args.data, mode=mode, timeout=args.timeout or 600.0, op_profile=args.op_profile,
-                          exhaustive=args.exhaustive or mode == "rigorous", input_shapes=_shapes(args.input_shape))
+                          exhaustive=args.exhaustive or mode == "rigorous", input_shapes=dict(args.input_shape or []))
     lock = resume.lock_run_dir(out)  # noqa: F841  (held until this process ends)
     if args.resume:
         resume.stop_leftovers(opts.run_id)

@@ -13,6 +13,8 @@ from typing import Any
 from edgebench.results.errors import UserError
 
 FLAG = "--input-shape"
+SHAPE_HELP = ("fix an input's symbolic dimensions, e.g. x=1,3,48,320 (repeat per input; --data's arrays fix them "
+              "too); e.g. bench run ocr.onnx --input-shape x=1,3,48,320")
 
 
 def parse_shape_arg(text: str) -> tuple[str, list[int]]:
@@ -27,6 +29,15 @@ def parse_shape_arg(text: str) -> tuple[str, list[int]]:
     if any(d <= 0 for d in shape):
         raise ValueError(f"every dimension must be a positive integer, got {text!r}")
     return name.strip(), shape
+
+
+def shape_arg(text: str) -> tuple[str, list[int]]:
+    """parse_shape_arg for argparse: its reason becomes the usage error's one line."""
+    import argparse
+    try:
+        return parse_shape_arg(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _dims_text(spec: dict[str, Any]) -> str:
