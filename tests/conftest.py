@@ -142,14 +142,14 @@ def arm_run(tiny_models, tmp_path_factory) -> tuple[Path, subprocess.CompletedPr
 @pytest.fixture(scope="session")
 def field_models(tmp_path_factory) -> dict[str, Path]:
     """Stand-ins for third-party models (tests/real_models.py): an ONNX CNN with dims [batch, 3, height, width] and
-    real-shaped inputs for it, and an ONNX graph whose Reshape accepts only one width."""
-    from real_models import onnx_dynamic_cnn, onnx_fixed_reshape
+    real-shaped inputs for it, an ONNX graph whose Reshape accepts only one width, and one onnx2tf cannot convert."""
+    from real_models import onnx_bitwise_not, onnx_dynamic_cnn, onnx_fixed_reshape
 
     root = tmp_path_factory.mktemp("field")
     x = np.random.default_rng(4).uniform(-1, 1, (6, 3, 48, 192)).astype(np.float32)
     np.savez(root / "cnn-data.npz", x=x)
     return {"cnn": onnx_dynamic_cnn(root / "cnn.onnx"), "cnn_data": root / "cnn-data.npz",
-            "reshape": onnx_fixed_reshape(root / "reshape.onnx")}
+            "reshape": onnx_fixed_reshape(root / "reshape.onnx"), "bitwise": onnx_bitwise_not(root / "bitwise.onnx")}
 
 
 @pytest.fixture(scope="session")

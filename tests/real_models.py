@@ -68,3 +68,21 @@ def keras_two_heads(path: Path) -> Path:
     cls = keras.layers.Dense(3, activation="softmax", name="cls")(x)
     keras.Model([image, feats], [box, cls], name="two_heads").save(path)
     return path
+
+
+def onnx_bitwise_not(path: Path) -> Path:
+    """x [batch, 4] float -> Cast int32 -> BitwiseNot -> Cast float -> y: ONNX Runtime runs it; onnx2tf has no
+    BitwiseNot, so the LiteRT side must fail with its reason while the ONNX Runtime side still runs."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(
+        [helper.make_node("Cast", ["x"], ["i"], to=TensorProto.INT32),
+         helper.make_node("BitwiseNot", ["i"], ["n"]),
+         helper.make_node("Cast", ["n"], ["y"], to=TensorProto.FLOAT)], "bitwise_not",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+    return path

@@ -8,18 +8,39 @@ pytestmark = pytest.mark.slow  # whole runs with real conversions
 
 
 @pytest.mark.parametrize("how", ["shape", "data"])
-def test_symbolic_onnx_cnn_runs_with_shapes_or_data(field_models, tmp_path, how):
+def test_symbolic_onnx_cnn_runs_on_both_runtimes_with_shapes_or_data(field_models, tmp_path, how):
+    """[batch, 3, height, width] fixed by --input-shape or by --data: ok records on ONNX Runtime and on LiteRT
+    (onnx2tf), with accuracy against the source on ONNX Runtime; the TFLite passes apply to the ONNX-born model."""
     out = tmp_path / how
-    given = (["--input-shape", "x=1,3,48,192"] if how == "shape" else ["--data", str(field_models["cnn_data"])])
-    proc = run_bench("run", str(field_models["cnn"]), *given, "--fast", "--threads", "1", "--batch", "1,2",
-                     "--variants", "onnx-fp32", "--out", str(out))
+    given = (["--input-shape", "x=1,3,48,192", "--batch", "1,2", "--variants", "onnx-fp32,tflite-fp32"]
+             if how == "shape" else ["--data", str(field_models["cnn_data"]), "--variants",
+                                     "onnx-fp32,tflite-fp32,tflite-fp16,tflite-int8"])
+    proc = run_bench("run", str(field_models["cnn"]), *given, "--fast", "--threads", "1", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     doc = load_results(out)
     (spec,) = doc["model"]["inputs"]
     assert spec["declared_shape"] == [-1, 3, -1, -1] and spec["shape"] == [-1, 3, 48, 192]
     assert doc["data"]["kind"] == ("random" if how == "shape" else "user")
-    assert sorted(r["batch"] for r in doc["results"] if r["status"] == "ok" and r["settings_label"] != "arena-off") \
-        == [1, 2]
+    assert doc["model"]["reference"] == "source .onnx file on ONNX Runtime"
+    records = [r for r in doc["results"] if r["settings_label"] != "arena-off"]
+    assert all(r["status"] == "ok" for r in records), [r["error"] for r in records]
+    litert = {(r["variant"], r["batch"]): r for r in records if r["runtime"] == "litert"}
+    fp32 = litert["tflite-fp32", 1]
+    assert fp32["accuracy"]["max_abs_error"] < 1e-4 and fp32["accuracy_budget"]["ok"]
+    assert [p["pass"] for p in fp32["artifact"]["lineage"]] == ["source", "onnx2tf", "tflite-convert"]
+    if how == "shape":
+        assert ("tflite-fp32", 2) in litert  # the batch axis stays symbolic: --batch sweeps still work
+    else:
+        assert {v for v, _ in litert} == {"tflite-fp32", "tflite-fp16", "tflite-int8"}
+        assert litert["tflite-int8", 1]["accuracy"]["cosine"] > 0.99
+
+
+def test_a_model_onnx2tf_cannot_take_fails_its_tflite_variants_with_the_reason(field_models, tmp_path):
+    from edgebench.optimizers.convert import ConversionError
+    from edgebench.optimizers.onnx_to_tf import onnx_to_savedmodel
+
+    with pytest.raises(ConversionError, match=r"^onnx2tf failed: .*BitwiseNot"):
+        onnx_to_savedmodel(field_models["bitwise"], "bitwise-test", {"x": [1, 4]}, [])
 
 
 def test_every_output_is_checked_and_a_broken_second_head_trips_the_budget(two_heads, tmp_path):

@@ -96,4 +96,5 @@ def _opening_messages(ctx: RunContext) -> None:
     if ctx.data.kind == "random":
         ctx.warn(RANDOM_WARNING)
     if ctx.source.format == "onnx":
-        ctx.note("ONNX source: measured on ONNX Runtime only; no TFLite variant is made from ONNX yet")
+        ctx.note("ONNX source: its LiteRT variants are converted with onnx2tf; every variant's accuracy is against "
+                 "the source file on ONNX Runtime")
