@@ -86,3 +86,77 @@ def onnx_bitwise_not(path: Path) -> Path:
     model.ir_version = 8
     onnx.save(model, str(path))
     return path
+
+
+def onnx_recurrent_vad(path: Path, named: bool = True) -> Path:
+    """A voice-activity-detector-shaped graph: x [batch, 64], a recurrent state [2, batch, 16] (batch axis 1) and a
+    rank-0 int64 sample rate `sr`; outputs prob [batch, 1] and the next state [2, batch, 16]. With named=False the
+    state's dims are anonymous, so its batch axis must be declared (the .npz's `axes`)."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(8)
+    batch = "batch" if named else None
+    w1 = numpy_helper.from_array(rng.normal(0, 0.2, (96, 1)).astype(np.float32), "w1")
+    w2 = numpy_helper.from_array(rng.normal(0, 0.2, (96, 32)).astype(np.float32), "w2")
+    consts = [numpy_helper.from_array(np.array([0, 32], np.int64), "flat_shape"),
+              numpy_helper.from_array(np.array([0, 2, 16], np.int64), "state_shape"),
+              numpy_helper.from_array(np.array(16000.0, np.float32), "base_rate")]
+    nodes = [
+        helper.make_node("Transpose", ["state"], ["s_t"], perm=[1, 0, 2]),
+        helper.make_node("Reshape", ["s_t", "flat_shape"], ["s_flat"]),
+        helper.make_node("Concat", ["x", "s_flat"], ["h"], axis=1),
+        helper.make_node("Cast", ["sr"], ["sr_f"], to=TensorProto.FLOAT),
+        helper.make_node("Div", ["sr_f", "base_rate"], ["scale"]),
+        helper.make_node("Mul", ["h", "scale"], ["h2"]),
+        helper.make_node("MatMul", ["h2", "w1"], ["logit"]),
+        helper.make_node("Sigmoid", ["logit"], ["prob"]),
+        helper.make_node("MatMul", ["h2", "w2"], ["n_lin"]),
+        helper.make_node("Tanh", ["n_lin"], ["n_flat"]),
+        helper.make_node("Reshape", ["n_flat", "state_shape"], ["n_3d"]),
+        helper.make_node("Transpose", ["n_3d"], ["stateN"], perm=[1, 0, 2]),
+    ]
+    graph = helper.make_graph(
+        nodes, "vad",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch" if named else None, 64]),
+         helper.make_tensor_value_info("state", TensorProto.FLOAT, [2, batch, 16]),
+         helper.make_tensor_value_info("sr", TensorProto.INT64, [])],
+        [helper.make_tensor_value_info("prob", TensorProto.FLOAT, ["batch" if named else None, 1]),
+         helper.make_tensor_value_info("stateN", TensorProto.FLOAT, [2, batch, 16])],
+        [w1, w2, *consts])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+    return path
+
+
+def onnx_token_classifier(path: Path, vocab: int = 50) -> Path:
+    """input_ids and attention_mask, int64 [batch, sequence] -> embedding Gather (a `vocab`-row table: a larger id is
+    an error) -> masked mean -> logits [batch, 3], as a tiny exported BERT-style classifier."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(9)
+    nodes = [
+        helper.make_node("Gather", ["emb", "input_ids"], ["e"]),
+        helper.make_node("Cast", ["attention_mask"], ["m"], to=TensorProto.FLOAT),
+        helper.make_node("Unsqueeze", ["m", "last"], ["m3"]),
+        helper.make_node("Mul", ["e", "m3"], ["em"]),
+        helper.make_node("ReduceMean", ["em", "seq_axis"], ["pooled"], keepdims=0),
+        helper.make_node("Gemm", ["pooled", "fc"], ["logits"]),
+    ]
+    dims = ["batch", "sequence"]
+    graph = helper.make_graph(
+        nodes, "tokens",
+        [helper.make_tensor_value_info("input_ids", TensorProto.INT64, dims),
+         helper.make_tensor_value_info("attention_mask", TensorProto.INT64, dims)],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 3])],
+        [numpy_helper.from_array(rng.normal(size=(vocab, 8)).astype(np.float32), "emb"),
+         numpy_helper.from_array(rng.normal(size=(8, 3)).astype(np.float32), "fc"),
+         numpy_helper.from_array(np.array([-1], np.int64), "last"),
+         numpy_helper.from_array(np.array([1], np.int64), "seq_axis")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+    return path

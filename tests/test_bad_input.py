@@ -237,3 +237,18 @@ def test_data_that_does_not_fit_the_model(field_models, tmp_path, arrays, needle
     np.savez(data, **arrays)
     _assert_user_error(run_bench("run", str(field_models["cnn"]), "--data", str(data), "--out", str(tmp_path / "o")),
                        needle)
+
+
+def test_data_whose_batch_axes_disagree(field_models, tmp_path):
+    """The anonymous state [2, ?, 16] is read with batch axis 0 (2 samples) while x has 8: one line, with the fix."""
+    _assert_user_error(run_bench("run", str(field_models["vad_anon"]), "--data", str(field_models["vad_data"]),
+                                 "--out", str(tmp_path / "o")),
+                       "agree on their number of samples", "axes=['state=1']", "state [2, 8, 16] (batch axis 0)")
+
+
+def test_a_bad_axes_entry(field_models, tmp_path):
+    data = tmp_path / "d.npz"
+    with np.load(field_models["vad_data"]) as npz:
+        np.savez(data, **{k: npz[k] for k in npz.files}, axes=np.array(["state:1"]))
+    _assert_user_error(run_bench("run", str(field_models["vad_anon"]), "--data", str(data), "--out",
+                                 str(tmp_path / "o")), "'axes' entries must read NAME=AXIS or NAME=none")

@@ -63,3 +63,36 @@ def test_every_output_is_checked_and_a_broken_second_head_trips_the_budget(two_h
     assert all("output 'cls'" in v for v in bad["accuracy_budget"]["violations"])
     assert bad["accuracy"]["worst_output"] == "cls" and bad["accuracy"]["cosine"] == bad_cls["cosine"]
     assert "output 'cls'" in proc.stdout
+
+
+def test_rank0_input_and_a_state_whose_batch_axis_is_1_run_with_data(field_models, tmp_path):
+    """x [batch, 64], state [2, batch, 16] (batch axis inferred from the shared name), sr rank 0 (every sample
+    shares it): both runtimes, batch 1 and 2, every output checked; the same model with anonymous dims runs once the
+    .npz declares axes=['state=1']."""
+    out = tmp_path / "vad"
+    proc = run_bench("run", str(field_models["vad"]), "--data", str(field_models["vad_data"]), "--fast", "--threads",
+                     "1", "--batch", "1,2", "--variants", "onnx-fp32,tflite-fp32", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    doc = load_results(out)
+    assert doc["data"]["batch_axes"] == [0, 1, None] and doc["data"]["samples"] == 8
+    records = [r for r in doc["results"] if r["settings_label"] != "arena-off"]
+    assert {(r["runtime"], r["batch"]) for r in records} == {(rt, b) for rt in ("litert", "onnxruntime") for b in (1, 2)}
+    assert all(r["status"] == "ok" and r["accuracy_budget"]["ok"] for r in records), [r["error"] for r in records]
+    lite = next(r for r in records if r["runtime"] == "litert")
+    assert [o["name"] for o in lite["accuracy"]["outputs"]] == ["prob", "stateN"]
+    assert all("top1_agreement" not in o for o in lite["accuracy"]["outputs"])  # no class scores here
+    anon = run_bench("run", str(field_models["vad_anon"]), "--data", str(field_models["vad_axes"]), "--fast",
+                     "--threads", "1", "--variants", "onnx-fp32", "--out", str(tmp_path / "anon"))
+    assert anon.returncode == 0, anon.stderr
+    assert load_results(tmp_path / "anon")["data"]["batch_axes"] == [0, 1, None]
+
+
+def test_random_token_ids_stay_below_the_vocabulary_size(field_models, tmp_path):
+    """The embedding has 50 rows: --vocab-size 50 runs; 1000 sends ids past the table, which the model rejects."""
+    base = ["run", str(field_models["tokens"]), "--input-shape", "input_ids=1,16", "--input-shape",
+            "attention_mask=1,16", "--fast", "--threads", "1", "--variants", "onnx-fp32"]
+    ok = run_bench(*base, "--vocab-size", "50", "--out", str(tmp_path / "ok"))
+    assert ok.returncode == 0, ok.stderr
+    assert "token ids below 50" in load_results(tmp_path / "ok")["data"]["description"]
+    bad = run_bench(*base, "--vocab-size", "1000", "--out", str(tmp_path / "bad"))
+    assert bad.returncode == 2 and "the model rejects the input shapes" in bad.stderr and "Gather" in bad.stderr

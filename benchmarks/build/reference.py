@@ -64,11 +64,13 @@ def output_names(source: ModelSource, handle: Any) -> list[str]:
 
 
 def reference_outputs(source: ModelSource, handle: Any, specs: list[dict[str, Any]], inputs: list[np.ndarray],
-                      batch: int = 32) -> list[np.ndarray]:
-    n = len(inputs[0])
+                      batch: int = 32, axes: list[int | None] | None = None) -> list[np.ndarray]:
+    from edgebench.benchmarks.isolation.npzio import sample_count, take_samples
+    axes = axes or [0] * len(inputs)
+    n = sample_count(inputs, axes)
     chunks: list[list[np.ndarray]] = []
     for start in range(0, n, batch):
-        xs = [x[start:start + batch] for x in inputs]
+        xs = take_samples(inputs, axes, start, min(start + batch, n))
         if source.format == "keras":
             y = handle(xs if len(xs) > 1 else xs[0], training=False)
             ys = [y] if not isinstance(y, (list, tuple, dict)) else (list(y.values()) if isinstance(y, dict) else list(y))

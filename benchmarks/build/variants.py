@@ -69,7 +69,8 @@ class BuildContext:
         names = self.input_names or [f"input_{i}" for i in range(len(self.data.inputs))]
         if self.source.format == "tflite":
             names = _onnx_input_names(onnx_file.path)
-        shapes = {n: [1, *x.shape[1:]] for n, x in zip(names, self.data.inputs) if x.ndim >= 1}
+        shapes = {n: [1 if i == axis else d for i, d in enumerate(x.shape)]
+                  for n, x, axis in zip(names, self.data.inputs, self.data.batch_axes) if x.ndim >= 1}
         keep = [n for n, x in zip(names, self.data.inputs) if 3 <= x.ndim <= 5]
         try:
             return onnx_to_savedmodel(onnx_file.path, onnx_file.sha256, shapes, keep)
@@ -123,13 +124,16 @@ class BuildContext:
             x, _ = digits("train", limit=n)
             inputs, desc = [x], f"{len(x)} training digits (not the accuracy samples)"
         else:
-            inputs = [x[:n] for x in self.data.inputs]
-            desc = f"first {len(inputs[0])} samples of the {self.data.kind} data"
+            from edgebench.benchmarks.isolation.npzio import take_samples
+            inputs = take_samples(self.data.inputs, self.data.batch_axes, 0, min(n, self.data.samples))
+            desc = f"first {min(n, self.data.samples)} samples of the {self.data.kind} data"
         ref_names = self.input_names or [f"input_{i}" for i in range(len(inputs))]
         order = align(ref_names, target_names)
         if len(order) != len(target_names) or any(i >= len(inputs) for i in order):
             raise ValueError(f"calibration data has {len(inputs)} input(s), the model wants {len(target_names)}")
-        return CalibrationSet({name: inputs[i] for name, i in zip(target_names, order)}, self.data.kind, desc)
+        axes = self.data.batch_axes if self.data.kind != "embedded" else [0]
+        return CalibrationSet({name: inputs[i] for name, i in zip(target_names, order)}, self.data.kind, desc,
+                              {name: axes[i] for name, i in zip(target_names, order) if axes[i] != 0})
 
 
 def _source_artifact(ctx: BuildContext) -> Artifact:

@@ -31,7 +31,7 @@ def main() -> None:
 
     from edgebench.benchmarks.isolation import faults
     from edgebench.benchmarks.isolation.childguard import report_result
-    from edgebench.benchmarks.isolation.npzio import read_arrays, write_arrays
+    from edgebench.benchmarks.isolation.npzio import read_arrays, read_axes, sample_count, take_samples, write_arrays
     from edgebench.benchmarks.measure.runtimes import open_runtime
 
     if args.specs:
@@ -44,16 +44,17 @@ def main() -> None:
     info: dict[str, Any] = {"inputs": session.input_specs(), "outputs": session.output_specs()}
     if not args.describe:
         inputs = read_arrays(args.inputs)
-        n = len(inputs[0])
+        axes = read_axes(args.inputs, len(inputs))
+        n = sample_count(inputs, axes)
         collected: list[list[np.ndarray]] = []
         elapsed = 0.0
         for i in range(n):
-            session.prepare([x[i:i + 1] for x in inputs])
+            session.prepare(take_samples(inputs, axes, i, i + 1))
             t0 = time.perf_counter()
             session.invoke()
             elapsed += time.perf_counter() - t0
             collected.append(session.outputs())
-        outs = [np.concatenate([c[k] for c in collected]) for k in range(len(collected[0]))]
+        outs = [_join([c[k] for c in collected]) for k in range(len(collected[0]))]
         if len(outs) > 1 and faults.perturbing("evaluate", where):
             outs[1] = outs[1] + np.float32(0.5) * np.abs(outs[1]).max() * np.sign(np.sin(np.arange(outs[1].size))
                                                                                    ).reshape(outs[1].shape)
@@ -61,6 +62,14 @@ def main() -> None:
         info["seconds_per_inference"] = elapsed / max(n, 1)
         info["samples"] = n
     report_result(info)
+
+
+def _join(parts: list[np.ndarray]) -> np.ndarray:
+    """One output over every sample: along axis 0 when each sample's has batch 1 there (the usual case), else a new
+    leading axis (a state [2, 1, 128] whose batch axis is 1), the same for every runtime whatever its layout."""
+    if parts[0].ndim and all(p.shape[:1] == (1,) for p in parts):
+        return np.concatenate(parts)
+    return np.stack(parts)
 
 
 def _specs(runtime: str, model: str) -> dict[str, Any]:

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from edgebench.benchmarks.build.reference import align
+from edgebench.benchmarks.isolation.npzio import encode_axes, write_arrays
 from edgebench.benchmarks.measure.accuracy import align_outputs, compare_outputs
 from edgebench.benchmarks.measure.pyperf_run import MeasureError, describe, evaluate
 from edgebench.benchmarks.run.context import BuiltVariant, RunContext
@@ -60,7 +59,8 @@ def _load_test(ctx: RunContext, bv: BuiltVariant) -> None:
     info = describe(bv.runtime, bv.path, settings, opts.timeout, opts.profile.max_rss_mb)
     bv.input_order = align([s["name"] for s in ctx.io_specs], [s["name"] for s in info["inputs"]])
     inputs_npz = ctx.writer.work / f"{bv.name}.eval-inputs.npz"
-    np.savez(inputs_npz, *[ctx.data.inputs[i] for i in bv.input_order])
+    write_arrays(inputs_npz, [ctx.data.inputs[i] for i in bv.input_order],
+                 batch_axes=encode_axes([ctx.data.batch_axes[i] for i in bv.input_order]))
     ev = evaluate(bv.runtime, bv.path, settings, inputs_npz, ctx.writer.work / f"{bv.name}.eval-outputs.npz",
                   opts.timeout, opts.profile.max_rss_mb)
     inputs_npz.unlink(missing_ok=True)

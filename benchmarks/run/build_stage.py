@@ -46,10 +46,11 @@ def reference_outputs(ctx: RunContext, converter: ConverterProcess, handle: Any,
     """
     if not handle or not built:
         return None, None
-    ctx.reporter.stage(f"reference outputs ({ctx.source.format}) on {len(ctx.data.inputs[0])} samples")
+    ctx.reporter.stage(f"reference outputs ({ctx.source.format}) on {ctx.data.samples} samples")
     framework = "Keras" if ctx.source.format == "keras" else "TensorFlow"
     try:
-        outputs, names = converter.reference(ctx.source, ctx.io_specs, ctx.data.inputs, ctx.writer.work)
+        outputs, names = converter.reference(ctx.source, ctx.io_specs, ctx.data.inputs, ctx.writer.work,
+                                            ctx.data.batch_axes)
         if names:
             ctx.doc["model"]["outputs"] = names  # what each per-output accuracy figure is named after
         return outputs, f"source model in {framework}"

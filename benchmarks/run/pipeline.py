@@ -43,7 +43,7 @@ def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[s
     os.environ[resume.RUN_ID_ENV] = opts.run_id = opts.run_id or resume.new_run_id()
     converter = ConverterProcess(opts.timeout)  # TensorFlow runs there, never in this process
     handle, io_specs = source_specs(source, converter, opts.timeout)
-    io_specs, data = model_inputs(source, kind, io_specs, opts.data, opts.input_shapes, opts.timeout)
+    io_specs, data = model_inputs(source, kind, io_specs, opts)
     writer = RunWriter(opts.out, _new_doc(opts, source, kind, io_specs, data, host))
     ctx = RunContext(opts, reporter, source, io_specs, data, host, threads, batches, writer)
     _opening_messages(ctx)

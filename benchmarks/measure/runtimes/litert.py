@@ -38,14 +38,16 @@ class LiteRTSession:
 
     def prepare(self, inputs: list[np.ndarray]) -> None:
         """Copy inputs into the interpreter (resizing for a new batch) outside any timed region."""
-        for d, x in zip(self._inputs, inputs):
+        resized = False
+        for d, x in zip(self._inputs, inputs):  # every input of a new shape (a batch size, a state's batch axis)
             if list(d["shape"]) != list(x.shape):
                 self._interp.resize_tensor_input(d["index"], list(x.shape))
-                self._interp.allocate_tensors()
-                self._inputs = self._interp.get_input_details()
-                self._outputs = self._interp.get_output_details()
-                self._order_outputs()
-                break
+                resized = True
+        if resized:
+            self._interp.allocate_tensors()
+            self._inputs = self._interp.get_input_details()
+            self._outputs = self._interp.get_output_details()
+            self._order_outputs()
         for d, x in zip(self._inputs, inputs):
             self._interp.set_tensor(d["index"], _to_input_dtype(x, d))
 

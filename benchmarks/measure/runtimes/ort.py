@@ -57,7 +57,7 @@ class OrtSession:
                  "dtype": _NP_TYPES.get(o.type, o.type)} for o in self._outputs]
 
     def prepare(self, inputs: list[np.ndarray]) -> None:
-        self._feed = {i.name: np.ascontiguousarray(x.astype(_NP_TYPES.get(i.type, "float32"), copy=False))
+        self._feed = {i.name: _contiguous(x.astype(_NP_TYPES.get(i.type, "float32"), copy=False))
                       for i, x in zip(self._inputs, inputs)}
 
     def invoke(self) -> None:
@@ -65,3 +65,8 @@ class OrtSession:
 
     def outputs(self) -> list[np.ndarray]:
         return [np.asarray(y) for y in self._last]
+
+
+def _contiguous(x: np.ndarray) -> np.ndarray:
+    # np.ascontiguousarray makes a rank-0 input (a sample rate) rank 1, which the model would refuse
+    return x if x.flags.c_contiguous else np.ascontiguousarray(x)
