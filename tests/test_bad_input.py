@@ -252,3 +252,21 @@ def test_a_bad_axes_entry(field_models, tmp_path):
         np.savez(data, **{k: npz[k] for k in npz.files}, axes=np.array(["state:1"]))
     _assert_user_error(run_bench("run", str(field_models["vad_anon"]), "--data", str(data), "--out",
                                  str(tmp_path / "o")), "'axes' entries must read NAME=AXIS or NAME=none")
+
+
+@pytest.mark.slow
+def test_h5_with_a_lambda_layer_is_refused_and_nothing_runs(tmp_path):
+    from real_models import keras_h5
+
+    marker = tmp_path / "PWNED"
+    f = keras_h5(tmp_path / "lambda.h5", marker)
+    assert not marker.exists()
+    _assert_user_error(run_bench("run", str(f), "--out", str(tmp_path / "o")), "refused by Keras safe mode",
+                       "Lambda layer")
+    assert not marker.exists()
+
+
+def test_h5_that_is_not_hdf5(tmp_path):
+    f = tmp_path / "model.h5"
+    f.write_bytes(b"PK\x03\x04 a zip, not HDF5")
+    _assert_user_error(run_bench("run", str(f), "--out", str(tmp_path / "o")), "is not an HDF5 file")

@@ -96,3 +96,16 @@ def test_random_token_ids_stay_below_the_vocabulary_size(field_models, tmp_path)
     assert "token ids below 50" in load_results(tmp_path / "ok")["data"]["description"]
     bad = run_bench(*base, "--vocab-size", "1000", "--out", str(tmp_path / "bad"))
     assert bad.returncode == 2 and "the model rejects the input shapes" in bad.stderr and "Gather" in bad.stderr
+
+
+def test_legacy_h5_model_runs(tmp_path):
+    from real_models import keras_h5
+
+    f = keras_h5(tmp_path / "legacy.h5")
+    out = tmp_path / "h5"
+    proc = run_bench("run", str(f), "--fast", "--threads", "1", "--variants", "tflite-fp32,onnx-fp32", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    doc = load_results(out)
+    assert doc["model"]["reference"] == "source model in Keras"
+    assert {r["runtime"] for r in doc["results"] if r["status"] == "ok"} == {"litert", "onnxruntime"}
+    assert all(r["accuracy"]["max_abs_error"] < 1e-4 for r in doc["results"])
