@@ -230,7 +230,7 @@ def test_a_shape_the_model_cannot_run_is_refused_before_converting(field_models,
 @pytest.mark.parametrize("arrays,needle", [
     ({"x": np.zeros((4, 48, 192), np.float32)}, "has shape [4, 48, 192], the model wants [samples, 3, ?, ?]"),
     ({"x": np.zeros((4, 4, 48, 192), np.float32)}, "the model wants [samples, 3, ?, ?]"),
-    ({"x": np.zeros((4, 3, 8, 8), np.float32), "y": np.zeros(3, np.int64)}, "share their first (sample) dimension"),
+    ({"x": np.zeros((4, 3, 8, 8), np.float32), "y": np.zeros(3, np.int64)}, "agree on their number of samples"),
 ])
 def test_data_that_does_not_fit_the_model(field_models, tmp_path, arrays, needle):
     data = tmp_path / "d.npz"
