@@ -179,3 +179,27 @@ def keras_h5(path: Path, marker: Path | None = None) -> Path:
         keras.Model(inp, out).save(path)
         marker.unlink(missing_ok=True)
     return path
+
+
+def tflite_sparse(path: Path) -> Path:
+    """A .tflite whose Conv and Dense weights (90% zeros) are stored in TFLite's sparse format behind DENSIFY ops, as
+    the converter's EXPERIMENTAL_SPARSITY writes them (tf2onnx misreads these: "cannot reshape array of size ...")."""
+    import tempfile
+
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((8, 8, 16), name="x")
+    conv, dense = keras.layers.Conv2D(32, 3, padding="same"), keras.layers.Dense(8)
+    model = keras.Model(inp, dense(keras.layers.GlobalAveragePooling2D()(conv(inp))))
+    rng = np.random.default_rng(0)
+    for layer in (conv, dense):
+        w, b = layer.get_weights()
+        layer.set_weights([w * (rng.uniform(size=w.shape) < 0.1), b])
+    with tempfile.TemporaryDirectory() as sm:
+        model.export(sm, verbose=False)
+        converter = tf.lite.TFLiteConverter.from_saved_model(sm)
+        converter.optimizations = [tf.lite.Optimize.EXPERIMENTAL_SPARSITY]
+        path.write_bytes(converter.convert())
+    return path

@@ -109,3 +109,26 @@ def test_legacy_h5_model_runs(tmp_path):
     assert doc["model"]["reference"] == "source model in Keras"
     assert {r["runtime"] for r in doc["results"] if r["status"] == "ok"} == {"litert", "onnxruntime"}
     assert all(r["accuracy"]["max_abs_error"] < 1e-4 for r in doc["results"])
+
+
+def test_sparse_tflite_is_densified_and_gains_litert_variants_through_onnx(tmp_path):
+    """A .tflite as published with sparse weights: tf2onnx gets a dense copy (the ONNX file matches LiteRT exactly),
+    and the .tflite source gains fp16 through the tf2onnx + onnx2tf round trip, checked against the original file."""
+    from real_models import tflite_sparse
+
+    from edgebench.optimizers.tflite_densify import sparse_tensors
+
+    f = tflite_sparse(tmp_path / "sparse.tflite")
+    assert sparse_tensors(f) == 2
+    out = tmp_path / "sparse"
+    proc = run_bench("run", str(f), "--fast", "--threads", "1", "--variants", "tflite-fp32,onnx-fp32,tflite-fp16",
+                     "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    doc = load_results(out)
+    assert doc["model"]["reference"] == "source .tflite file on LiteRT"
+    by_variant = {r["variant"]: r for r in doc["results"] if r["settings_label"] != "arena-off"}
+    assert by_variant["onnx-fp32"]["accuracy"]["max_abs_error"] < 1e-5
+    assert any("2 sparse weight tensor(s) made dense" in n for n in by_variant["onnx-fp32"]["pass_notes"])
+    fp16 = by_variant["tflite-fp16"]
+    assert fp16["status"] == "ok" and fp16["accuracy_budget"]["ok"]
+    assert [p["pass"] for p in fp16["artifact"]["lineage"]] == ["source", "tf2onnx-tflite", "onnx2tf", "tflite-float16"]
