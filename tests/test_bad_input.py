@@ -270,3 +270,40 @@ def test_h5_that_is_not_hdf5(tmp_path):
     f = tmp_path / "model.h5"
     f.write_bytes(b"PK\x03\x04 a zip, not HDF5")
     _assert_user_error(run_bench("run", str(f), "--out", str(tmp_path / "o")), "is not an HDF5 file")
+
+
+def test_fuzzed_input_shapes_end_in_one_clear_error_or_a_valid_shape():
+    """Any --input-shape text parses or says why; any parsed shape fits the model's input or says why (UserError)."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from edgebench.benchmarks.build.shapes import fix_shapes, infer_batch_axes, parse_shape_arg
+    from edgebench.results.errors import UserError
+
+    specs = infer_batch_axes([{"name": "x", "shape": [-1, 3, -1, -1], "dtype": "float32",
+                               "dim_names": ["batch", None, "h", "w"]},
+                              {"name": "state", "shape": [2, -1, 16], "dtype": "float32",
+                               "dim_names": [None, "batch", None]}])
+    text = st.one_of(st.text(max_size=30), st.builds(lambda n, d: f"{n}={','.join(map(str, d))}",
+                                                     st.sampled_from(["x", "state", "y", ""]),
+                                                     st.lists(st.integers(-3, 64), max_size=5)))
+
+    @settings(max_examples=300, deadline=None, database=None)
+    @given(text)
+    def check(arg: str) -> None:
+        try:
+            name, shape = parse_shape_arg(arg)
+        except ValueError as exc:
+            assert str(exc) and "\n" not in str(exc)
+            return
+        assert all(d > 0 for d in shape)
+        try:
+            fixed = fix_shapes(specs, {name: shape})
+        except UserError as exc:
+            assert "\n" not in str(exc) and "--input-shape" in str(exc)
+            return
+        spec = next(s for s in fixed if s["name"] == name)
+        assert len(spec["shape"]) == len(shape) and spec["declared_shape"] == next(
+            s["shape"] for s in specs if s["name"] == name)
+
+    check()

@@ -130,10 +130,13 @@ def fix_shapes(specs: list[dict[str, Any]], overrides: dict[str, list[int]] | No
     return out
 
 
-def override_batches(overrides: dict[str, list[int]] | None) -> list[int] | None:
-    """The batch size the shapes name (their axis 0), when it is not 1 and all agree: the run's batch then
-    (an input whose batch axis is elsewhere is fine with batch 1 here: --batch sets it)."""
-    sizes = {s[0] for s in (overrides or {}).values() if s}
+def override_batches(specs: list[dict[str, Any]], overrides: dict[str, list[int]] | None) -> list[int] | None:
+    """The batch size the user's shapes name on the batch axis of inputs that have one, when it is not 1 and all
+    agree: the run's batch then (unless --batch says otherwise)."""
+    from edgebench.benchmarks.build.reference import normalize_name
+    axes = {normalize_name(s["name"]): batch_axis(s) for s in specs}
+    sizes = {shape[axis] for name, shape in (overrides or {}).items()
+             if (axis := axes.get(normalize_name(name))) is not None and axis < len(shape)}
     return [sizes.pop()] if len(sizes) == 1 and sizes != {1} else None
 
 
