@@ -35,9 +35,8 @@ def model_inputs(source: ModelSource, kind: str, specs: list[dict[str, Any]], op
     fixed = fix_shapes(infer_batch_axes(specs), opts.input_shapes)
     dataset = dataset_for(opts.data, kind, fixed, opts.vocab_size)
     fixed = from_data(fixed, [x.shape for x in dataset.inputs], dataset.batch_axes)
-    timeout = opts.timeout
     if source.format in ("onnx", "tflite") and any("declared_shape" in s for s in fixed):
-        _probe(source, fixed, dataset, timeout)
+        _probe(source, fixed, dataset, opts.timeout)
     return fixed, dataset
 
 
@@ -48,6 +47,7 @@ def _probe(source: ModelSource, specs: list[dict[str, Any]], data: DataSet, time
     import tempfile
     from pathlib import Path
 
+    from edgebench.benchmarks.isolation.npzio import encode_axes, take_samples, write_arrays
     from edgebench.benchmarks.measure.pyperf_run import MeasureError, describe, evaluate
     from edgebench.results.errors import UserError, one_line
     runtime = "litert" if source.format == "tflite" else "onnxruntime"
@@ -56,12 +56,15 @@ def _probe(source: ModelSource, specs: list[dict[str, Any]], data: DataSet, time
     except MeasureError:
         return
     with tempfile.TemporaryDirectory(prefix="edgebench-probe-") as tmp:
-        from edgebench.benchmarks.isolation.npzio import encode_axes, take_samples, write_arrays
         write_arrays(Path(tmp) / "in.npz", take_samples(data.inputs, data.batch_axes, 0, 1),
                      batch_axes=encode_axes(data.batch_axes))
         try:
             evaluate(runtime, str(source.path), {}, Path(tmp) / "in.npz", Path(tmp) / "out.npz", timeout)
         except MeasureError as exc:
-            shapes = ", ".join(f"{s['name']}={','.join(str(1 if i == s.get('batch_axis') else d) for i, d in enumerate(s['shape']))}"
-                               for s in specs)
+            shapes = ", ".join(f"{s['name']}={_one_sample(s)}" for s in specs)
             raise UserError(f"the model rejects the input shapes {shapes}: {one_line(exc, 300)}") from None
+
+
+def _one_sample(spec: dict[str, Any]) -> str:
+    """The shape of one sample of an input, its batch axis at 1."""
+    return ",".join(str(1 if i == spec.get("batch_axis") else d) for i, d in enumerate(spec["shape"]))
