@@ -169,11 +169,12 @@ def field_models(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture(scope="session")
 def two_heads(tmp_path_factory) -> dict[str, Path]:
-    """The two-input, two-output Keras model of tests/real_models.py and 16 samples of its two inputs."""
+    """The two-input, two-output Keras model of tests/real_models.py, as a legacy .h5 file (Keras 3's legacy loader:
+    one run tests both), and 16 samples of its two inputs."""
     from real_models import keras_two_heads
 
     root = tmp_path_factory.mktemp("two-heads")
     rng = np.random.default_rng(6)
     np.savez(root / "two-data.npz", image=rng.uniform(-1, 1, (16, 8, 8, 3)).astype(np.float32),
              feats=rng.uniform(-1, 1, (16, 4)).astype(np.float32))
-    return {"keras": keras_two_heads(root / "two.keras"), "data": root / "two-data.npz"}
+    return {"h5": keras_two_heads(root / "two.h5"), "data": root / "two-data.npz"}

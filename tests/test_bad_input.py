@@ -256,10 +256,10 @@ def test_a_bad_axes_entry(field_models, tmp_path):
 
 @pytest.mark.slow
 def test_h5_with_a_lambda_layer_is_refused_and_nothing_runs(tmp_path):
-    from real_models import keras_h5
+    from real_models import keras_h5_with_lambda
 
     marker = tmp_path / "PWNED"
-    f = keras_h5(tmp_path / "lambda.h5", marker)
+    f = keras_h5_with_lambda(tmp_path / "lambda.h5", marker)
     assert not marker.exists()
     _assert_user_error(run_bench("run", str(f), "--out", str(tmp_path / "o")), "refused by Keras safe mode",
                        "Lambda layer")
