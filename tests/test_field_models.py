@@ -7,8 +7,18 @@ from conftest import load_results, run_bench
 pytestmark = pytest.mark.slow  # whole runs with real conversions
 
 
+@pytest.fixture(scope="module")
+def onnx2tf():
+    """ONNX -> LiteRT needs onnx2tf and tf-keras (README, Dependencies): without them these tests fail saying so."""
+    from edgebench.optimizers.onnx_to_tf import ConverterMissing, available
+    try:
+        available()
+    except ConverterMissing as exc:
+        pytest.fail(str(exc))
+
+
 @pytest.mark.parametrize("how", ["shape", "data"])
-def test_symbolic_onnx_cnn_runs_on_both_runtimes_with_shapes_or_data(field_models, tmp_path, how):
+def test_symbolic_onnx_cnn_runs_on_both_runtimes_with_shapes_or_data(onnx2tf, field_models, tmp_path, how):
     """[batch, 3, height, width] fixed by --input-shape or by --data: ok records on ONNX Runtime and on LiteRT
     (onnx2tf), with accuracy against the source on ONNX Runtime; the TFLite passes apply to the ONNX-born model."""
     out = tmp_path / how
@@ -35,7 +45,7 @@ def test_symbolic_onnx_cnn_runs_on_both_runtimes_with_shapes_or_data(field_model
         assert [p["pass"] for p in int8["artifact"]["lineage"]] == ["source", "onnx2tf", "tflite-full-int8"]
 
 
-def test_a_model_onnx2tf_cannot_take_fails_its_tflite_variants_with_the_reason(field_models, tmp_path):
+def test_a_model_onnx2tf_cannot_take_fails_its_tflite_variants_with_the_reason(onnx2tf, field_models, tmp_path):
     from edgebench.optimizers.convert import ConversionError
     from edgebench.optimizers.onnx_to_tf import onnx_to_savedmodel
 
@@ -67,7 +77,7 @@ def test_every_output_is_checked_and_a_broken_second_head_trips_the_budget(two_h
     assert "output 'cls'" in proc.stdout
 
 
-def test_rank0_input_and_a_state_whose_batch_axis_is_1_run_with_data(field_models, tmp_path):
+def test_rank0_input_and_a_state_whose_batch_axis_is_1_run_with_data(onnx2tf, field_models, tmp_path):
     """x [batch, 64], state [2, batch, 16] (batch axis inferred from the shared name), sr rank 0 (every sample
     shares it): both runtimes, batch 1 and 2, every output checked; the same model with anonymous dims runs once the
     .npz declares axes=['state=1']."""
@@ -100,7 +110,7 @@ def test_random_token_ids_stay_below_the_vocabulary_size(field_models, tmp_path)
     assert bad.returncode == 2 and "the model rejects the input shapes" in bad.stderr and "Gather" in bad.stderr
 
 
-def test_sparse_tflite_is_densified_and_gains_litert_variants_through_onnx(tmp_path):
+def test_sparse_tflite_is_densified_and_gains_litert_variants_through_onnx(onnx2tf, tmp_path):
     """A .tflite as published with sparse weights: tf2onnx gets a dense copy (the ONNX file matches LiteRT exactly),
     and the .tflite source gains fp16 through the tf2onnx + onnx2tf round trip, checked against the original file."""
     from real_models import tflite_sparse
