@@ -89,6 +89,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from edgebench.benchmarks.build.shapes import add_input_args
     p = _Parser(prog="bench", description="Measure a model on LiteRT (TFLite) and ONNX Runtime for the CPU you "
                 "deploy to: latency, memory and accuracy, side by side.")
     p.add_argument("--version", action="version", version=f"edgebench {_version()}")
@@ -108,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--batch", type=_int_list, help="batch sizes, e.g. 1,8 (default: the profile's)")
     run.add_argument("--variants", help="comma-separated variant names (default: the profile's)")
     run.add_argument("--data", metavar="FILE.npz", help="inputs (and labels y) for accuracy and calibration")
+    add_input_args(run)
     run.add_argument("--out", metavar="DIR", help="run directory (default: ./bench-results/<time>-<profile>/)")
     mode = run.add_mutually_exclusive_group()
     mode.add_argument("--fast", action="store_true", help="few processes: seconds per benchmark (development, CI)")
@@ -231,7 +233,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         opts = RunOptions(profile=profile, out=out, model=args.model, threads=args.threads, batches=args.batch,
                           variants=[v.strip() for v in args.variants.split(",") if v.strip()] if args.variants else None,
                           data=args.data, mode=mode, timeout=args.timeout or 600.0, op_profile=args.op_profile,
-                          exhaustive=args.exhaustive or mode == "rigorous", cluster=args.cluster)
+                          exhaustive=args.exhaustive or mode == "rigorous", cluster=args.cluster,
+                          input_shapes=dict(args.input_shape or []), vocab_size=args.vocab_size)
     lock = resume.lock_run_dir(out)  # noqa: F841  (held until this process ends)
     if args.resume:
         resume.stop_leftovers(opts.run_id)

@@ -132,4 +132,21 @@ def savedmodel_to_onnx(saved_model: str | Path, parent_sha: str) -> Artifact:
 
 
 def tflite_to_onnx(tflite_path: str | Path, parent_sha: str) -> Artifact:
-    return _tf2onnx_artifact("--tflite", tflite_path, parent_sha, "tf2onnx-tflite")
+    """tf2onnx's TFLite path; sparse weights (which tf2onnx misreads) are made dense first."""
+    from edgebench.optimizers.tflite_densify import densify, sparse_tensors
+
+    def make(out: Path) -> list[str]:
+        if not sparse_tensors(tflite_path):
+            _tf2onnx(["--tflite", str(tflite_path)], out)
+            return []
+        dense = out.with_name("densified.tflite")
+        try:
+            count = densify(tflite_path, dense)
+        except ValueError as exc:
+            raise ConversionError(f"cannot densify the sparse weights: {one_line(exc)}") from None
+        _tf2onnx(["--tflite", str(dense)], out)
+        dense.unlink()
+        return [f"{count} sparse weight tensor(s) made dense (DENSIFY ops removed) before tf2onnx"]
+
+    settings = {"opset": DEFAULT_OPSET, "tool": tool_versions("tf2onnx", "onnx")}
+    return cached(parent_sha, "tf2onnx-tflite", settings, "model.onnx", make)

@@ -47,8 +47,20 @@ class Memory(TypedDict, total=False):
     peak_reset_supported: bool
 
 
+class OutputAccuracy(TypedDict, total=False):
+    """One output of a variant against the same output of the reference; top-1 only for class scores."""
+
+    name: Required[str]
+    max_abs_error: float
+    cosine: float
+    cosine_min: float
+    top1_agreement: float
+    top1_accuracy: float
+
+
 class Accuracy(TypedDict, total=False):
-    """Outputs of a variant against the reference outputs on the same inputs, and which data that was."""
+    """Outputs of a variant against the reference outputs on the same inputs, and which data that was. With several
+    outputs the top-level figures are the worst output's (`worst_output`) and `outputs` has each one's."""
 
     max_abs_error: float
     cosine: float
@@ -58,6 +70,8 @@ class Accuracy(TypedDict, total=False):
     samples: int
     data: str
     error: str
+    worst_output: str
+    outputs: list[OutputAccuracy]
 
 
 class AccuracyBudget(TypedDict):

@@ -137,3 +137,44 @@ def arm_run(tiny_models, tmp_path_factory) -> tuple[Path, subprocess.CompletedPr
     proc = run_bench("run", str(tiny_models["onnx"]), "--profile", "arm64", "--fast", "--threads", "1",
                      "--batch", "1,2", "--variants", "onnx-fp32", "--out", str(out))
     return out, proc
+
+
+@pytest.fixture(scope="session")
+def field_models(tmp_path_factory) -> dict[str, Path]:
+    """Stand-ins for third-party models (tests/real_models.py): an ONNX CNN with dims [batch, 3, height, width] and
+    real-shaped inputs for it, an ONNX graph whose Reshape accepts only one width, one onnx2tf cannot convert, a
+    recurrent model with a rank-0 input and a state whose batch axis is 1 (named, and anonymous: declared in the
+    .npz), and a token-id classifier with an attention mask."""
+    from real_models import (
+        onnx_bitwise_not,
+        onnx_dynamic_cnn,
+        onnx_fixed_reshape,
+        onnx_recurrent_vad,
+        onnx_token_classifier,
+    )
+
+    root = tmp_path_factory.mktemp("field")
+    rng = np.random.default_rng(4)
+    np.savez(root / "cnn-data.npz", x=rng.uniform(-1, 1, (6, 3, 48, 192)).astype(np.float32))
+    vad = {"x": rng.uniform(-1, 1, (8, 64)).astype(np.float32), "sr": np.array(16000, np.int64),
+           "state": rng.uniform(-1, 1, (2, 8, 16)).astype(np.float32)}  # rank 0; batch axis 1
+    np.savez(root / "vad-data.npz", **vad)
+    np.savez(root / "vad-axes.npz", **vad, axes=np.array(["state=1"]))
+    return {"cnn": onnx_dynamic_cnn(root / "cnn.onnx"), "cnn_data": root / "cnn-data.npz",
+            "reshape": onnx_fixed_reshape(root / "reshape.onnx"), "bitwise": onnx_bitwise_not(root / "bitwise.onnx"),
+            "vad": onnx_recurrent_vad(root / "vad.onnx"), "vad_anon": onnx_recurrent_vad(root / "anon.onnx", False),
+            "vad_data": root / "vad-data.npz", "vad_axes": root / "vad-axes.npz",
+            "tokens": onnx_token_classifier(root / "tokens.onnx")}
+
+
+@pytest.fixture(scope="session")
+def two_heads(tmp_path_factory) -> dict[str, Path]:
+    """The two-input, two-output Keras model of tests/real_models.py, as a legacy .h5 file (Keras 3's legacy loader:
+    one run tests both), and 16 samples of its two inputs."""
+    from real_models import keras_two_heads
+
+    root = tmp_path_factory.mktemp("two-heads")
+    rng = np.random.default_rng(6)
+    np.savez(root / "two-data.npz", image=rng.uniform(-1, 1, (16, 8, 8, 3)).astype(np.float32),
+             feats=rng.uniform(-1, 1, (16, 4)).astype(np.float32))
+    return {"h5": keras_two_heads(root / "two.h5"), "data": root / "two-data.npz"}

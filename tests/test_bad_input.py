@@ -198,3 +198,112 @@ def test_pickle_disguised_as_data_is_never_unpickled(tmp_path, tiny_models):
     _assert_user_error(run_bench("run", str(tiny_models["onnx"]), "--data", str(data), "--out", str(tmp_path / "o")),
                        "holds pickled data, which edgebench never loads")
     assert not marker.exists()
+
+
+# --- symbolic input dimensions: --input-shape and --data --------------------------------------------------------------
+
+def test_symbolic_dimensions_without_shapes_or_data_are_named(field_models, tmp_path):
+    _assert_user_error(run_bench("run", str(field_models["cnn"]), "--out", str(tmp_path / "o")),
+                       "input 'x' [batch, 3, height, width] (axes 2, 3 symbolic)", "--input-shape x=1,3,N,N",
+                       "--data FILE.npz")
+
+
+@pytest.mark.parametrize("flag,needle", [
+    ("y=1,3,48,192", "names input 'y', which the model does not have (inputs: 'x')"),
+    ("x=1,3,48", "has rank 3, but input 'x' has rank 4"),
+    ("x=1,3,-48,192", "every dimension must be a positive integer"),
+    ("x=1,3,0,192", "every dimension must be a positive integer"),
+    ("x=1,4,48,192", "the model rejects this shape, its input 'x' is [batch, 3, height, width] (axis 1 must be 3)"),
+    ("x", "expected NAME=D0,D1,..."),
+    ("x=1,3,a,b", "expected comma-separated integer dimensions"),
+])
+def test_bad_input_shapes(field_models, tmp_path, flag, needle):
+    _assert_user_error(run_bench("run", str(field_models["cnn"]), "--input-shape", flag, "--out", str(tmp_path / "o")),
+                       needle)
+
+
+def test_a_shape_the_model_cannot_run_is_refused_before_converting(field_models, tmp_path):
+    _assert_user_error(run_bench("run", str(field_models["reshape"]), "--input-shape", "v=1,7", "--out",
+                                 str(tmp_path / "o")), "the model rejects the input shapes v=1,7", "Reshape")
+
+
+@pytest.mark.parametrize("arrays,needle", [
+    ({"x": np.zeros((4, 48, 192), np.float32)}, "has shape [4, 48, 192], the model wants [samples, 3, ?, ?]"),
+    ({"x": np.zeros((4, 4, 48, 192), np.float32)}, "the model wants [samples, 3, ?, ?]"),
+    ({"x": np.zeros((4, 3, 8, 8), np.float32), "y": np.zeros(3, np.int64)}, "agree on their number of samples"),
+])
+def test_data_that_does_not_fit_the_model(field_models, tmp_path, arrays, needle):
+    data = tmp_path / "d.npz"
+    np.savez(data, **arrays)
+    _assert_user_error(run_bench("run", str(field_models["cnn"]), "--data", str(data), "--out", str(tmp_path / "o")),
+                       needle)
+
+
+def test_data_whose_batch_axes_disagree(field_models, tmp_path):
+    """The anonymous state [2, ?, 16] is read with batch axis 0 (2 samples) while x has 8: one line, with the fix."""
+    _assert_user_error(run_bench("run", str(field_models["vad_anon"]), "--data", str(field_models["vad_data"]),
+                                 "--out", str(tmp_path / "o")),
+                       "agree on their number of samples", "axes=['state=1']", "state [2, 8, 16] (batch axis 0)")
+
+
+def test_a_bad_axes_entry(field_models, tmp_path):
+    data = tmp_path / "d.npz"
+    with np.load(field_models["vad_data"]) as npz:
+        np.savez(data, **{k: npz[k] for k in npz.files}, axes=np.array(["state:1"]))
+    _assert_user_error(run_bench("run", str(field_models["vad_anon"]), "--data", str(data), "--out",
+                                 str(tmp_path / "o")), "'axes' entries must read NAME=AXIS or NAME=none")
+
+
+@pytest.mark.slow
+def test_h5_with_a_lambda_layer_is_refused_and_nothing_runs(tmp_path):
+    from real_models import keras_h5_with_lambda
+
+    marker = tmp_path / "PWNED"
+    f = keras_h5_with_lambda(tmp_path / "lambda.h5", marker)
+    assert not marker.exists()
+    _assert_user_error(run_bench("run", str(f), "--out", str(tmp_path / "o")), "refused by Keras safe mode",
+                       "Lambda layer")
+    assert not marker.exists()
+
+
+def test_h5_that_is_not_hdf5(tmp_path):
+    f = tmp_path / "model.h5"
+    f.write_bytes(b"PK\x03\x04 a zip, not HDF5")
+    _assert_user_error(run_bench("run", str(f), "--out", str(tmp_path / "o")), "is not an HDF5 file")
+
+
+def test_fuzzed_input_shapes_end_in_one_clear_error_or_a_valid_shape():
+    """Any --input-shape text parses or says why; any parsed shape fits the model's input or says why (UserError)."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from edgebench.benchmarks.build.shapes import fix_shapes, infer_batch_axes, parse_shape_arg
+    from edgebench.results.errors import UserError
+
+    specs = infer_batch_axes([{"name": "x", "shape": [-1, 3, -1, -1], "dtype": "float32",
+                               "dim_names": ["batch", None, "h", "w"]},
+                              {"name": "state", "shape": [2, -1, 16], "dtype": "float32",
+                               "dim_names": [None, "batch", None]}])
+    text = st.one_of(st.text(max_size=30), st.builds(lambda n, d: f"{n}={','.join(map(str, d))}",
+                                                     st.sampled_from(["x", "state", "y", ""]),
+                                                     st.lists(st.integers(-3, 64), max_size=5)))
+
+    @settings(max_examples=300, deadline=None, database=None)
+    @given(text)
+    def check(arg: str) -> None:
+        try:
+            name, shape = parse_shape_arg(arg)
+        except ValueError as exc:
+            assert str(exc) and "\n" not in str(exc)
+            return
+        assert all(d > 0 for d in shape)
+        try:
+            fixed = fix_shapes(specs, {name: shape})
+        except UserError as exc:
+            assert "\n" not in str(exc) and "--input-shape" in str(exc)
+            return
+        spec = next(s for s in fixed if s["name"] == name)
+        assert len(spec["shape"]) == len(shape) and spec["declared_shape"] == next(
+            s["shape"] for s in specs if s["name"] == name)
+
+    check()

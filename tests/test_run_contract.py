@@ -83,14 +83,14 @@ def test_tflite_source_is_converted_to_onnx(tiny_models, tmp_path):
     assert doc["data"]["kind"] == "random" and any("RANDOM" in w for w in doc["warnings"])
 
 
-def test_onnx_source_runs_on_onnxruntime_only_and_says_so(tiny_models, tmp_path):
+def test_onnx_source_says_how_its_litert_variants_are_made(tiny_models, tmp_path):
     out = tmp_path / "onnx"
     proc = run_bench("run", str(tiny_models["onnx"]), "--fast", "--threads", "1", "--variants", "onnx-fp32",
                      "--out", str(out), "--json")
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)  # --json: stdout is results.json and nothing else
     assert {r["variant"] for r in doc["results"]} == {"onnx-fp32"}
-    assert any("no TFLite variant is made from ONNX" in n for n in doc["notes"])
+    assert any("LiteRT variants are converted with onnx2tf" in n for n in doc["notes"])
 
 
 def test_savedmodel_source(tiny_models, tmp_path):

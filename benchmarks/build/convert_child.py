@@ -58,10 +58,12 @@ def _context(state: _State, req: dict[str, Any]) -> BuildContext:
     if state.ctx is None or state.ctx_key != key:
         from edgebench.benchmarks.build.data import DataSet
         from edgebench.benchmarks.build.variants import BuildContext
-        from edgebench.benchmarks.isolation.npzio import read_arrays, read_named
+        from edgebench.benchmarks.isolation.npzio import read_arrays, read_axes, read_named
         from edgebench.hardware_profiles import parse_profile
         npz = req["data"]["npz"]
-        data = DataSet(read_arrays(npz), read_named(npz, "labels"), req["data"]["kind"], req["data"]["description"])
+        arrays = read_arrays(npz)
+        data = DataSet(arrays, read_named(npz, "labels"), req["data"]["kind"], req["data"]["description"],
+                       read_axes(npz, len(arrays)))
         profile = parse_profile(req["profile"]["raw"], req["profile"]["source"])
         state.ctx = BuildContext(source=_source(req["source"]), profile=profile, data=data,
                                  input_names=req.get("input_names"))
@@ -101,17 +103,20 @@ def handle(state: _State, req: dict[str, Any]) -> dict[str, Any]:
             return {"error": one_line(exc, REASON_CHARS), "known": _known(ctx)}
         return {"ok": True, "artifact": art.to_dict(), "lineage": ctx.lineage(art), "known": _known(ctx)}
     if op == "reference":
-        from edgebench.benchmarks.build.reference import reference_outputs
-        from edgebench.benchmarks.isolation.npzio import read_arrays, write_arrays
+        from edgebench.benchmarks.build.reference import output_names, reference_outputs
+        from edgebench.benchmarks.isolation.npzio import read_arrays, read_axes, write_arrays
         faults.inject("reference", [])
         source = _source(req["source"])
         try:
             _load(state, source)
-            outs = reference_outputs(source, state.handle, req["specs"], read_arrays(req["inputs"]))
+            inputs = read_arrays(req["inputs"])
+            outs = reference_outputs(source, state.handle, req["specs"], inputs,
+                                     axes=read_axes(req["inputs"], len(inputs)))
+            names = output_names(source, state.handle)
         except Exception as exc:
             return {"error": one_line(exc, REASON_CHARS)}
         write_arrays(req["outputs"], outs)
-        return {"ok": True}
+        return {"ok": True, "names": names if len(names) == len(outs) else None}
     return {"error": f"unknown request {op!r}"}
 
 

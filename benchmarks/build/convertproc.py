@@ -27,7 +27,7 @@ from edgebench.benchmarks.build.sources import ModelSource
 from edgebench.benchmarks.build.variants import VariantSpec
 from edgebench.benchmarks.isolation.childguard import PARENT_ENV, RESULT_MARKER, parse_result
 from edgebench.benchmarks.isolation.limits import kill_group
-from edgebench.benchmarks.isolation.npzio import read_arrays, write_arrays
+from edgebench.benchmarks.isolation.npzio import encode_axes, read_arrays, write_arrays
 from edgebench.benchmarks.isolation.subproc import ChildResult, failure_reason, run_checked
 from edgebench.hardware_profiles import Profile
 from edgebench.optimizers.artifacts import Artifact
@@ -197,10 +197,11 @@ class ConverterProcess:
         return conversion_summary(self._known.values())
 
     def reference(self, source: ModelSource, specs: list[dict[str, Any]], inputs: list[np.ndarray],
-                  workdir: Path) -> list[np.ndarray]:
+                  workdir: Path, batch_axes: list[int | None] | None = None) -> tuple[list[np.ndarray], list[str] | None]:
+        """The source model's outputs on `inputs` and its names for them (None when it has none to give)."""
         fw = "Keras" if source.format == "keras" else "TensorFlow"
         inputs_npz, outputs_npz = workdir / "reference-inputs.npz", workdir / "reference-outputs.npz"
-        write_arrays(inputs_npz, inputs)
+        write_arrays(inputs_npz, inputs, batch_axes=encode_axes(batch_axes))
         reply = self.call({"op": "reference", "source": source.to_dict(), "specs": specs, "inputs": str(inputs_npz),
                            "outputs": str(outputs_npz)}, f"running the source model in {fw}")
         inputs_npz.unlink(missing_ok=True)
@@ -208,13 +209,13 @@ class ConverterProcess:
             raise ChildFailed(reply["error"])
         outs = read_arrays(outputs_npz)
         outputs_npz.unlink(missing_ok=True)
-        return outs
+        return outs, reply.get("names")
 
     def _data_request(self, data: DataSet, workdir: Path) -> dict[str, Any]:
         """The calibration data as an .npz the child reads without pickle; written once per run."""
         if self._data is None:
             npz = workdir / "calibration-data.npz"
-            write_arrays(npz, data.inputs, labels=data.labels)
+            write_arrays(npz, data.inputs, labels=data.labels, batch_axes=encode_axes(data.batch_axes))
             self._data = {"npz": str(npz), "kind": data.kind, "description": data.description}
         return self._data
 

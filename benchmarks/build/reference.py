@@ -9,6 +9,12 @@ import numpy as np
 from edgebench.benchmarks.build.sources import ModelSource
 
 
+def natural_key(name: str) -> list[Any]:
+    """output_2 before output_10: a SavedModel signature's outputs in the model's order."""
+    import re
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name)]
+
+
 def normalize_name(name: str) -> str:
     n = name.lower()
     if n.startswith("serving_default_"):
@@ -49,18 +55,28 @@ def savedmodel_io(source: ModelSource) -> tuple[Any, list[dict[str, Any]]]:
     return (loaded, fn), specs
 
 
+def output_names(source: ModelSource, handle: Any) -> list[str]:
+    """The source model's names of its outputs, in the order reference_outputs returns them."""
+    if source.format == "keras":
+        return [str(n) for n in getattr(handle, "output_names", None) or []]
+    _, fn = handle
+    return sorted(fn.structured_outputs, key=natural_key)
+
+
 def reference_outputs(source: ModelSource, handle: Any, specs: list[dict[str, Any]], inputs: list[np.ndarray],
-                      batch: int = 32) -> list[np.ndarray]:
-    n = len(inputs[0])
+                      batch: int = 32, axes: list[int | None] | None = None) -> list[np.ndarray]:
+    from edgebench.benchmarks.isolation.npzio import sample_count, take_samples
+    axes = axes or [0] * len(inputs)
+    n = sample_count(inputs, axes)
     chunks: list[list[np.ndarray]] = []
     for start in range(0, n, batch):
-        xs = [x[start:start + batch] for x in inputs]
+        xs = take_samples(inputs, axes, start, min(start + batch, n))
         if source.format == "keras":
             y = handle(xs if len(xs) > 1 else xs[0], training=False)
             ys = [y] if not isinstance(y, (list, tuple, dict)) else (list(y.values()) if isinstance(y, dict) else list(y))
         else:
             _, fn = handle
             out = fn(**{s["name"]: x for s, x in zip(specs, xs)})
-            ys = [out[k] for k in sorted(out)]
+            ys = [out[k] for k in sorted(out, key=natural_key)]
         chunks.append([np.asarray(v) for v in ys])
     return [np.concatenate([c[k] for c in chunks]) for k in range(len(chunks[0]))]

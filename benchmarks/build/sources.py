@@ -13,6 +13,7 @@ from edgebench.results.errors import UserError, one_line
 # decompressed: real weights compress about 1.1x, a zip bomb thousands of times.
 MAX_INFLATE_RATIO = 200
 MAX_INFLATE_BYTES = 64 << 20  # below this size any ratio is harmless
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 
 def _content_hint(p: Path) -> str:
@@ -57,8 +58,8 @@ def _check_tflite(p: Path) -> None:
 
 def _check_keras(p: Path) -> None:
     if not zipfile.is_zipfile(p):
-        raise UserError(f"{p} is not a Keras v3 archive (.keras files are zip files); legacy .h5 is not supported"
-                        f"{_content_hint(p)}")
+        raise UserError(f"{p} is not a Keras v3 archive (.keras files are zip files; a legacy HDF5 model must end "
+                        f"in .h5){_content_hint(p)}")
     try:
         with zipfile.ZipFile(p) as zf:
             infos = zf.infolist()
@@ -77,6 +78,16 @@ def _check_keras(p: Path) -> None:
         raise UserError(f"{p} is a damaged zip archive: {one_line(exc, 200)}") from None
     if bad:
         raise UserError(f"{p} is corrupt: member {bad} fails its CRC check")
+
+
+def _check_h5(p: Path) -> None:
+    """A legacy Keras HDF5 model: loaded by Keras 3's legacy loader in safe mode, like a .keras file (a Lambda
+    layer's marshalled bytecode is refused, never run)."""
+    with open(p, "rb") as fh:
+        head = fh.read(8)
+    if head != HDF5_SIGNATURE:
+        raise UserError(f"{p} is not an HDF5 file (no HDF5 signature): the file is empty, truncated or not a legacy "
+                        f"Keras .h5 model{_content_hint(p)}")
 
 
 def _check_onnx(p: Path) -> None:
@@ -101,14 +112,16 @@ def detect_source(path: str | Path) -> ModelSource:
         fmt = "savedmodel"
     else:
         suffix = p.suffix.lower()
-        known = {".keras": "keras", ".tflite": "tflite", ".onnx": "onnx"}
+        known = {".keras": "keras", ".h5": "keras", ".hdf5": "keras", ".tflite": "tflite", ".onnx": "onnx"}
         if suffix not in known:
-            raise UserError(f"unknown model format {suffix or '(no extension)'!r} for {p}; expected .keras, .tflite, "
-                            ".onnx or a SavedModel directory")
+            raise UserError(f"unknown model format {suffix or '(no extension)'!r} for {p}; expected .keras, .h5, "
+                            ".tflite, .onnx or a SavedModel directory")
         fmt = known[suffix]
         if p.stat().st_size == 0:
             raise UserError(f"{p} is empty")
-        {"keras": _check_keras, "tflite": _check_tflite, "onnx": _check_onnx}[fmt](p)
+        check = _check_h5 if suffix in (".h5", ".hdf5") else {"keras": _check_keras, "tflite": _check_tflite,
+                                                               "onnx": _check_onnx}[fmt]
+        check(p)
     name = p.name[: -len(p.suffix)] if p.suffix and not p.is_dir() else p.name
     return ModelSource(path=p.resolve(), format=fmt, name=name or "model", sha256=sha256_path(p),
                        size_bytes=size_bytes(p))

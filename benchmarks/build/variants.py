@@ -42,6 +42,10 @@ class BuildContext:
         return art
 
     def saved_model(self) -> Artifact:
+        """The TensorFlow graph the TFLite passes start from: the Keras export, the SavedModel itself, or onnx2tf's
+        conversion of an ONNX source (made once; its failure is remembered, so every TFLite variant says it)."""
+        if "savedmodel" in self.failures:
+            raise self.failures["savedmodel"]
         if "savedmodel" not in self.cache:
             from edgebench.optimizers.artifacts import sha256_path
             from edgebench.optimizers.convert import keras_to_savedmodel
@@ -51,8 +55,28 @@ class BuildContext:
                 self.cache["savedmodel"] = Artifact(str(self.source.path), sha256_path(self.source.path), None,
                                                     "source", {})
             else:
-                raise NotApplicable(f"no SavedModel for a {self.source.format} source")
+                try:
+                    self.cache["savedmodel"] = self._from_onnx()
+                except Exception as exc:
+                    self.failures["savedmodel"] = exc
+                    raise
         return self.remember(self.cache["savedmodel"])
+
+    def _from_onnx(self) -> Artifact:
+        """onnx2tf on the ONNX source, or on a .tflite source's ONNX form (tf2onnx): the TFLite converter's passes
+        then apply to them too. Every input keeps its layout, so the same data feeds every variant."""
+        from edgebench.optimizers.onnx_to_tf import ConverterMissing, onnx_to_savedmodel
+        onnx_file = self.variant("onnx-fp32")
+        names = self.input_names or [f"input_{i}" for i in range(len(self.data.inputs))]
+        if self.source.format == "tflite":
+            names = _onnx_input_names(onnx_file.path)
+        shapes = {n: [1 if i == axis else d for i, d in enumerate(x.shape)]
+                  for n, x, axis in zip(names, self.data.inputs, self.data.batch_axes) if x.ndim >= 1}
+        keep = [n for n, x in zip(names, self.data.inputs) if 3 <= x.ndim <= 5]
+        try:
+            return onnx_to_savedmodel(onnx_file.path, onnx_file.sha256, shapes, keep)
+        except ConverterMissing as exc:
+            raise NotApplicable(str(exc)) from None
 
     def variant(self, name: str) -> Artifact:
         """Build (once per run) the variant another one starts from; its failure is remembered, not retried."""
@@ -101,13 +125,16 @@ class BuildContext:
             x, _ = digits("train", limit=n)
             inputs, desc = [x], f"{len(x)} training digits (not the accuracy samples)"
         else:
-            inputs = [x[:n] for x in self.data.inputs]
-            desc = f"first {len(inputs[0])} samples of the {self.data.kind} data"
+            from edgebench.benchmarks.isolation.npzio import take_samples
+            inputs = take_samples(self.data.inputs, self.data.batch_axes, 0, min(n, self.data.samples))
+            desc = f"first {min(n, self.data.samples)} samples of the {self.data.kind} data"
         ref_names = self.input_names or [f"input_{i}" for i in range(len(inputs))]
         order = align(ref_names, target_names)
         if len(order) != len(target_names) or any(i >= len(inputs) for i in order):
             raise ValueError(f"calibration data has {len(inputs)} input(s), the model wants {len(target_names)}")
-        return CalibrationSet({name: inputs[i] for name, i in zip(target_names, order)}, self.data.kind, desc)
+        axes = self.data.batch_axes if self.data.kind != "embedded" else [0]
+        return CalibrationSet({name: inputs[i] for name, i in zip(target_names, order)}, self.data.kind, desc,
+                              {name: axes[i] for name, i in zip(target_names, order) if axes[i] != 0})
 
     def evaluation(self, target_names: list[str]) -> CalibrationSet:
         """Every evaluation sample of the run (the ones accuracy is measured on), keyed by the target's input names:
@@ -132,8 +159,6 @@ def _source_artifact(ctx: BuildContext) -> Artifact:
 def build_tflite_fp32(ctx: BuildContext) -> Artifact:
     if ctx.source.format == "tflite":
         return _source_artifact(ctx)
-    if ctx.source.format == "onnx":
-        raise NotApplicable("no TFLite variant is made from an ONNX model yet (ONNX -> TFLite is not supported)")
     from edgebench.optimizers.convert import savedmodel_to_tflite
     sm = ctx.saved_model()
     return savedmodel_to_tflite(sm.path, sm.sha256)
@@ -150,12 +175,9 @@ def build_onnx_fp32(ctx: BuildContext) -> Artifact:
     return savedmodel_to_onnx(sm.path, sm.sha256)
 
 
-# --- TFLite quantization: needs the TensorFlow graph, so not from a .tflite or .onnx source -----------------------
+# --- TFLite quantization: needs the TensorFlow graph (for an .onnx source, onnx2tf's) ------------------------------
 
 def _tf_graph(ctx: BuildContext) -> Artifact:
-    if ctx.source.format in ("tflite", "onnx"):
-        raise NotApplicable(f"TFLite quantization needs the TensorFlow model; a .{ctx.source.format} source "
-                            "cannot be re-quantized by the TFLite converter")
     return ctx.saved_model()
 
 

@@ -6,7 +6,8 @@ EDGEBENCH_FAULT is a comma-separated list of `stage:kind[@target]`:
           (converter child, before the source model's reference outputs), `fleet` (a cluster run's Ray task on
           the node, before it starts the pyperf workers)
   kind    `crash` (a real SIGSEGV), `abort` (SIGABRT), `hang` (sleeps), `oom` (allocates and touches memory),
-          `error` (a Python exception)
+          `error` (a Python exception), `perturb` (evaluate only: the model's second output comes back with
+          a large error added, the first untouched: an accuracy fault in one head of a model)
   target  optional: fire only where this word names the benchmark's runtime, variant or `t<threads>`
 The variable reaches pyperf workers through --inherit-environ. Standard library only: workers import it.
 """
@@ -41,7 +42,13 @@ def _matching(stage: str, context: Iterable[str]) -> list[str]:
 def inject(stage: str, context: Iterable[str] = ()) -> None:
     """Fire the faults configured for `stage` whose target is in `context` (runtime, variant, t<threads> ...)."""
     for kind in _matching(stage, context):
-        _fire(kind, stage)
+        if kind != "perturb":
+            _fire(kind, stage)
+
+
+def perturbing(stage: str, context: Iterable[str] = ()) -> bool:
+    """Whether a `perturb` fault is configured for `stage` and this context."""
+    return "perturb" in _matching(stage, context)
 
 
 def _fire(kind: str, stage: str) -> None:

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from edgebench.benchmarks.build.reference import align
-from edgebench.benchmarks.measure.accuracy import compare_outputs
+from edgebench.benchmarks.isolation.npzio import encode_axes, write_arrays
+from edgebench.benchmarks.measure.accuracy import align_outputs, compare_outputs
 from edgebench.benchmarks.measure.pyperf_run import MeasureError, describe, evaluate
 from edgebench.benchmarks.run import memo
 from edgebench.benchmarks.run.context import BuiltVariant, RunContext
@@ -34,6 +33,7 @@ def check_variants(ctx: RunContext, built: list[BuiltVariant], reference: list[A
         if reference is None and not bv.error and bv.artifact and bv.artifact.pass_name == "source":
             reference = bv.outputs
             reference_desc = f"source .{ctx.source.format} file on {RUNTIME_NAMES[bv.runtime]}"
+            ctx.doc["model"]["outputs"] = bv.output_names
     ctx.doc["model"]["reference"] = reference_desc or "none (the source model could not be run)"
     if ctx.memo_hits:
         ctx.note(f"load tests of {ctx.memo_hits} variant(s) taken from the cache: the same file, runtime version, "
@@ -43,11 +43,20 @@ def check_variants(ctx: RunContext, built: list[BuiltVariant], reference: list[A
         if bv.error or bv.outputs is None:
             continue
         try:
-            bv.accuracy = compare_outputs(reference, bv.outputs, ctx.data.labels) if reference is not None else {}
+            bv.accuracy = _compare(ctx, reference, bv) if reference is not None else {}
         except Exception as exc:  # outputs of another dtype or layout: no figures for this variant, no crash
             bv.accuracy = {"error": one_line(exc, 400)}
         bv.accuracy["data"] = ctx.data.kind
         bv.outputs = None
+
+
+def _compare(ctx: RunContext, reference: list[Any], bv: BuiltVariant) -> dict[str, Any]:
+    """Every output of the variant against the reference output of the same name (else position)."""
+    names = ctx.doc["model"].get("outputs") or None
+    got = list(bv.outputs or [])
+    if len(got) == len(reference):
+        got = [got[i] for i in align_outputs(names, bv.output_names)]
+    return compare_outputs(reference, got, ctx.data.labels, names or bv.output_names)
 
 
 def _load_test(ctx: RunContext, bv: BuiltVariant) -> None:
@@ -66,17 +75,21 @@ def _load_test(ctx: RunContext, bv: BuiltVariant) -> None:
         memo.store("describe", names_key, [], {"inputs": names})
     bv.input_order = align([s["name"] for s in ctx.io_specs], names)
     inputs = [ctx.data.inputs[i] for i in bv.input_order]
-    key = memo.memo_key("evaluate", *same, memo.arrays_digest(inputs))
+    axes = [ctx.data.batch_axes[i] for i in bv.input_order]
+    key = memo.memo_key("evaluate", *same, memo.arrays_digest(inputs), axes)
     cached = memo.load("evaluate", key)
     if cached:
         bv.outputs, bv.seconds_per_inference = cached[0], float(cached[1]["seconds_per_inference"])
+        bv.output_names = list(cached[1]["output_names"])
         ctx.memo_hits += 1
         return
     inputs_npz = ctx.writer.work / f"{bv.name}.eval-inputs.npz"
-    np.savez(inputs_npz, *inputs)
+    write_arrays(inputs_npz, inputs, batch_axes=encode_axes(axes))
     ev = evaluate(bv.runtime, bv.path, settings, inputs_npz, ctx.writer.work / f"{bv.name}.eval-outputs.npz",
                   opts.timeout, opts.profile.max_rss_mb)
     inputs_npz.unlink(missing_ok=True)
     bv.seconds_per_inference = ev.seconds_per_inference
     bv.outputs = ev.outputs  # compared once the reference is known
-    memo.store("evaluate", key, ev.outputs, {"seconds_per_inference": ev.seconds_per_inference})
+    bv.output_names = [s["name"] for s in ev.output_specs]
+    memo.store("evaluate", key, ev.outputs, {"seconds_per_inference": ev.seconds_per_inference,
+                                             "output_names": bv.output_names})

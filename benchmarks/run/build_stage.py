@@ -48,16 +48,21 @@ def reference_outputs(ctx: RunContext, converter: ConverterProcess, handle: Any,
     """
     if not handle or not built:
         return None, None
-    ctx.reporter.stage(f"reference outputs ({ctx.source.format}) on {len(ctx.data.inputs[0])} samples")
+    ctx.reporter.stage(f"reference outputs ({ctx.source.format}) on {ctx.data.samples} samples")
     framework = "Keras" if ctx.source.format == "keras" else "TensorFlow"
     tf_versions = {k: v for k, v in ctx.host["packages"].items() if k in ("tensorflow", "keras")}
     key = memo.memo_key("reference", ctx.source.sha256, ctx.io_specs, memo.arrays_digest(ctx.data.inputs),
-                        tf_versions, ctx.host["cpu_model"], ctx.host["kernel_flags"])
+                        ctx.data.batch_axes, tf_versions, ctx.host["cpu_model"], ctx.host["kernel_flags"])
     if (hit := memo.load("reference", key)) is not None:
+        if hit[1].get("output_names"):
+            ctx.doc["model"]["outputs"] = hit[1]["output_names"]
         return hit[0], f"source model in {framework}"
     try:
-        outputs = converter.reference(ctx.source, ctx.io_specs, ctx.data.inputs, ctx.writer.work)
-        memo.store("reference", key, outputs, {"source": ctx.source.name})
+        outputs, names = converter.reference(ctx.source, ctx.io_specs, ctx.data.inputs, ctx.writer.work,
+                                            ctx.data.batch_axes)
+        memo.store("reference", key, outputs, {"source": ctx.source.name, "output_names": names})
+        if names:
+            ctx.doc["model"]["outputs"] = names  # what each per-output accuracy figure is named after
         return outputs, f"source model in {framework}"
     except Exception as exc:  # the variants are still measured, without an accuracy comparison
         why = f"none (the source model failed in {framework}: {one_line(exc, 400)})"

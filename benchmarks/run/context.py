@@ -25,6 +25,7 @@ class BuiltVariant:
     error: str | None = None
     accuracy: dict[str, Any] = field(default_factory=dict)
     outputs: list[Any] | None = None  # the variant's outputs on the evaluation inputs, until compared
+    output_names: list[str] = field(default_factory=list)  # the variant's own names of its outputs
     seconds_per_inference: float = 1e-3
     input_order: list[int] = field(default_factory=list)
     group: str = "baseline"

@@ -178,7 +178,8 @@ def measure_one(ctx: RunContext, bv: BuiltVariant, threads: int, batch: int, swe
     opts = ctx.opts
     inputs_npz = ctx.writer.work / f"{bv.name}.b{batch}.inputs.npz"
     if not inputs_npz.exists():
-        np.savez(inputs_npz, *batch_of([ctx.data.inputs[i] for i in bv.input_order], batch))
+        np.savez(inputs_npz, *batch_of([ctx.data.inputs[i] for i in bv.input_order], batch,
+                                       [ctx.data.batch_axes[i] for i in bv.input_order]))
     sampling = sampling_for(opts.mode, screening=full_reason is None, exhaustive=exhaustive(ctx), upto=screen_upto)
     try:
         figures, pyperf_json = ctx.measurer.measure(MeasureJob(
@@ -210,7 +211,8 @@ def op_profiles(ctx: RunContext, built: list[BuiltVariant], threads: int) -> Non
     for bv in onnx_variants:
         ctx.reporter.advance(bv.name)
         inputs_npz = ctx.writer.work / f"{bv.name}.b1.inputs.npz"
-        np.savez(inputs_npz, *batch_of([ctx.data.inputs[i] for i in bv.input_order], 1))
+        np.savez(inputs_npz, *batch_of([ctx.data.inputs[i] for i in bv.input_order], 1,
+                                       [ctx.data.batch_axes[i] for i in bv.input_order]))
         try:
             summary = op_profile(bv.path, threads, runtime_settings(ctx.opts.profile, bv.runtime), inputs_npz,
                                  ctx.opts.out / "op_profile" / f"{bv.name}-t{threads}.json", ctx.opts.timeout)

@@ -47,3 +47,5 @@ class RunOptions:
     # no screening, no early stop: every record measured with the mode's full process count (--rigorous implies it)
     exhaustive: bool = False
     cluster: str | None = None  # a Ray cluster's address: benchmarks are timed on its nodes (bench run --cluster)
+    input_shapes: dict[str, list[int]] | None = None  # --input-shape NAME=D0,D1,...: symbolic dimensions fixed
+    vocab_size: int | None = None  # random integer inputs stay below it

@@ -10,6 +10,7 @@ from typing import Any
 
 from edgebench.benchmarks.build.convertproc import ConverterProcess
 from edgebench.benchmarks.build.data import RANDOM_WARNING, DataSet
+from edgebench.benchmarks.build.shapes import override_batches
 from edgebench.benchmarks.build.sources import ModelSource
 from edgebench.benchmarks.build.variants import plan_variants
 from edgebench.benchmarks.measure.environment import busy_warning, describe_host
@@ -19,7 +20,7 @@ from edgebench.benchmarks.run.accuracy_stage import check_variants
 from edgebench.benchmarks.run.build_stage import build_variants, model_specs, reference_outputs, still_needed
 from edgebench.benchmarks.run.candidates import mark_recommended
 from edgebench.benchmarks.run.context import RunContext
-from edgebench.benchmarks.run.inputs import dataset_for, resolve_source
+from edgebench.benchmarks.run.inputs import model_inputs, resolve_source
 from edgebench.benchmarks.run.measure_stage import measure_all, op_profiles
 from edgebench.benchmarks.run.options import Reporter, RunOptions, SilentReporter
 from edgebench.benchmarks.run.prior import OPTIONS_KEY
@@ -39,13 +40,13 @@ def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[s
     measurer = _measurer(opts, reporter)  # first: an unreachable cluster or a refused token ends the run at once
     host = describe_host()
     threads = opts.threads or opts.profile.thread_counts(host["usable_cores"])
-    batches = opts.batches or list(opts.profile.batch)
     source, kind = resolve_source(opts.model)
     reporter.stage(f"reading {source.name} ({source.format})")
     os.environ[resume.RUN_ID_ENV] = opts.run_id = opts.run_id or resume.new_run_id()
     converter = ConverterProcess(opts.timeout)  # TensorFlow runs there, never in this process
     handle, io_specs = model_specs(source, converter, opts.timeout, host)
-    data = dataset_for(opts.data, kind, io_specs)
+    io_specs, data = model_inputs(source, kind, io_specs, opts)
+    batches = opts.batches or override_batches(io_specs, opts.input_shapes) or list(opts.profile.batch)
     writer = RunWriter(opts.out, _new_doc(opts, source, kind, io_specs, data, host))
     ctx = RunContext(opts, reporter, source, io_specs, data, host, threads, batches, writer, measurer=measurer)
     _opening_messages(ctx)
@@ -121,4 +122,5 @@ def _opening_messages(ctx: RunContext) -> None:
     if where:
         ctx.note(where)
     if ctx.source.format == "onnx":
-        ctx.note("ONNX source: measured on ONNX Runtime only; no TFLite variant is made from ONNX yet")
+        ctx.note("ONNX source: its LiteRT variants are converted with onnx2tf; every variant's accuracy is against "
+                 "the source file on ONNX Runtime")

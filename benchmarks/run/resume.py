@@ -35,7 +35,8 @@ def run_options_record(opts: RunOptions, variants: list[str], threads: list[int]
             "variants": list(variants), "threads": list(threads), "batches": list(batches),
             "data": str(data) if data else None, "data_sha256": sha256_path(data) if data else None,
             "mode": opts.mode, "timeout": opts.timeout, "op_profile": bool(getattr(opts, "op_profile", False)),
-            "exhaustive": bool(opts.exhaustive), "cluster": opts.cluster}
+            "exhaustive": bool(opts.exhaustive), "cluster": opts.cluster, "input_shapes": opts.input_shapes,
+            "vocab_size": opts.vocab_size}
 
 
 def options_from_run(run_dir: str | Path, timeout: float | None) -> RunOptions:
@@ -57,7 +58,8 @@ def options_from_run(run_dir: str | Path, timeout: float | None) -> RunOptions:
                       run_id=str(options.get("run_id") or new_run_id()), resume=prior,
                       op_profile=bool(options.get("op_profile", False)),
                       # a run from before adaptive sampling measured everything in full: finish it the same way
-                      exhaustive=bool(options.get("exhaustive", True)), cluster=options.get("cluster"))
+                      exhaustive=bool(options.get("exhaustive", True)), cluster=options.get("cluster"),
+                      input_shapes=options.get("input_shapes"), vocab_size=options.get("vocab_size"))
 
 
 def _same_file(path: str | None, sha: str | None, what: str, run_dir: str | Path) -> None:
@@ -153,7 +155,8 @@ def stop_leftovers(run_id: str) -> int:
 # flags that choose what a run measures: with --resume they come from DIR, so giving them again is a conflict
 _PLAN_FLAGS = {"model": "MODEL", "profile": "--profile", "threads": "--threads", "batch": "--batch",
                "variants": "--variants", "data": "--data", "out": "--out", "fast": "--fast", "rigorous": "--rigorous",
-               "op_profile": "--op-profile", "exhaustive": "--exhaustive"}
+               "op_profile": "--op-profile", "exhaustive": "--exhaustive", "input_shape": "--input-shape",
+               "vocab_size": "--vocab-size"}
 
 
 def check_resume_flags(args: argparse.Namespace) -> None:

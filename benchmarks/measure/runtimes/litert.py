@@ -1,6 +1,7 @@
 """LiteRT (the TFLite runtime, package ai-edge-litert) behind the Session interface."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,14 @@ class LiteRTSession:
         self._interp.allocate_tensors()
         self._inputs = self._interp.get_input_details()
         self._outputs = self._interp.get_output_details()
+        self._output_keys = _signature_outputs(self._interp)
+        self._order_outputs()
+
+    def _order_outputs(self) -> None:
+        # A converted SavedModel's outputs come in tensor order, not the model's: its signature keys (output_0,
+        # output_1, ...) give the model's order back, so outputs line up with the source's and the ONNX files'.
+        if self._output_keys and {d["index"] for d in self._outputs} == set(self._output_keys):
+            self._outputs = sorted(self._outputs, key=lambda d: natural_key(self._output_keys[d["index"]]))
 
     def input_specs(self) -> list[dict[str, Any]]:
         return [{"name": d["name"], "shape": [int(s) for s in d["shape_signature"]],
@@ -24,18 +33,21 @@ class LiteRTSession:
                 for d in self._inputs]
 
     def output_specs(self) -> list[dict[str, Any]]:
-        return [{"name": d["name"], "shape": [int(s) for s in d["shape_signature"]],
+        return [{"name": self._output_keys.get(d["index"], d["name"]), "shape": [int(s) for s in d["shape_signature"]],
                  "dtype": np.dtype(d["dtype"]).name} for d in self._outputs]
 
     def prepare(self, inputs: list[np.ndarray]) -> None:
         """Copy inputs into the interpreter (resizing for a new batch) outside any timed region."""
-        for d, x in zip(self._inputs, inputs):
+        resized = False
+        for d, x in zip(self._inputs, inputs):  # every input of a new shape (a batch size, a state's batch axis)
             if list(d["shape"]) != list(x.shape):
                 self._interp.resize_tensor_input(d["index"], list(x.shape))
-                self._interp.allocate_tensors()
-                self._inputs = self._interp.get_input_details()
-                self._outputs = self._interp.get_output_details()
-                break
+                resized = True
+        if resized:
+            self._interp.allocate_tensors()
+            self._inputs = self._interp.get_input_details()
+            self._outputs = self._interp.get_output_details()
+            self._order_outputs()
         for d, x in zip(self._inputs, inputs):
             self._interp.set_tensor(d["index"], _to_input_dtype(x, d))
 
@@ -44,6 +56,23 @@ class LiteRTSession:
 
     def outputs(self) -> list[np.ndarray]:
         return [_from_output_dtype(self._interp.get_tensor(d["index"]), d) for d in self._outputs]
+
+
+def natural_key(name: str) -> list[Any]:
+    """output_2 before output_10."""
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name)]
+
+
+def _signature_outputs(interp: Any) -> dict[int, str]:
+    """Tensor index -> signature output key, for a model with exactly one signature (else empty)."""
+    try:
+        sigs = interp._get_full_signature_list()  # the public get_signature_list() has the keys but not the tensors
+    except Exception:  # an interpreter without signature support: tensor names and order stay as they are
+        return {}
+    if not isinstance(sigs, dict) or len(sigs) != 1:
+        return {}
+    outputs = next(iter(sigs.values())).get("outputs") or {}
+    return {int(index): str(key) for key, index in outputs.items()}
 
 
 def _to_input_dtype(x: np.ndarray, detail: dict[str, Any]) -> np.ndarray:

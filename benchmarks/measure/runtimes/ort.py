@@ -47,15 +47,17 @@ class OrtSession:
         self._feed: dict[str, np.ndarray] = {}
 
     def input_specs(self) -> list[dict[str, Any]]:
+        # dim_names: the model's names of its symbolic dimensions (`batch`, `sequence`), so errors can name them
         return [{"name": i.name, "shape": [d if isinstance(d, int) else -1 for d in i.shape],
-                 "dtype": _NP_TYPES.get(i.type, i.type)} for i in self._inputs]
+                 "dtype": _NP_TYPES.get(i.type, i.type),
+                 "dim_names": [d if isinstance(d, str) and d else None for d in i.shape]} for i in self._inputs]
 
     def output_specs(self) -> list[dict[str, Any]]:
         return [{"name": o.name, "shape": [d if isinstance(d, int) else -1 for d in o.shape],
                  "dtype": _NP_TYPES.get(o.type, o.type)} for o in self._outputs]
 
     def prepare(self, inputs: list[np.ndarray]) -> None:
-        self._feed = {i.name: np.ascontiguousarray(x.astype(_NP_TYPES.get(i.type, "float32"), copy=False))
+        self._feed = {i.name: _contiguous(x.astype(_NP_TYPES.get(i.type, "float32"), copy=False))
                       for i, x in zip(self._inputs, inputs)}
 
     def invoke(self) -> None:
@@ -63,3 +65,8 @@ class OrtSession:
 
     def outputs(self) -> list[np.ndarray]:
         return [np.asarray(y) for y in self._last]
+
+
+def _contiguous(x: np.ndarray) -> np.ndarray:
+    # np.ascontiguousarray makes a rank-0 input (a sample rate) rank 1, which the model would refuse
+    return x if x.flags.c_contiguous else np.ascontiguousarray(x)
