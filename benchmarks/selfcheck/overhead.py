@@ -3,8 +3,10 @@
 For each runtime and each thread count, compares the fp32 median that `bench run` records with a bare loop of
 inferences timed one by one in a fresh process that uses the runtime the way its users do: ONNX Runtime with only
 `intra_op_num_threads` set (its own defaults for everything else, intra-op spinning included) and LiteRT with only
-`num_threads` (XNNPACK, its default). A suite figure more than 5% away from the bare loop fails the check: a
-handicapped runtime is a wrong result. Run on demand:
+`num_threads` (XNNPACK, its default). The verdict is paired: fresh suite worker processes (the
+suite's own pyperf worker, settings and threads) and bare-loop processes are taken in turn, ABBA, and their medians
+compared; more than 5% apart fails the check: a handicapped runtime is a wrong result. (This VM's speed drifts by
+10-30% within seconds, so the run's record against a bare loop taken later is printed too, as context only.) Run on demand:
 
     python benchmarks/selfcheck/overhead.py [MODEL] [--modes default,fast] [--profile x86_64] [--bare-values 3000]
 
@@ -62,6 +64,41 @@ def bare_loop(runtime: str, model: str, inputs_npz: str, threads: int, values: i
     return statistics.median(samples) * 1e3
 
 
+def _suite_round(rec: dict, inputs: Path, values: int, work: Path) -> float:
+    """One pyperf worker process exactly as the suite runs it (same worker, settings, threads): its median ms."""
+    from edgebench.benchmarks.measure.pyperf_run import run_pyperf
+    from edgebench.benchmarks.measure.sampling import Sampling
+
+    sampling = Sampling(False, 1, 1, None, 0.0, warmups=5, nmin=values, nmax=values)  # the default mode's warmups
+    fig, _ = run_pyperf(f"round/{rec['runtime']}/t{rec['threads']}", rec["runtime"], rec["artifact"]["path"],
+                        rec["threads"], rec["runtime_settings"], inputs, work, sampling, 1e-3, 600.0)
+    return float(fig["latency_ms"]["median"])
+
+
+def _bare_round(rec: dict, inputs: Path, values: int) -> float:
+    bare = subprocess.run([sys.executable, __file__, "--bare", rec["runtime"], rec["artifact"]["path"], str(inputs),
+                           str(rec["threads"]), "--bare-values", str(values)], capture_output=True, text=True,
+                          check=True)
+    return float(json.loads(bare.stdout.strip().splitlines()[-1])["median_ms"])
+
+
+def paired(rec: dict, inputs: Path, rounds: int, values: int) -> tuple[float, float, float]:
+    """(suite ms, bare ms, suite/bare - 1) from fresh processes taken in turn, ABBA: this VM's speed drifts by
+    10-30% within seconds, so a suite median and a bare loop taken a minute apart differ by the drift, not by
+    overhead; pairs taken side by side cancel it."""
+    work = Path(tempfile.mkdtemp(prefix="selfcheck-rounds-"))
+    suite, bare = [], []
+    for r in range(rounds):
+        order = ("suite", "bare") if r % 2 == 0 else ("bare", "suite")
+        for who in order:
+            if who == "suite":
+                suite.append(_suite_round(rec, inputs, values, work))
+            else:
+                bare.append(_bare_round(rec, inputs, values))
+    s, b = statistics.median(suite), statistics.median(bare)
+    return s, b, s / b - 1
+
+
 def _run_suite(args: argparse.Namespace, mode: str) -> tuple[Path, float]:
     out = Path(tempfile.mkdtemp(prefix=f"selfcheck-{mode}-")) / "run"
     cmd = [str(Path(sys.executable).with_name("bench")), "run", *([args.model] if args.model else []),
@@ -84,17 +121,16 @@ def _check_mode(args: argparse.Namespace, mode: str) -> bool:
         if rec["status"] != "ok" or rec.get("batch", 1) != 1 or rec.get("settings_label") not in (None, "arena-on"):
             continue
         inputs = out / "work" / f"{rec['variant']}.b1.inputs.npz"
-        bare = subprocess.run([sys.executable, __file__, "--bare", rec["runtime"], rec["artifact"]["path"],
-                               str(inputs), str(rec["threads"]), "--bare-values", str(args.bare_values)],
-                              capture_output=True, text=True, check=True)
-        bare_ms = json.loads(bare.stdout.strip().splitlines()[-1])["median_ms"]
-        suite_ms = rec["latency_ms"]["median"]
-        diff = suite_ms / bare_ms - 1
+        later = _bare_round(rec, inputs, args.bare_values)
+        suite_ms, bare_ms, diff = paired(rec, inputs, args.rounds, args.round_values)
         verdict = "ok" if abs(diff) <= TOLERANCE else "FAIL"
         ok &= verdict == "ok"
         settings = json.dumps(rec["runtime_settings"], sort_keys=True)
-        print(f"[{mode}] {rec['runtime']:<12} t{rec['threads']}  suite {suite_ms:.4f} ms (n={rec['latency_ms']['n']})"
-              f"  bare loop at runtime defaults {bare_ms:.4f} ms  {diff:+.1%}  {verdict}   settings {settings}")
+        print(f"[{mode}] {rec['runtime']:<12} t{rec['threads']}  paired ({args.rounds} rounds each, ABBA): suite "
+              f"worker {suite_ms:.4f} ms, bare loop at runtime defaults {bare_ms:.4f} ms  {diff:+.1%}  {verdict}"
+              f"   settings {settings}")
+        print(f"{'':>24}the run's record {rec['latency_ms']['median']:.4f} ms (n={rec['latency_ms']['n']}) vs one "
+              f"bare loop a minute later {later:.4f} ms ({rec['latency_ms']['median'] / later - 1:+.1%}: drift included)")
     return ok
 
 
@@ -104,6 +140,8 @@ def main() -> None:
     ap.add_argument("--modes", default="default")
     ap.add_argument("--profile", default="x86_64")
     ap.add_argument("--bare-values", type=int, default=3000)
+    ap.add_argument("--rounds", type=int, default=8, help="paired rounds of one suite worker and one bare loop")
+    ap.add_argument("--round-values", type=int, default=400, help="timed inferences per process of a round")
     ap.add_argument("--bare", nargs=4, metavar=("RUNTIME", "MODEL", "INPUTS", "THREADS"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.bare:
