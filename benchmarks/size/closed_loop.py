@@ -32,6 +32,8 @@ def _busy_loop(pool: InstancePool, i: int, until: float, out: list[tuple[float, 
             n += 1
     except InstanceFailed as exc:
         errors.append(str(exc))
+    except (OSError, ValueError, EOFError) as exc:  # the pool was closed under us (Ctrl-C): no thread traceback
+        errors.append(f"{pool.layout.name} instance {i} stopped: {type(exc).__name__}")
 
 
 def service_times(pool: InstancePool, k: int, seconds: float, hang_s: float) -> dict[str, Any]:

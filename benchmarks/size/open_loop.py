@@ -87,6 +87,12 @@ class Dispatcher:
             self._fail(reason)
 
     def _read(self, i: int) -> None:
+        try:
+            self._read_replies(i)
+        except (OSError, ValueError, EOFError) as exc:  # the pool was closed under us (Ctrl-C): no thread traceback
+            self.abort(f"instance {i} stopped: {type(exc).__name__}")
+
+    def _read_replies(self, i: int) -> None:
         fd = self.pool.fd(i)
         while not self.stop.is_set():
             if not select.select([fd], [], [], 0.1)[0]:
