@@ -14,7 +14,7 @@ from test_resume import _start, _wait_for_records
 
 from edgebench.benchmarks.measure.runtimes import effective_threading
 from edgebench.benchmarks.measure.sampling import sampling_for
-from edgebench.benchmarks.run.screening import PENDING, cannot_win, contenders, final_reason
+from edgebench.benchmarks.run.screening import PENDING, cannot_win, clearly_out, contenders, final_reason
 from edgebench.hardware_profiles import ProfileError, parse_profile
 from edgebench.results.record import record_key
 
@@ -82,6 +82,17 @@ def test_a_contender_stops_once_its_ci_lies_above_a_full_measurement_it_must_bea
     # nothing measured in full to compare with: go on
     alone = [_rec("fp32", 2.0), _rec("dyn", 1.04)]
     assert cannot_win(record_key(alone[1]), above, alone, GROUPS, lambda r: True) is None
+
+
+def test_a_screening_twice_the_best_of_each_of_its_pools_gets_no_second_round():
+    recs = [_rec("fp32", 2.0, "full"), _rec("int8", 1.0), _rec("fp16", 2.1), _rec("dyn", 4.2, medians=[4.1, 4.3]),
+            _rec("wobbly", 3.0, medians=[1.9]), _rec("bad", 0.5, ok=False)]
+    out = {r["variant"]: clearly_out(r, recs, GROUPS, lambda r: True) for r in recs}
+    # fp16 is 2.1x int8 but quantized, and int8 is the best of both its pools: fp16's pool of all variants has int8
+    # too, so fp16 is out; dyn is 4x; wobbly's fastest process (1.9 ms) is within 2x; bad is over the budget
+    assert out == {"fp32": False, "int8": False, "fp16": True, "dyn": True, "wobbly": False, "bad": True}
+    no_quantized = [_rec("fp32", 1.0, "full"), _rec("other", 2.5)]
+    assert clearly_out(no_quantized[1], no_quantized, {}, lambda r: True)  # 2.5x the fp32 baseline
 
 
 def test_a_wide_ci_of_the_best_does_not_send_everything_to_a_full_measurement():
@@ -158,7 +169,7 @@ def test_default_mode_screens_what_cannot_win_and_measures_the_baselines(quant_m
         assert 3 <= m["processes"] <= 6 and m["target_ci_pct"] == 1.0
         assert m["processes"] == 6 if m["method"] == "full" else m["median_ci_pct"] <= 1.0
     int8 = by[("tflite-int8", None)]["measurement"]
-    assert int8["method"] == "screened" and int8["processes"] == 2
+    assert int8["method"] == "screened" and int8["processes"] == 1  # over the budget: no second screening round
     assert int8["reason"].startswith("over the accuracy budget: cosine")
     for variant in ("onnx-fp32", "onnx-simplified"):  # arena-off: memory measured, latency only screened
         rec = by[(variant, "arena-off")]

@@ -19,6 +19,7 @@ from edgebench.benchmarks.run.options import item_done
 from edgebench.benchmarks.run.screening import (
     PENDING,
     cannot_win,
+    clearly_out,
     contenders,
     final_reason,
     is_baseline,
@@ -70,8 +71,10 @@ def _screening_rounds(ctx: RunContext, built: list[BuiltVariant]) -> None:
     for n in range(2, want + 1):
         # a setting whose latency the profile does not ask for keeps one process: its memory figures are complete
         # from one, and its latency is shown as a screening whatever the count
-        keys = [record_key(r) for r in ctx.doc["results"] if is_screened(r) and r["measurement"]["processes"] < n
-                and (r["variant"], r["runtime"]) in by_name and asked(r)]
+        # nor does a record one process already shows to be out of the race (screening.clearly_out)
+        records, groups = ctx.doc["results"], {bv.name: bv.group for bv in built}
+        keys = [record_key(r) for r in records if is_screened(r) and r["measurement"]["processes"] < n
+                and (r["variant"], r["runtime"]) in by_name and asked(r) and not clearly_out(r, records, groups, asked)]
         if not keys:
             continue
         ctx.reporter.stage(f"measuring, screening round {n}", total=len(keys))

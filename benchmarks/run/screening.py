@@ -23,6 +23,9 @@ from edgebench.benchmarks.run.candidates import BASELINES
 from edgebench.results.record import Latency, Record, RecordKey, record_key
 
 SCREEN_MARGIN = 0.05  # a record whose optimistic figure is within 5% of the best median is measured in full
+# A screening whose fastest process takes at least this many times the best median of every pool it is in gets no
+# second screening round: a neighbour's burst slows a process by tens of percent on a shared VM, not by half
+CLEARLY_OUT = 2.0
 PENDING = "screened; whether it can still win is decided once every variant is screened"
 
 
@@ -107,6 +110,13 @@ def contenders(records: list[Record], groups: dict[str, str], asked: Callable[[R
                 out[record_key(r)] = (f"can still win: screening median {_shown(r)}, fastest process at "
                                       f"{_low(r):.3f} ms, vs best {_shown(best)} ({best['variant']})")
     return out
+
+
+def clearly_out(rec: Record, records: list[Record], groups: dict[str, str], asked: Callable[[Record], bool]) -> bool:
+    """Whether one screening process already settles that `rec` cannot be a pick: it is in no pool (over the accuracy
+    budget), or in each of its pools its fastest process takes CLEARLY_OUT x the pool's best median or more."""
+    pools = [p for p in _pools(records, groups, asked) if any(r is rec for r in p)]
+    return all(_low(rec) >= CLEARLY_OUT * min(_median(r) for r in pool) for pool in pools)
 
 
 def final_reason(rec: Record, records: list[Record], asked: Callable[[Record], bool]) -> str:
