@@ -8,7 +8,8 @@ Compares two run directories of the same model and profile, typically
 
 and prints, for each run: the pick per runtime and overall (the fastest record within the accuracy budget, as the
 report names it), the recommended quantized variant per runtime configuration, how the records were measured, and
-the run's measuring time. Exit 1 when a runtime's pick names another variant. Two exhaustive runs of a noisy
+the run's measuring time. Exit 1 when a runtime's pick names another variant that is not statistically tied with it
+(the two picks' median CIs overlap in either run). Two exhaustive runs of a noisy
 machine can disagree too: run it on a quiet machine, or twice, before reading much into one difference.
 """
 from __future__ import annotations
@@ -19,8 +20,25 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from edgebench.reports.decision import decide
+from edgebench.reports.decision import decide, interval, overlaps
 from edgebench.results.contract import load_run
+
+
+def _pick_records(doc: dict[str, Any]) -> dict[str, dict[str, Any] | None]:
+    decision = decide(doc["results"])
+    return {c.scope: (c.pick.record if c.pick else None) for c in [*decision.per_runtime, decision.overall]}
+
+
+def _same_config(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return all(a.get(k) == b.get(k) for k in ("variant", "runtime", "threads", "batch", "settings_label"))
+
+
+def tied_in(doc: dict[str, Any], pick: dict[str, Any] | None, other: dict[str, Any] | None) -> bool:
+    """Whether `doc`'s own figures cannot tell its pick from the other run's pick: their median CIs overlap."""
+    if pick is None or other is None:
+        return False
+    twin = next((r for r in doc["results"] if _same_config(r, other) and r.get("status") == "ok"), None)
+    return twin is not None and overlaps(interval(pick, "median"), interval(twin, "median"))
 
 
 def _picks(doc: dict[str, Any]) -> dict[str, str]:
@@ -60,13 +78,16 @@ def main(argv: list[str]) -> int:
     docs = [load_run(r) for r in runs]
     for run, doc in zip(runs, docs):
         print(_summary(run, doc))
-    picks = [_picks(d) for d in docs]
+    picks, records = [_picks(d) for d in docs], [_pick_records(d) for d in docs]
     same = True
     for runtime in sorted(set(picks[0]) | set(picks[1])):
         a, b = picks[0].get(runtime, "-"), picks[1].get(runtime, "-")
-        agree = a.split(" ")[0] == b.split(" ")[0]
-        same &= agree
-        print(f"pick {runtime:12} {'same' if agree else 'DIFFERS':8} {a:55} | {b}")
+        ra, rb = records[0].get(runtime), records[1].get(runtime)
+        verdict = "same" if a.split(" ")[0] == b.split(" ")[0] else \
+            "tied" if tied_in(docs[1], rb, ra) or tied_in(docs[0], ra, rb) else "DIFFERS"
+        same &= verdict != "DIFFERS"
+        print(f"pick {runtime:12} {verdict:8} {a:55} | {b}")
+    print("(tied: another variant, but one run's own 95% CIs of the median cannot tell the two picks apart)")
     rec = [_recommended(d) for d in docs]
     for where in sorted(set(rec[0]) | set(rec[1])):
         a, b = rec[0].get(where, "-"), rec[1].get(where, "-")
