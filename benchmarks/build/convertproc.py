@@ -35,10 +35,8 @@ from edgebench.results.errors import UserError, one_line
 
 
 def child_env() -> dict[str, str]:
-    # A fixed hash seed: tf2onnx names and shares its folded constants in set order, so with Python's random string
-    # hashing the same model converted twice gave two different files (and so different quantized children)
     return dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"),
-                PYTHONHASHSEED=os.environ.get("PYTHONHASHSEED", "0"), **{PARENT_ENV: str(os.getpid())})
+                **{PARENT_ENV: str(os.getpid())})
 
 
 @dataclass
