@@ -73,6 +73,7 @@ LITERT = {"runtime": "litert"}
 ORT = {"runtime": "onnxruntime"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fault,failed,reason", [
     ("run:crash@litert", LITERT, "benchmark worker crashed with SIGSEGV (segmentation fault)"),
     ("evaluate:abort@litert", LITERT, "load test failed: loading the model in litert crashed with SIGABRT"),
@@ -105,6 +106,7 @@ def test_a_worker_over_the_memory_limit_is_stopped(tiny_models, tmp_path):
     assert doc["profile"]["limits"] == {"max_rss_mb": 300}
 
 
+@pytest.mark.slow
 def test_a_model_that_needs_more_memory_than_the_profile_allows(tmp_path):
     model = onnx_needing_memory(tmp_path / "needs-256mb.onnx", 256)
     out = tmp_path / "run"
@@ -135,6 +137,7 @@ def test_a_crashing_converter_costs_one_variant_and_tensorflow_stays_out_of_the_
     assert doc["model"]["reference"] == "source model in Keras" and tfl["accuracy"]["top1_agreement"] == 1.0
 
 
+@pytest.mark.slow
 def test_a_crashing_reference_leaves_the_measurements_and_says_so(tiny_models, tmp_path):
     out = tmp_path / "run"
     proc = run_bench("run", str(tiny_models["keras"]), "--fast", "--threads", "1", "--variants", "tflite-fp32",
@@ -176,6 +179,7 @@ def test_a_hanging_converter_is_stopped_at_the_timeout(tiny_models, tmp_path):
     assert _leftovers(doc["run_options"]["run_id"]) == []
 
 
+@pytest.mark.slow
 def test_an_operator_onnx_runtime_lacks(tmp_path):
     """A custom-domain ONNX op: the run still reads the model's inputs, and the record names the missing operator."""
     from onnx import TensorProto, helper

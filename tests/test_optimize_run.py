@@ -55,6 +55,7 @@ def test_x86_profile_builds_and_measures_every_applicable_variant(x86_runs):
     assert "partly quantized: 1 of 3" in proc.stdout  # the pass note is in the table too
 
 
+@pytest.mark.slow
 def test_fastest_quantized_variant_within_budget_is_recommended(x86_runs, tmp_path):
     out, proc = x86_runs[0]
     doc = load_results(out)
@@ -82,6 +83,7 @@ def test_fastest_quantized_variant_within_budget_is_recommended(x86_runs, tmp_pa
     assert wide.returncode == 0 and "RECOMMENDED" in wide.stdout
 
 
+@pytest.mark.slow
 def test_second_run_converts_nothing(x86_runs):
     (first, p1), (second, p2) = x86_runs
     assert p2.returncode == 0, p2.stderr
