@@ -67,12 +67,12 @@ def _screening_rounds(ctx: RunContext, built: list[BuiltVariant]) -> None:
     """Further rounds of one screening process per benchmark, until each has the mode's screening count."""
     want = sampling_for(ctx.opts.mode, screening=True).max_processes
     by_name = {(bv.name, bv.runtime): bv for bv in built if not bv.error}
-    asked = latency_asked(ctx.opts.profile)
+    asked, groups = latency_asked(ctx.opts.profile), {bv.name: bv.group for bv in built}
     for n in range(2, want + 1):
         # a setting whose latency the profile does not ask for keeps one process: its memory figures are complete
         # from one, and its latency is shown as a screening whatever the count
         # nor does a record one process already shows to be out of the race (screening.clearly_out)
-        records, groups = ctx.doc["results"], {bv.name: bv.group for bv in built}
+        records = ctx.doc["results"]
         keys = [record_key(r) for r in records if is_screened(r) and r["measurement"]["processes"] < n
                 and (r["variant"], r["runtime"]) in by_name and asked(r) and not clearly_out(r, records, groups, asked)]
         if not keys:

@@ -24,11 +24,6 @@ from edgebench.reports.decision import decide, interval, overlaps
 from edgebench.results.contract import load_run
 
 
-def _pick_records(doc: dict[str, Any]) -> dict[str, dict[str, Any] | None]:
-    decision = decide(doc["results"])
-    return {c.scope: (c.pick.record if c.pick else None) for c in [*decision.per_runtime, decision.overall]}
-
-
 def _same_config(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return all(a.get(k) == b.get(k) for k in ("variant", "runtime", "threads", "batch", "settings_label"))
 
@@ -41,19 +36,20 @@ def tied_in(doc: dict[str, Any], pick: dict[str, Any] | None, other: dict[str, A
     return twin is not None and overlaps(interval(pick, "median"), interval(twin, "median"))
 
 
-def _picks(doc: dict[str, Any]) -> dict[str, str]:
-    """The pick per runtime and overall ("*"), as `bench run` and the report name it (reports.decision)."""
+def _picks(doc: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any] | None]]:
+    """The pick per runtime and overall ("*"), as `bench run` and the report name it (reports.decision): its
+    description and its record."""
     decision = decide(doc["results"])
-    out = {}
+    out: dict[str, tuple[str, dict[str, Any] | None]] = {}
     for choice in [*decision.per_runtime, decision.overall]:
         pick = choice.pick
         if pick is None:
-            out[choice.scope] = "none"
+            out[choice.scope] = ("none", None)
             continue
         r = pick.record
         tie = f" (tied with {pick.runner_up['variant']})" if pick.runner_up and pick.tied else ""
         out[choice.scope] = (f"{r['variant']} t{r['threads']}" + (f" [{r['settings_label']}]" if r.get("settings_label")
-                             else "") + f" {pick.median:.3f} ms{tie}")
+                             else "") + f" {pick.median:.3f} ms{tie}", r)
     return out
 
 
@@ -78,11 +74,10 @@ def main(argv: list[str]) -> int:
     docs = [load_run(r) for r in runs]
     for run, doc in zip(runs, docs):
         print(_summary(run, doc))
-    picks, records = [_picks(d) for d in docs], [_pick_records(d) for d in docs]
+    picks = [_picks(d) for d in docs]
     same = True
     for runtime in sorted(set(picks[0]) | set(picks[1])):
-        a, b = picks[0].get(runtime, "-"), picks[1].get(runtime, "-")
-        ra, rb = records[0].get(runtime), records[1].get(runtime)
+        (a, ra), (b, rb) = picks[0].get(runtime, ("-", None)), picks[1].get(runtime, ("-", None))
         verdict = "same" if a.split(" ")[0] == b.split(" ")[0] else \
             "tied" if tied_in(docs[1], rb, ra) or tied_in(docs[0], ra, rb) else "DIFFERS"
         same &= verdict != "DIFFERS"
