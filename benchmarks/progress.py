@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
 # how the line of a finished item starts, by the start of its advance() text or of its stage: (done, not done)
-_VERBS_BY_ITEM = {"building ": ("built ", "building "), "accuracy ": ("load-tested ", "load test of ")}
+_VERBS_BY_ITEM = {"building ": ("built ", "building "), "accuracy ": ("load-tested ", "load test of "),
+                  "reference outputs ": ("reference outputs ", "reference outputs ")}
 # what a stage with a count counts, by the start of its text
 _UNITS = {"measuring": "benchmark", "preparing": "step", "accuracy on target": "emulated run"}
 _VERBS_BY_STAGE = {"measuring": ("measured ", "measuring "), "operator profiles": ("profiled ", "profiling ")}
@@ -41,6 +42,9 @@ class BarReporter:
                              description=f"{self.base}: {text}" if text else self.base)
         self.pending = True
 
+    def begin(self, text: str) -> None:
+        self.advance(text)
+
     def note(self, text: str) -> None:
         self.progress.console.print(text, markup=False)
 
@@ -52,7 +56,8 @@ class LineReporter:
     A stage with a count of items is told when it starts; one without (reading the model, reference outputs) when it
     ends, with its time: a bad input stopped there leaves the one error line on stderr. advance(text) names the item
     that starts now, so the item before it is finished when the next advance() or stage() comes, or at close(); a
-    pipeline that knows how an item ended says so with done(text, status)."""
+    pipeline that knows how an item ended says so with done(text, status). Items that run at the same time start
+    with begin(text) instead, and each ends with its own done(text, status), timed from its own start."""
 
     def __init__(self, stream: TextIO | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self.stream = stream if stream is not None else sys.stderr
@@ -62,9 +67,11 @@ class LineReporter:
         self.stage_start: float | None = None  # set while a stage without a count is open and not yet told
         self.item: str | None = None
         self.item_start = 0.0
+        self.running: dict[str, float] = {}  # begin()-started items: start times by text
 
     def stage(self, text: str, total: int | None = None) -> None:
         self._finish()
+        self._finish_running()
         self._end_stage()
         self.stage_text = text
         if total is None:
@@ -75,14 +82,26 @@ class LineReporter:
 
     def advance(self, text: str | None = None) -> None:
         self._finish()
+        self._tell_stage()
+        self.item, self.item_start = text or "item", self.clock()
+
+    def begin(self, text: str) -> None:
+        """An item starts that may overlap others; done(text, status) ends it."""
+        self._finish()
+        self._tell_stage()
+        self.running[text] = self.clock()
+
+    def _tell_stage(self) -> None:
         if self.stage_start is not None:  # items after all: the stage is told as it starts
             self._line(self.stage_text)
             self.stage_start = None
-        self.item, self.item_start = text or "item", self.clock()
 
     def done(self, text: str, status: str) -> None:
-        """The item advance(text) named has ended: status 'ok', 'failed', 'skipped', ..."""
-        if self.item is None:
+        """The item advance(text) or begin(text) named has ended: status 'ok', 'failed', 'skipped', ..."""
+        if text in self.running:
+            self._finish()
+            self.item, self.item_start = text, self.running.pop(text)
+        elif self.item is None:
             self.item_start = self.clock()
         self.item = text
         self._finish(status)
@@ -92,7 +111,14 @@ class LineReporter:
 
     def close(self) -> None:
         self._finish()
+        self._finish_running()
         self._end_stage()
+
+    def _finish_running(self) -> None:
+        for text, start in list(self.running.items()):
+            self.item, self.item_start = text, start
+            self._finish()
+        self.running.clear()
 
     def _end_stage(self) -> None:
         if self.stage_start is not None:

@@ -53,7 +53,7 @@ def test_run_logs_a_line_per_stage_and_per_finished_benchmark_when_stderr_is_a_f
                   "load test and accuracy: 1 variant", rf"measuring \(fast mode\): {len(records)} benchmarks?"):
         assert re.search(stamp + stage + "$", text, re.M), text
     assert re.search(stamp + r"built onnx-fp32: ok \(\d+\.\d s\)$", text, re.M), text
-    assert re.search(stamp + r"load-tested onnx-fp32 \(\d+\.\d s\)$", text, re.M), text
+    assert re.search(stamp + r"load-tested onnx-fp32: ok \(\d+\.\d s\)$", text, re.M), text
     measured = [line for line in lines if re.match(stamp + "measured ", line)]
     assert len(measured) == len(records), text  # one line per finished benchmark, each once
     for r in records:

@@ -5,6 +5,7 @@ result line (edgebench.benchmarks.isolation.childguard.report_result) on a priva
 whatever TensorFlow, Keras or tf2onnx print cannot corrupt a reply). Requests:
   {"op": "specs", "source": {...}}                       input specs of a Keras file or SavedModel
   {"op": "build", "source", "profile", "data", "input_names", "variant"}   build one variant (BuildContext.variant)
+  {"op": "prepare", "source", "profile", "data", "input_names"}   build what both runtimes' variants start from
   {"op": "reference", "source", "specs", "inputs", "outputs"}  the source model's outputs on the inputs (.npz)
 Replies carry "ok", or "user_error" / "not_applicable" / "error" with one line. A crash of TensorFlow kills only
 this process; the parent (edgebench.benchmarks.build.convertproc) turns it into a failed variant and starts a fresh child.
@@ -102,6 +103,13 @@ def handle(state: _State, req: dict[str, Any]) -> dict[str, Any]:
         except Exception as exc:  # a failing pass costs its own variant (and those made from it) only
             return {"error": one_line(exc, REASON_CHARS), "known": _known(ctx)}
         return {"ok": True, "artifact": art.to_dict(), "lineage": ctx.lineage(art), "known": _known(ctx)}
+    if op == "prepare":
+        ctx = _context(state, req)
+        try:
+            ctx.shared_parents()
+        except Exception as exc:  # each variant that needs it fails with this reason when it is built
+            return {"error": one_line(exc, REASON_CHARS), "known": _known(ctx)}
+        return {"ok": True, "known": _known(ctx)}
     if op == "reference":
         from edgebench.benchmarks.build.reference import output_names, reference_outputs
         from edgebench.benchmarks.isolation.npzio import read_arrays, read_axes, write_arrays

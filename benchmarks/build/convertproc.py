@@ -131,6 +131,18 @@ class ConverterProcess:
         self._child = None
         return code
 
+    def kill(self) -> None:
+        """Stop the child at once (an interrupted run)."""
+        if self._child is not None:
+            self._fail(self._child)
+
+    def adopt_known(self, other: ConverterProcess) -> None:
+        """The artifacts another converter made or reused count in this one's conversion summary (a file one made
+        and the other then took from the cache counts as made)."""
+        for sha, art in other._known.items():
+            if sha not in self._known or (self._known[sha].reused and not art.reused):
+                self._known[sha] = art
+
     def close(self) -> None:
         if self._child is not None:
             child, self._child = self._child, None
@@ -168,6 +180,20 @@ class ConverterProcess:
         if "error" in reply:
             raise ChildFailed(reply["error"])
         return _artifact(reply["artifact"]), reply["lineage"]
+
+    def prepare(self, source: ModelSource, profile: Profile, data: DataSet, input_names: list[str],
+                workdir: Path) -> bool:
+        """Build what the variants of both runtimes start from (see BuildContext.shared_parents); False when that
+        failed, so that the variants are best built one after another, each failing with its own reason."""
+        try:
+            reply = self.call({"op": "prepare", "source": source.to_dict(), "input_names": input_names,
+                               "profile": {"raw": profile.raw, "source": profile.source},
+                               "data": self._data_request(data, workdir)}, "building the shared parents")
+        except ChildFailed:
+            return False
+        for d in reply.get("known", []):
+            self._known[d["sha256"]] = _artifact(d)
+        return bool(reply.get("ok"))
 
     def build_all(self, specs: list[VariantSpec], source: ModelSource, profile: Profile, data: DataSet,
                   input_names: list[str], workdir: Path, on_start: Callable[[str], None] | None = None,

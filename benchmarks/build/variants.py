@@ -62,6 +62,14 @@ class BuildContext:
                     raise
         return self.remember(self.cache["savedmodel"])
 
+    def shared_parents(self) -> None:
+        """Build what the variants of both runtimes start from, so that two converters can then work at once without
+        both building it: a Keras source's export, a .tflite source's ONNX form (the start of its LiteRT passes)."""
+        if self.source.format == "keras":
+            self.saved_model()
+        elif self.source.format == "tflite":
+            self.variant("onnx-fp32")
+
     def _from_onnx(self) -> Artifact:
         """onnx2tf on the ONNX source, or on a .tflite source's ONNX form (tf2onnx): the TFLite converter's passes
         then apply to them too. Every input keeps its layout, so the same data feeds every variant."""

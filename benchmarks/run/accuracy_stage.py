@@ -1,14 +1,18 @@
 """Stage 2 of a run: load-test every variant in a child process and compare its outputs with the reference."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from edgebench.benchmarks.build.reference import align
 from edgebench.benchmarks.isolation.npzio import encode_axes, write_arrays
+from edgebench.benchmarks.isolation.side_by_side import Emit, Job, side_by_side
 from edgebench.benchmarks.measure.accuracy import align_outputs, compare_outputs
 from edgebench.benchmarks.measure.pyperf_run import MeasureError, describe, evaluate
 from edgebench.benchmarks.run import memo
+from edgebench.benchmarks.run.build_stage import Reference
 from edgebench.benchmarks.run.context import BuiltVariant, RunContext
+from edgebench.benchmarks.run.options import item_begin, item_done
 from edgebench.benchmarks.run.settings import runtime_settings
 from edgebench.benchmarks.run.target_stage import check_on_target
 from edgebench.optimizers.errors import one_line
@@ -16,38 +20,78 @@ from edgebench.optimizers.errors import one_line
 RUNTIME_NAMES = {"litert": "LiteRT", "onnxruntime": "ONNX Runtime"}
 
 
-def check_variants(ctx: RunContext, built: list[BuiltVariant], reference: list[Any] | None,
-                   reference_desc: str | None) -> None:
-    """Sets each variant's accuracy (or its load-test error) and the run's reference description."""
-    ctx.reporter.stage("load test and accuracy", total=len(built))
-    for bv in built:
-        ctx.reporter.advance(f"accuracy {bv.name}")
-        if bv.error:
-            continue
-        try:
-            _load_test(ctx, bv)
-        except MeasureError as exc:
-            bv.error = f"load test failed: {exc}"
-        except Exception as exc:  # e.g. outputs that do not line up: this variant fails, the run goes on
-            bv.error = f"load test failed: {type(exc).__name__}: {one_line(exc, 400)}"
-        if reference is None and not bv.error and bv.artifact and bv.artifact.pass_name == "source":
-            reference = bv.outputs
-            reference_desc = f"source .{ctx.source.format} file on {RUNTIME_NAMES[bv.runtime]}"
-            ctx.doc["model"]["outputs"] = bv.output_names
-    ctx.doc["model"]["reference"] = reference_desc or "none (the source model could not be run)"
+def check_variants(ctx: RunContext, built: list[BuiltVariant],
+                   reference_job: tuple[str, Callable[[], Reference]] | None) -> None:
+    """Sets each variant's accuracy (or its load-test error) and the run's reference description.
+
+    The reference outputs and the load tests are child processes that each keep about one core busy: they run two
+    at a time (edgebench.benchmarks.isolation.side_by_side), the longest first.
+    """
+    todo = sorted((bv for bv in built if not bv.error), key=lambda bv: not _runs_long(bv))
+    ctx.reporter.stage("load test and accuracy", total=len(todo))
+    got: list[Reference] = []
+    hits: list[str] = []
+
+    def reference(emit: Emit) -> None:
+        assert reference_job is not None
+        emit("start", reference_job[0], "")
+        got.append(reference_job[1]())
+        emit("done", reference_job[0], "ok" if got[0].outputs is not None else "failed")
+
+    side_by_side(([reference] if reference_job else []) + [_load_test_job(ctx, bv, hits) for bv in todo],
+                 lambda item: item_begin(ctx.reporter, item), lambda item, status: item_done(ctx.reporter, item, status))
+    ctx.memo_hits += len(hits)
+    reference_out = _take_reference(ctx, built, got[0] if got else Reference(None, None))
     if ctx.memo_hits:
         ctx.note(f"load tests of {ctx.memo_hits} variant(s) taken from the cache: the same file, runtime version, "
                  "settings, inputs and CPU gave these outputs before (EDGEBENCH_MEMO=0 recomputes them)")
-    check_on_target(ctx, built, reference)  # arm64/mobile on another arch: the same inputs on the target's kernels
+    check_on_target(ctx, built, reference_out)  # arm64/mobile on another arch: the same inputs on the target's kernels
     for bv in built:
         if bv.error or bv.outputs is None:
             continue
         try:
-            bv.accuracy = _compare(ctx, reference, bv) if reference is not None else {}
+            bv.accuracy = _compare(ctx, reference_out, bv) if reference_out is not None else {}
         except Exception as exc:  # outputs of another dtype or layout: no figures for this variant, no crash
             bv.accuracy = {"error": one_line(exc, 400)}
         bv.accuracy["data"] = ctx.data.kind
         bv.outputs = None
+
+
+def _runs_long(bv: BuiltVariant) -> bool:
+    # ORT's dynamic quantization runs ConvInteger, 10-30x slower than fp32 on a conv net: started last, its load test
+    # would finish alone, leaving a core idle
+    return bool(bv.artifact and bv.artifact.pass_name == "ort-dynamic-quant")
+
+
+def _load_test_job(ctx: RunContext, bv: BuiltVariant, hits: list[str]) -> Job:
+    def job(emit: Emit) -> None:
+        emit("start", f"accuracy {bv.name}", "")
+        try:
+            if _load_test(ctx, bv):
+                hits.append(bv.name)
+        except MeasureError as exc:
+            bv.error = f"load test failed: {exc}"
+        except Exception as exc:  # e.g. outputs that do not line up: this variant fails, the run goes on
+            bv.error = f"load test failed: {type(exc).__name__}: {one_line(exc, 400)}"
+        emit("done", f"accuracy {bv.name}", "failed" if bv.error else "ok")
+    return job
+
+
+def _take_reference(ctx: RunContext, built: list[BuiltVariant], ref: Reference) -> list[Any] | None:
+    """The outputs every variant is compared with: the framework's, else a .tflite / .onnx source's own on its
+    runtime; the run's document says which."""
+    if ref.names:
+        ctx.doc["model"]["outputs"] = ref.names  # what each per-output accuracy figure is named after
+    if ref.warning:
+        ctx.warn(ref.warning)
+    reference_out, reference_desc = ref.outputs, ref.description
+    for bv in built:
+        if reference_out is None and not bv.error and bv.artifact and bv.artifact.pass_name == "source":
+            reference_out = bv.outputs
+            reference_desc = f"source .{ctx.source.format} file on {RUNTIME_NAMES[bv.runtime]}"
+            ctx.doc["model"]["outputs"] = bv.output_names
+    ctx.doc["model"]["reference"] = reference_desc or "none (the source model could not be run)"
+    return reference_out
 
 
 def _compare(ctx: RunContext, reference: list[Any], bv: BuiltVariant) -> dict[str, Any]:
@@ -59,9 +103,9 @@ def _compare(ctx: RunContext, reference: list[Any], bv: BuiltVariant) -> dict[st
     return compare_outputs(reference, got, ctx.data.labels, names or bv.output_names)
 
 
-def _load_test(ctx: RunContext, bv: BuiltVariant) -> None:
+def _load_test(ctx: RunContext, bv: BuiltVariant) -> bool:
     """Load the variant and run it on every evaluation input in a child process, or take the outputs of the same
-    file, runtime version, settings, inputs and CPU from the cache (run/memo.py)."""
+    file, runtime version, settings, inputs and CPU from the cache (run/memo.py): then True."""
     opts = ctx.opts
     settings = runtime_settings(opts.profile, bv.runtime)
     assert bv.artifact is not None
@@ -81,8 +125,7 @@ def _load_test(ctx: RunContext, bv: BuiltVariant) -> None:
     if cached:
         bv.outputs, bv.seconds_per_inference = cached[0], float(cached[1]["seconds_per_inference"])
         bv.output_names = list(cached[1]["output_names"])
-        ctx.memo_hits += 1
-        return
+        return True
     inputs_npz = ctx.writer.work / f"{bv.name}.eval-inputs.npz"
     write_arrays(inputs_npz, inputs, batch_axes=encode_axes(axes))
     ev = evaluate(bv.runtime, bv.path, settings, inputs_npz, ctx.writer.work / f"{bv.name}.eval-outputs.npz",
@@ -93,3 +136,4 @@ def _load_test(ctx: RunContext, bv: BuiltVariant) -> None:
     bv.output_names = [s["name"] for s in ev.output_specs]
     memo.store("evaluate", key, ev.outputs, {"seconds_per_inference": ev.seconds_per_inference,
                                              "output_names": bv.output_names})
+    return False

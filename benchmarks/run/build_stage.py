@@ -1,14 +1,17 @@
 """Stage 1 of a run: build the variants and the reference outputs in the converter child (TensorFlow lives there)."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from edgebench.benchmarks.build.convertproc import ConverterProcess, source_specs
+from edgebench.benchmarks.build.lanes import build_in_lanes
 from edgebench.benchmarks.build.sources import ModelSource
 from edgebench.benchmarks.build.variants import VariantSpec
 from edgebench.benchmarks.run import memo
 from edgebench.benchmarks.run.context import BuiltVariant, RunContext
-from edgebench.benchmarks.run.options import item_done
+from edgebench.benchmarks.run.options import item_begin, item_done
 from edgebench.benchmarks.run.settings import settings_sweep
 from edgebench.optimizers.calibration import RANDOM_CALIBRATION_NOTE
 from edgebench.optimizers.errors import one_line
@@ -25,9 +28,9 @@ def build_variants(ctx: RunContext, converter: ConverterProcess, specs: list[Var
     ctx.reporter.stage("converting", total=len(specs))
     built: list[BuiltVariant] = []
     names = [s["name"] for s in ctx.io_specs]
-    for b in converter.build_all(specs, ctx.source, ctx.opts.profile, ctx.data, names, ctx.writer.work,
-                                 lambda name: ctx.reporter.advance(f"building {name}"),
-                                 lambda name, status: item_done(ctx.reporter, f"building {name}", status)):
+    for b in build_in_lanes(converter, specs, ctx.source, ctx.opts.profile, ctx.data, names, ctx.writer.work,
+                            lambda name: item_begin(ctx.reporter, f"building {name}"),
+                            lambda name, status: item_done(ctx.reporter, f"building {name}", status)):
         if b.skipped:
             ctx.note(f"{b.spec.name} skipped: {b.skipped}")
             continue
@@ -39,35 +42,44 @@ def build_variants(ctx: RunContext, converter: ConverterProcess, specs: list[Var
     return built
 
 
-def reference_outputs(ctx: RunContext, converter: ConverterProcess, handle: Any,
-                      built: list[BuiltVariant]) -> tuple[list[Any] | None, str | None]:
-    """(outputs, description) of the source model in Keras/TensorFlow, or (None, why not) when it cannot run.
+@dataclass
+class Reference:
+    """The source model's outputs in its framework, or why there are none (then `warning` is for the run)."""
+
+    outputs: list[Any] | None
+    description: str | None
+    names: list[str] | None = None
+    warning: str | None = None
+
+
+def reference_job(ctx: RunContext, converter: ConverterProcess, handle: Any,
+                  built: list[BuiltVariant]) -> tuple[str, Callable[[], Reference]] | None:
+    """(what it is called, the function that computes it) for the source model's outputs in Keras/TensorFlow, or
+    None when there is nothing to compute. The function reports nothing, so it may run beside the load tests.
 
     Sources that TensorFlow does not run (.tflite, .onnx) have no handle: their reference is the source file on its
     own runtime, taken during the accuracy stage.
     """
     if not handle or not built:
-        return None, None
-    ctx.reporter.stage(f"reference outputs ({ctx.source.format}) on {ctx.data.samples} samples")
+        return None
     framework = "Keras" if ctx.source.format == "keras" else "TensorFlow"
     tf_versions = {k: v for k, v in ctx.host["packages"].items() if k in ("tensorflow", "keras")}
     key = memo.memo_key("reference", ctx.source.sha256, ctx.io_specs, memo.arrays_digest(ctx.data.inputs),
                         ctx.data.batch_axes, tf_versions, ctx.host["cpu_model"], ctx.host["kernel_flags"])
-    if (hit := memo.load("reference", key)) is not None:
-        if hit[1].get("output_names"):
-            ctx.doc["model"]["outputs"] = hit[1]["output_names"]
-        return hit[0], f"source model in {framework}"
-    try:
-        outputs, names = converter.reference(ctx.source, ctx.io_specs, ctx.data.inputs, ctx.writer.work,
-                                            ctx.data.batch_axes)
+
+    def compute() -> Reference:
+        if (hit := memo.load("reference", key)) is not None:
+            return Reference(hit[0], f"source model in {framework}", hit[1].get("output_names"))
+        try:
+            outputs, names = converter.reference(ctx.source, ctx.io_specs, ctx.data.inputs, ctx.writer.work,
+                                                ctx.data.batch_axes)
+        except Exception as exc:  # the variants are still measured, without an accuracy comparison
+            why = f"none (the source model failed in {framework}: {one_line(exc, 400)})"
+            return Reference(None, why, warning=f"no accuracy figures: {why}")
         memo.store("reference", key, outputs, {"source": ctx.source.name, "output_names": names})
-        if names:
-            ctx.doc["model"]["outputs"] = names  # what each per-output accuracy figure is named after
-        return outputs, f"source model in {framework}"
-    except Exception as exc:  # the variants are still measured, without an accuracy comparison
-        why = f"none (the source model failed in {framework}: {one_line(exc, 400)})"
-        ctx.warn(f"no accuracy figures: {why}")
-        return None, why
+        return Reference(outputs, f"source model in {framework}", names)  # names: what accuracy figures are called
+
+    return f"reference outputs ({ctx.source.format}) on {ctx.data.samples} samples", compute
 
 
 def model_specs(source: ModelSource, converter: ConverterProcess, timeout: float,

@@ -16,8 +16,9 @@ def optimize_model(model: str | None, profile: Profile, out: Path, variants: lis
     import tempfile
 
     from edgebench.benchmarks.build.convertproc import ConverterProcess, source_specs
+    from edgebench.benchmarks.build.lanes import build_in_lanes
     from edgebench.benchmarks.run.inputs import dataset_for, resolve_source
-    from edgebench.benchmarks.run.options import SilentReporter, item_done
+    from edgebench.benchmarks.run.options import SilentReporter, item_begin, item_done
     from edgebench.optimizers.manifest import deploy_copy, variant_entry, write_manifest
 
     reporter = reporter or SilentReporter()
@@ -32,9 +33,9 @@ def optimize_model(model: str | None, profile: Profile, out: Path, variants: lis
     out.mkdir(parents=True, exist_ok=True)
     entries = []
     with tempfile.TemporaryDirectory(prefix="edgebench-optimize-") as work:
-        built = converter.build_all(specs_to_build, source, profile, dataset, [s["name"] for s in io], Path(work),
-                                    lambda name: reporter.advance(f"building {name}"),
-                                    lambda name, status: item_done(reporter, f"building {name}", status))
+        built = build_in_lanes(converter, specs_to_build, source, profile, dataset, [s["name"] for s in io],
+                               Path(work), lambda name: item_begin(reporter, f"building {name}"),
+                               lambda name, status: item_done(reporter, f"building {name}", status))
     converter.close()
     for b in built:
         file = deploy_copy(b.artifact, out, b.spec.name) if b.artifact else None

@@ -17,6 +17,11 @@ class Reporter(Protocol):
     def note(self, text: str) -> None: ...
 
 
+def item_begin(reporter: Reporter, text: str) -> None:
+    """An item that may run beside others starts: begin() where the reporter has it, else advance()."""
+    getattr(reporter, "begin", reporter.advance)(text)
+
+
 def item_done(reporter: Reporter, text: str, status: str) -> None:
     """Tell a reporter that has the optional done() how the item advance(text) named has ended."""
     done = getattr(reporter, "done", None)

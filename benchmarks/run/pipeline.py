@@ -17,7 +17,7 @@ from edgebench.benchmarks.measure.environment import busy_warning, describe_host
 from edgebench.benchmarks.measure.measurer import LocalMeasurer, Measurer
 from edgebench.benchmarks.run import resume
 from edgebench.benchmarks.run.accuracy_stage import check_variants
-from edgebench.benchmarks.run.build_stage import build_variants, model_specs, reference_outputs, still_needed
+from edgebench.benchmarks.run.build_stage import build_variants, model_specs, reference_job, still_needed
 from edgebench.benchmarks.run.candidates import mark_recommended
 from edgebench.benchmarks.run.context import RunContext
 from edgebench.benchmarks.run.inputs import model_inputs, resolve_source
@@ -55,9 +55,8 @@ def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[s
     writer.flush()  # from here on the directory can be resumed, even before the first measurement
 
     built = maybe_rewrite(ctx, converter, build_variants(ctx, converter, still_needed(ctx, variant_specs)))
-    reference, reference_desc = reference_outputs(ctx, converter, handle, built)
+    check_variants(ctx, built, reference_job(ctx, converter, handle, built))
     converter.close()  # TensorFlow's memory is given back before anything is measured
-    check_variants(ctx, built, reference, reference_desc)
     if opts.op_profile:
         op_profiles(ctx, built, threads[0])
     try:
