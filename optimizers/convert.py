@@ -64,9 +64,10 @@ def load_keras(path: str | Path) -> keras.Model:
         raise ConversionError(f"{path}: cannot load as a Keras model: {msg[:300]}") from None
 
 
-def keras_to_savedmodel(keras_path: str | Path) -> Artifact:
+def keras_to_savedmodel(keras_path: str | Path, loaded: keras.Model | None = None) -> Artifact:
+    """The Keras file exported as a SavedModel; `loaded` is that file already loaded (in safe mode), if at hand."""
     def export(out: Path) -> None:
-        model = load_keras(keras_path)
+        model = loaded if loaded is not None else load_keras(keras_path)
         try:
             model.export(str(out), verbose=False)
         except Exception as exc:

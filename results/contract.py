@@ -11,8 +11,9 @@ from typing import Any
 from edgebench.results.errors import ResultsError
 from edgebench.results.record import Record, validate_record
 
-SCHEMA_VERSION = "1.2"  # 1.1: latency CIs, how each record was measured, threading. 1.2: optional target_accuracy,
-# rewrites, measured_on.ray_node_id/node_ip, measurement method "stopped-cannot-win", per-output accuracy
+SCHEMA_VERSION = "1.3"  # 1.1: latency CIs, how each record was measured, threading. 1.2: optional target_accuracy,
+# rewrites, measured_on.ray_node_id/node_ip, measurement method "stopped-cannot-win", per-output accuracy.
+# 1.3: optional measurement.from_screening
 RESULTS_FILE = "results.json"
 PYPERF_FILE = "pyperf.json"
 REQUIRED_RECORD_KEYS = tuple(sorted(Record.__required_keys__))

@@ -139,6 +139,7 @@ class Measurement(TypedDict, total=False):
     target_ci_pct: float | None
     reason: str
     process_medians_ms: list[float]  # each worker process's median: how much processes (moments) disagree
+    from_screening: int  # of `processes`, the screening's (shorter) ones: a full measurement goes on from them
 
 
 class Figures(TypedDict, total=False):

@@ -66,8 +66,10 @@ def _context(state: _State, req: dict[str, Any]) -> BuildContext:
         data = DataSet(arrays, read_named(npz, "labels"), req["data"]["kind"], req["data"]["description"],
                        read_axes(npz, len(arrays)))
         profile = parse_profile(req["profile"]["raw"], req["profile"]["source"])
-        state.ctx = BuildContext(source=_source(req["source"]), profile=profile, data=data,
-                                 input_names=req.get("input_names"))
+        source = _source(req["source"])
+        state.ctx = BuildContext(source=source, profile=profile, data=data, input_names=req.get("input_names"),
+                                 loaded=state.handle if state.handle_key == source.sha256 and source.format == "keras"
+                                 else None)
         state.ctx_key = key
     return state.ctx
 

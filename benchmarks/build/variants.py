@@ -36,6 +36,7 @@ class BuildContext:
     input_names: list[str] | None = None  # the reference model's input names, in the order of data.inputs
     known: dict[str, Artifact] = field(default_factory=dict)  # every artifact made or reused, by sha256
     failures: dict[str, BaseException] = field(default_factory=dict)
+    loaded: Any = None  # the Keras source already loaded by the converter child (safe mode): exported, not reloaded
 
     def remember(self, art: Artifact) -> Artifact:
         self.known.setdefault(art.sha256, art)
@@ -50,7 +51,7 @@ class BuildContext:
             from edgebench.optimizers.artifacts import sha256_path
             from edgebench.optimizers.convert import keras_to_savedmodel
             if self.source.format == "keras":
-                self.cache["savedmodel"] = keras_to_savedmodel(self.source.path)
+                self.cache["savedmodel"] = keras_to_savedmodel(self.source.path, self.loaded)
             elif self.source.format == "savedmodel":
                 self.cache["savedmodel"] = Artifact(str(self.source.path), sha256_path(self.source.path), None,
                                                     "source", {})

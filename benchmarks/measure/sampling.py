@@ -54,8 +54,8 @@ class Sampling:
 
     def next_batch(self, done: int, lat: Latency | None) -> int:
         """Processes to run next: first the minimum, then about as many as the CI's width predicts are missing."""
-        if done == 0:
-            return self.min_processes
+        if done < self.min_processes:  # also a full measurement that goes on from its screening processes
+            return self.min_processes - done
         left = max(1, self.max_processes - done)
         width = ci_half_width_pct(lat) if lat else None
         if self.target_ci_pct is None or width is None:

@@ -126,14 +126,25 @@ def _measure_contenders(ctx: RunContext, built: list[BuiltVariant]) -> None:
             bv = by_name[(key.variant, key.runtime)]
             sweep = _sweep(ctx, bv, key.settings_label)
             ctx.reporter.advance(item := _item(bv, key.threads, key.batch, key.settings_label))
-            record, pyperf_json = measure_one(ctx, bv, key.threads, key.batch, sweep, why,
+            screened = _processes(ctx, key)
+            # the screening processes count: sampled at other moments than the ones added now, they make the
+            # record's processes a better sample of the machine, and they cost nothing more
+            record, pyperf_json = measure_one(ctx, bv, key.threads, key.batch, sweep, why, extend=True,
                                               stop_if=_stop_rule(ctx, key, groups, asked))
+            if screened and record["status"] == "ok":
+                record["measurement"]["from_screening"] = screened
             ctx.writer.replace(record, pyperf_json)
             item_done(ctx.reporter, item, record["status"])
     for rec in ctx.doc["results"]:
         if is_screened(rec):
             rec["measurement"]["reason"] = final_reason(rec, ctx.doc["results"], asked)
     ctx.writer.flush()
+
+
+def _processes(ctx: RunContext, key: RecordKey) -> int:
+    rec = next((r for r in ctx.doc["results"] if record_key(r) == key), None)
+    m = rec.get("measurement") if rec and rec.get("status") == "ok" else None
+    return int(m.get("processes") or 0) if m else 0
 
 
 def _stop_rule(ctx: RunContext, key: RecordKey, groups: dict[str, str],
