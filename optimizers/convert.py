@@ -1,13 +1,13 @@
 """Format conversions: Keras -> SavedModel -> TFLite / ONNX, and TFLite -> ONNX. Each returns a cached Artifact.
 
-TensorFlow is imported inside the functions that need it; tf2onnx runs as a subprocess so its logging and its
-failures stay out of our process.
+TensorFlow is imported inside the functions that need it. `bench run` calls them in its converter child process
+(edgebench.benchmarks.build.convert_child), so a crash or hang of TensorFlow, its converters or tf2onnx costs that
+child only; elsewhere tf2onnx runs in a child process of its own.
 """
 from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import keras
 
 DEFAULT_OPSET = 17
+IN_CONVERTER_CHILD = "EDGEBENCH_CONVERTER_CHILD"  # "1" in the converter child: tf2onnx may run in that process
 
 
 class ConversionError(RuntimeError):
@@ -29,6 +30,11 @@ class ConversionError(RuntimeError):
 def _quiet_tf() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+
+def import_tensorflow() -> None:
+    _quiet_tf()
+    import tensorflow  # noqa: F401  (its import takes seconds: done ahead of the first conversion)
 
 
 def tool_versions(*dists: str) -> dict[str, str]:
@@ -106,21 +112,59 @@ def savedmodel_to_tflite(saved_model: str | Path, parent_sha: str, settings: dic
 
 
 def _tf2onnx(args: list[str], out: Path) -> None:
-    cmd = [sys.executable, "-m", "tf2onnx.convert", *args, "--output", str(out), "--opset", str(DEFAULT_OPSET)]
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", TF_ENABLE_ONEDNN_OPTS="0")
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1800)
-    except subprocess.TimeoutExpired:
-        raise ConversionError("tf2onnx did not finish within 30 minutes") from None
-    log = proc.stderr + proc.stdout
-    if proc.returncode != 0 or not out.is_file():
-        lines = [ln for ln in log.splitlines() if ln.strip()]
-        cause = next((ln for ln in reversed(lines) if "Error" in ln or "error" in ln), lines[-1] if lines else "")
-        raise ConversionError(f"tf2onnx failed: {cause.strip()[:300]}")
-    # tf2onnx may log unsupported ops and still exit 0: name them; the load test then decides.
-    unsupported = [ln.split("Unsupported ops:", 1)[1].strip() for ln in log.splitlines() if "Unsupported ops:" in ln]
+    """tf2onnx's command line: in this process inside the converter child (which holds TensorFlow already, and whose
+    crash or hang costs that child only), else in a child process of its own. Its log is collected, not printed."""
+    argv = [*args, "--output", str(out), "--opset", str(DEFAULT_OPSET)]
+    log = _tf2onnx_here(argv) if os.environ.get(IN_CONVERTER_CHILD) == "1" else _tf2onnx_child(argv)
+    if not out.is_file():
+        cause = next((ln for ln in reversed(log) if "rror" in ln), log[-1] if log else "it wrote no model")
+        raise ConversionError(f"tf2onnx failed: {one_line(cause, 300)}")
+    # tf2onnx may log unsupported ops and still write a model: name them; the load test then decides.
+    unsupported = [ln.split("Unsupported ops:", 1)[1].strip() for ln in log if "Unsupported ops:" in ln]
     if unsupported:
         raise ConversionError(f"tf2onnx left operators ONNX lacks: {unsupported[0][:200]}")
+
+
+def _tf2onnx_here(argv: list[str]) -> list[str]:
+    _quiet_tf()
+    import logging
+
+    import tf2onnx.convert
+
+    log: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            log.append(record.getMessage())
+
+    handler, logger, saved = Collect(logging.WARNING), logging.getLogger("tf2onnx"), sys.argv
+    logger.addHandler(handler)
+    sys.argv = ["tf2onnx.convert", *argv]
+    try:
+        tf2onnx.convert.main()
+    except SystemExit as exc:  # its argument parser's way out
+        raise ConversionError(f"tf2onnx refused its arguments (exit {exc.code})") from None
+    except Exception as exc:
+        raise ConversionError(f"tf2onnx failed: {one_line(exc, 300)}") from None
+    finally:
+        sys.argv = saved
+        logger.removeHandler(handler)
+    return log
+
+
+def _tf2onnx_child(argv: list[str]) -> list[str]:
+    import subprocess
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", TF_ENABLE_ONEDNN_OPTS="0")
+    try:
+        proc = subprocess.run([sys.executable, "-m", "tf2onnx.convert", *argv], capture_output=True, text=True,
+                              env=env, timeout=1800)
+    except subprocess.TimeoutExpired:
+        raise ConversionError("tf2onnx did not finish within 30 minutes") from None
+    log = [ln.strip() for ln in (proc.stderr + proc.stdout).splitlines() if ln.strip()]
+    if proc.returncode != 0:
+        cause = next((ln for ln in reversed(log) if "rror" in ln), log[-1] if log else f"exit {proc.returncode}")
+        raise ConversionError(f"tf2onnx failed: {one_line(cause, 300)}")
+    return log
 
 
 def _tf2onnx_artifact(flag: str, source: str | Path, parent_sha: str, pass_name: str) -> Artifact:

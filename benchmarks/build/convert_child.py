@@ -6,6 +6,7 @@ whatever TensorFlow, Keras or tf2onnx print cannot corrupt a reply). Requests:
   {"op": "specs", "source": {...}}                       input specs of a Keras file or SavedModel
   {"op": "build", "source", "profile", "data", "input_names", "variant"}   build one variant (BuildContext.variant)
   {"op": "prepare", "source", "profile", "data", "input_names"}   build what both runtimes' variants start from
+  {"op": "warm"}                                           import TensorFlow now (a first run will need it)
   {"op": "reference", "source", "specs", "inputs", "outputs"}  the source model's outputs on the inputs (.npz)
 Replies carry "ok", or "user_error" / "not_applicable" / "error" with one line. A crash of TensorFlow kills only
 this process; the parent (edgebench.benchmarks.build.convertproc) turns it into a failed variant and starts a fresh child.
@@ -112,6 +113,10 @@ def handle(state: _State, req: dict[str, Any]) -> dict[str, Any]:
         except Exception as exc:  # each variant that needs it fails with this reason when it is built
             return {"error": one_line(exc, REASON_CHARS), "known": _known(ctx)}
         return {"ok": True, "known": _known(ctx)}
+    if op == "warm":  # a first run: TensorFlow is imported now, beside the other child's work, not when first needed
+        from edgebench.optimizers.convert import import_tensorflow
+        import_tensorflow()
+        return {"ok": True}
     if op == "reference":
         from edgebench.benchmarks.build.reference import output_names, reference_outputs
         from edgebench.benchmarks.isolation.npzio import read_arrays, read_axes, write_arrays
@@ -131,7 +136,9 @@ def handle(state: _State, req: dict[str, Any]) -> dict[str, Any]:
 
 
 def main() -> None:
+    from edgebench.optimizers.convert import IN_CONVERTER_CHILD
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ[IN_CONVERTER_CHILD] = "1"
     replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # library prints go to stderr; replies have their own descriptor
     state = _State()

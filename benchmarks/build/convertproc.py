@@ -8,6 +8,7 @@ with a one-line reason and the next request starts a fresh child.
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import os
 import queue
@@ -100,13 +101,34 @@ class ConverterProcess:
         self._child: _Child | None = None
         self._data: dict[str, Any] | None = None
         self._known: dict[str, Artifact] = {}  # by sha256, across child restarts
+        self._warming: threading.Thread | None = None
 
-    def call(self, request: dict[str, Any], what: str) -> dict[str, Any]:
+    def start(self) -> None:
+        """Start the child now, from this thread: the child dies with the thread that started it (PR_SET_PDEATHSIG
+        follows the thread), so a child meant to outlive a worker thread is started by the main one."""
         if self._child is not None and self._child.proc.poll() is not None:
             self._fail(self._child)  # died between requests: stop what it left running
         if self._child is None:
             self._child = _Child(child_env())
+
+    def warm_up(self) -> None:
+        """Start the child and import TensorFlow in it in the background: a first run needs it there, and the import
+        takes seconds that the other child's work hides. The next request waits for it."""
+        self.start()
+
+        def warm() -> None:
+            with contextlib.suppress(ChildFailed):
+                self.call({"op": "warm"}, "importing TensorFlow")
+        self._warming = threading.Thread(target=warm, daemon=True)
+        self._warming.start()
+
+    def call(self, request: dict[str, Any], what: str) -> dict[str, Any]:
+        if self._warming is not None and self._warming is not threading.current_thread():
+            self._warming.join()
+            self._warming = None
+        self.start()
         child = self._child
+        assert child is not None
         try:
             child.stdin.write(json.dumps(request) + "\n")
             child.stdin.flush()
@@ -130,6 +152,11 @@ class ConverterProcess:
         code = child.kill()
         self._child = None
         return code
+
+    @property
+    def running(self) -> bool:
+        """Whether the child has been started (a Keras or SavedModel source read for the first time starts it)."""
+        return self._child is not None
 
     def kill(self) -> None:
         """Stop the child at once (an interrupted run)."""

@@ -22,13 +22,17 @@ from edgebench.hardware_profiles import Profile
 def build_in_lanes(converter: ConverterProcess, specs: list[VariantSpec], source: ModelSource, profile: Profile,
                    data: DataSet, input_names: list[str], workdir: Path,
                    on_start: Callable[[str], None] | None = None,
-                   on_done: Callable[[str, str], None] | None = None) -> list[Built]:
-    """Every spec built, in `specs` order: the first runtime's variants by `converter`, the others by a second
-    converter child that exists for this call only. Callbacks run in the calling thread."""
+                   on_done: Callable[[str, str], None] | None = None,
+                   helper: ConverterProcess | None = None) -> list[Built]:
+    """Every spec built, in `specs` order: the first runtime's variants by `converter`, the others by `helper` (a
+    second converter, perhaps warmed up already), which this call closes. Callbacks run in the calling thread."""
+    helper = helper or ConverterProcess(converter.timeout)
     lanes = [[s for s in specs if s.runtime == runtime] for runtime in dict.fromkeys(s.runtime for s in specs)]
     if len(lanes) < 2 or not converter.prepare(source, profile, data, input_names, workdir):
+        helper.close()
         return converter.build_all(specs, source, profile, data, input_names, workdir, on_start, on_done)
-    helper = ConverterProcess(converter.timeout)
+    converter.start()  # both children from this thread: they die with the thread that started them
+    helper.start()
     results: dict[str, Built] = {}
 
     def lane(conv: ConverterProcess, mine: list[VariantSpec]) -> Callable[[Emit], None]:

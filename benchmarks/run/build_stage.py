@@ -23,14 +23,16 @@ def still_needed(ctx: RunContext, specs: list[VariantSpec]) -> list[VariantSpec]
                                     for b in ctx.batches for label, _ in settings_sweep(ctx.opts.profile, s.runtime))]
 
 
-def build_variants(ctx: RunContext, converter: ConverterProcess, specs: list[VariantSpec]) -> list[BuiltVariant]:
-    """Every variant's file (or its one-line failure); a crashing converter costs its own variant only."""
+def build_variants(ctx: RunContext, converter: ConverterProcess, specs: list[VariantSpec],
+                   helper: ConverterProcess | None = None) -> list[BuiltVariant]:
+    """Every variant's file (or its one-line failure); a crashing converter costs its own variant only. `helper`
+    builds the second runtime's variants beside `converter` (edgebench.benchmarks.build.lanes)."""
     ctx.reporter.stage("converting", total=len(specs))
     built: list[BuiltVariant] = []
     names = [s["name"] for s in ctx.io_specs]
     for b in build_in_lanes(converter, specs, ctx.source, ctx.opts.profile, ctx.data, names, ctx.writer.work,
                             lambda name: item_begin(ctx.reporter, f"building {name}"),
-                            lambda name, status: item_done(ctx.reporter, f"building {name}", status)):
+                            lambda name, status: item_done(ctx.reporter, f"building {name}", status), helper):
         if b.skipped:
             ctx.note(f"{b.spec.name} skipped: {b.skipped}")
             continue

@@ -45,6 +45,9 @@ def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[s
     os.environ[resume.RUN_ID_ENV] = opts.run_id = opts.run_id or resume.new_run_id()
     converter = ConverterProcess(opts.timeout)  # TensorFlow runs there, never in this process
     handle, io_specs = model_specs(source, converter, opts.timeout, host)
+    helper = ConverterProcess(opts.timeout)  # the second runtime's conversions, beside the first's
+    if converter.running:  # TensorFlow read this model for the first time: conversions are ahead, tf2onnx among them
+        helper.warm_up()
     io_specs, data = model_inputs(source, kind, io_specs, opts)
     batches = opts.batches or override_batches(io_specs, opts.input_shapes) or list(opts.profile.batch)
     writer = RunWriter(opts.out, _new_doc(opts, source, kind, io_specs, data, host))
@@ -54,7 +57,7 @@ def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[s
     resume.seed(opts, writer.doc, writer)
     writer.flush()  # from here on the directory can be resumed, even before the first measurement
 
-    built = maybe_rewrite(ctx, converter, build_variants(ctx, converter, still_needed(ctx, variant_specs)))
+    built = maybe_rewrite(ctx, converter, build_variants(ctx, converter, still_needed(ctx, variant_specs), helper))
     check_variants(ctx, built, reference_job(ctx, converter, handle, built))
     converter.close()  # TensorFlow's memory is given back before anything is measured
     if opts.op_profile:
