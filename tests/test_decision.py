@@ -186,3 +186,20 @@ def test_flags_legend_and_row_order():
     text = legend(records, ("top1_accuracy", "top-1 accuracy"))
     assert "! unstable" in text and "s screened only" in text and "B over the accuracy budget" in text
     assert "Δacc: top-1 accuracy minus fp32's (percentage points)" in text
+
+
+def test_the_selfcheck_calls_two_different_picks_tied_only_when_one_runs_cis_overlap():
+    # benchmarks/selfcheck/decision.py compares a default run's picks with a rigorous run's
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "selfcheck" / "decision.py"
+    spec = importlib.util.spec_from_file_location("selfcheck_decision", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    fresh = {"results": two_runtimes(ci_int8=0.05, ci_qop=0.05)}
+    pick, other = fresh["results"][3], rec("litert", "tflite-int8", 0.7)  # the other run's pick and figure
+    assert module.tied_in(fresh, pick, other)  # 0.76-0.86 (qop) and 0.75-0.85 (int8 in this run) overlap
+    apart = {"results": two_runtimes(ci_int8=0.005, ci_qop=0.005)}
+    apart["results"][1]["latency_ms"]["median_ci"] = [0.70, 0.75]
+    assert not module.tied_in(apart, apart["results"][3], other)

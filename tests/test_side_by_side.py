@@ -61,3 +61,19 @@ def test_overlapping_items_are_each_timed_from_their_own_start():
         "[   4.0s] built tflite-fp32: ok (4.0 s)",
         "[   9.0s] building onnx-fp32: FAILED (8.0 s)",
     ]
+
+
+def test_a_warmed_up_converter_answers_the_next_request_with_its_own_reply(tiny_models):
+    # the warm-up's reply must not be taken for the answer to the request that follows it
+    from edgebench.benchmarks.build.convertproc import ConverterProcess
+    from edgebench.benchmarks.build.sources import detect_source
+
+    conv = ConverterProcess(300)
+    try:
+        conv.warm_up()
+        assert conv.running
+        specs = conv.specs(detect_source(tiny_models["keras"]))
+        assert [s["shape"] for s in specs] == [[-1, 16, 16, 3]]
+    finally:
+        conv.close()
+    assert not conv.running

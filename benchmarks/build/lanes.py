@@ -29,7 +29,7 @@ def build_in_lanes(converter: ConverterProcess, specs: list[VariantSpec], source
     helper = helper or ConverterProcess(converter.timeout)
     lanes = [[s for s in specs if s.runtime == runtime] for runtime in dict.fromkeys(s.runtime for s in specs)]
     if len(lanes) < 2 or not converter.prepare(source, profile, data, input_names, workdir):
-        helper.close()
+        helper.kill()  # perhaps still importing TensorFlow for nothing
         return converter.build_all(specs, source, profile, data, input_names, workdir, on_start, on_done)
     converter.start()  # both children from this thread: they die with the thread that started them
     helper.start()

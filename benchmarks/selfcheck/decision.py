@@ -33,7 +33,7 @@ def tied_in(doc: dict[str, Any], pick: dict[str, Any] | None, other: dict[str, A
     if pick is None or other is None:
         return False
     twin = next((r for r in doc["results"] if _same_config(r, other) and r.get("status") == "ok"), None)
-    return twin is not None and overlaps(interval(pick, "median"), interval(twin, "median"))
+    return twin is not None and overlaps(interval(pick, "median_ci"), interval(twin, "median_ci"))
 
 
 def _picks(doc: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any] | None]]:
