@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from edgebench.optimizers.artifacts import Artifact, cached
 from edgebench.optimizers.calibration import CalibrationSet
+from edgebench.optimizers.calibration_ranges import calibrate_once
 from edgebench.optimizers.convert import ConversionError, tool_versions
 from edgebench.optimizers.quant_stats import onnx_quant_stats
 from edgebench.results.errors import one_line
@@ -184,15 +185,15 @@ def static_quantize(model: Artifact, calibration: CalibrationSet, options: Stati
         method = {"minmax": CalibrationMethod.MinMax, "entropy": CalibrationMethod.Entropy,
                   "percentile": CalibrationMethod.Percentile}[options.calibration]
         extra = {"CalibPercentile": options.percentile} if options.calibration == "percentile" else {}
+        fmt = QuantFormat.QDQ if options.format == "QDQ" else QuantFormat.QOperator
         try:
             src = _upgrade_opset(model.path, out.parent) if options.per_channel else model.path
             with _quiet_quantizer():
-                quantize_static(src, str(out), _reader(calibration),
-                                quant_format=QuantFormat.QDQ if options.format == "QDQ" else QuantFormat.QOperator,
-                                per_channel=options.per_channel, reduce_range=options.reduce_range,
-                                activation_type=_quant_type(options.activation_type),
-                                weight_type=_quant_type(options.weight_type), calibrate_method=method,
-                                extra_options=extra)
+                calibrate_once(model.sha256, options, calibration, lambda cache: quantize_static(
+                    src, str(out), _reader(calibration), quant_format=fmt, per_channel=options.per_channel,
+                    reduce_range=options.reduce_range, activation_type=_quant_type(options.activation_type),
+                    weight_type=_quant_type(options.weight_type), calibrate_method=method, extra_options=extra,
+                    **cache))
         except Exception as exc:
             raise ConversionError(f"ORT static quantization failed: {one_line(exc)}") from None
         out.with_name(_UPGRADED).unlink(missing_ok=True)

@@ -232,6 +232,49 @@ def test_ort_static_quantization(base, opts):
     assert cosine(run_onnx(art.path, base["x"]), run_onnx(base["onnx"].path, base["x"])) > 0.98
 
 
+def test_static_formats_share_one_calibration_and_match_ort_calibrating_each(base, tmp_path):
+    """The second format reads the ranges the first one saved, and both files are byte for byte what ONNX Runtime
+    writes when it calibrates each format itself."""
+    from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
+
+    from edgebench.optimizers.calibration_ranges import calibration_dir
+    from edgebench.optimizers.onnx_quant import StaticOptions, _reader, static_quantize
+
+    parent = base["onnx"]
+    cal = calib(base["cal"][:12], _input_name(parent.path))
+    formats = [("QDQ", "int8", "int8"), ("QOperator", "uint8", "uint8")]
+    before = set(calibration_dir().glob("ranges-*.json"))
+    shared = []
+    for i, (fmt, act, wt) in enumerate(formats):
+        shared.append(static_quantize(parent, cal, StaticOptions(format=fmt, activation_type=act, weight_type=wt,
+                                                                 per_channel=False, pre_process=False)))
+        made = set(calibration_dir().glob("ranges-*.json")) - before
+        assert len(made) == 1, f"after format {i + 1}: {made}"
+    for art, (fmt, act, wt) in zip(shared, formats):
+        alone = tmp_path / f"{fmt}.onnx"
+        types = {"int8": QuantType.QInt8, "uint8": QuantType.QUInt8}
+        quantize_static(parent.path, str(alone), _reader(cal), per_channel=False,
+                        quant_format=QuantFormat.QDQ if fmt == "QDQ" else QuantFormat.QOperator,
+                        activation_type=types[act], weight_type=types[wt])
+        assert Path(art.path).read_bytes() == alone.read_bytes(), fmt
+
+
+def test_a_damaged_shared_calibration_is_computed_afresh(base):
+    from edgebench.optimizers.calibration_ranges import calibration_dir
+    from edgebench.optimizers.onnx_quant import StaticOptions, static_quantize
+
+    parent = base["onnx"]
+    cal = calib(base["cal"][:10], _input_name(parent.path))
+    options = StaticOptions(format="QDQ", per_channel=False, pre_process=False)
+    first = static_quantize(parent, cal, options)
+    made = sorted(calibration_dir().glob("ranges-*.json"), key=os.path.getmtime)[-1]
+    made.write_text("{not json")
+    again = static_quantize(parent, cal, StaticOptions(format="QOperator", activation_type="uint8",
+                                                       weight_type="uint8", per_channel=False, pre_process=False))
+    assert op_types(again.path) >= {"QLinearConv"} and Path(first.path).is_file()
+    assert made.read_text().startswith("{") and made.read_text() != "{not json"
+
+
 def _input_name(path: str) -> str:
     import onnx
     return onnx.load(path).graph.input[0].name
