@@ -107,6 +107,20 @@ def test_the_fastest_quantized_variant_is_measured_in_full_even_when_fp32_wins()
     assert [k.variant for k in contenders(recs, GROUPS, lambda r: True)] == ["int8"]
 
 
+def test_a_record_that_cannot_beat_its_runtimes_best_at_another_thread_count_keeps_its_screening():
+    """The pick of a runtime is chosen across thread counts: int8 at 1 thread, the best of its own thread count, is
+    1.5x int8 at 2 threads and cannot be the pick, so it is not measured in full; dyn at 2 threads can."""
+    t2 = [dict(_rec("fp32", 2.0, "full"), threads=2), dict(_rec("int8", 1.0), threads=2),
+          dict(_rec("dyn", 1.03), threads=2)]
+    t1 = [_rec("fp32", 3.0, "full"), _rec("int8", 1.5), _rec("fp16", 2.9)]
+    recs = t2 + t1
+    assert sorted((k.variant, k.threads) for k in contenders(recs, GROUPS, lambda r: True)) == [("dyn", 2), ("int8", 2)]
+    assert final_reason(t1[1], recs, lambda r: True).endswith("vs best 1.000 ms (95% CI 0.990-1.010) (int8, 2 threads) + 5%")
+    other_runtime = dict(_rec("int8", 1.5), runtime="onnxruntime")  # its own runtime's best: measured in full
+    assert [(k.variant, k.runtime) for k in contenders(recs + [other_runtime], GROUPS, lambda r: True)
+            if k.runtime == "onnxruntime"] == [("int8", "onnxruntime")]
+
+
 def test_sweep_latency_is_validated_in_one_line():
     head = {"name": "p", "target_arch": "x86_64"}
     assert parse_profile(dict(head, benchmark={"sweep_latency": "all"}), "p.toml").sweep_latency == "all"

@@ -1,7 +1,6 @@
 """Stage 2 of a run: load-test every variant in a child process and compare its outputs with the reference."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from edgebench.benchmarks.build.reference import align
@@ -10,7 +9,7 @@ from edgebench.benchmarks.isolation.side_by_side import Emit, Job, side_by_side
 from edgebench.benchmarks.measure.accuracy import align_outputs, compare_outputs
 from edgebench.benchmarks.measure.pyperf_run import MeasureError, describe, evaluate
 from edgebench.benchmarks.run import memo
-from edgebench.benchmarks.run.build_stage import Reference
+from edgebench.benchmarks.run.build_stage import Reference, ReferenceJob
 from edgebench.benchmarks.run.context import BuiltVariant, RunContext
 from edgebench.benchmarks.run.options import item_begin, item_done
 from edgebench.benchmarks.run.settings import runtime_settings
@@ -20,28 +19,21 @@ from edgebench.optimizers.errors import one_line
 RUNTIME_NAMES = {"litert": "LiteRT", "onnxruntime": "ONNX Runtime"}
 
 
-def check_variants(ctx: RunContext, built: list[BuiltVariant],
-                   reference_job: tuple[str, Callable[[], Reference]] | None) -> None:
+def check_variants(ctx: RunContext, built: list[BuiltVariant], reference_job: ReferenceJob | None) -> None:
     """Sets each variant's accuracy (or its load-test error) and the run's reference description.
 
-    The reference outputs and the load tests are child processes that each keep about one core busy: they run two
-    at a time (edgebench.benchmarks.isolation.side_by_side), the longest first.
+    The reference outputs (unless computed during the conversions already) and the load tests are child processes
+    that each keep about one core busy: they run two at a time (edgebench.benchmarks.isolation.side_by_side), the
+    longest first.
     """
     todo = sorted((bv for bv in built if not bv.error), key=lambda bv: not _runs_long(bv))
     ctx.reporter.stage("load test and accuracy", total=len(todo))
-    got: list[Reference] = []
     hits: list[str] = []
-
-    def reference(emit: Emit) -> None:
-        assert reference_job is not None
-        emit("start", reference_job[0], "")
-        got.append(reference_job[1]())
-        emit("done", reference_job[0], "ok" if got[0].outputs is not None else "failed")
-
-    side_by_side(([reference] if reference_job else []) + [_load_test_job(ctx, bv, hits) for bv in todo],
+    first = [reference_job.job] if reference_job is not None and reference_job.result is None else []
+    side_by_side(first + [_load_test_job(ctx, bv, hits) for bv in todo],
                  lambda item: item_begin(ctx.reporter, item), lambda item, status: item_done(ctx.reporter, item, status))
     ctx.memo_hits += len(hits)
-    reference_out = _take_reference(ctx, built, got[0] if got else Reference(None, None))
+    reference_out = _take_reference(ctx, built, reference_job.run() if reference_job else Reference(None, None))
     if ctx.memo_hits:
         ctx.note(f"load tests of {ctx.memo_hits} variant(s) taken from the cache: the same file, runtime version, "
                  "settings, inputs and CPU gave these outputs before (EDGEBENCH_MEMO=0 recomputes them)")

@@ -9,6 +9,7 @@ from edgebench.benchmarks.build.convertproc import ConverterProcess, source_spec
 from edgebench.benchmarks.build.lanes import build_in_lanes
 from edgebench.benchmarks.build.sources import ModelSource
 from edgebench.benchmarks.build.variants import VariantSpec
+from edgebench.benchmarks.isolation.side_by_side import Emit
 from edgebench.benchmarks.run import memo
 from edgebench.benchmarks.run.context import BuiltVariant, RunContext
 from edgebench.benchmarks.run.options import item_begin, item_done
@@ -24,15 +25,18 @@ def still_needed(ctx: RunContext, specs: list[VariantSpec]) -> list[VariantSpec]
 
 
 def build_variants(ctx: RunContext, converter: ConverterProcess, specs: list[VariantSpec],
-                   helper: ConverterProcess | None = None) -> list[BuiltVariant]:
+                   helper: ConverterProcess | None = None, reference: ReferenceJob | None = None) -> list[BuiltVariant]:
     """Every variant's file (or its one-line failure); a crashing converter costs its own variant only. `helper`
-    builds the second runtime's variants beside `converter` (edgebench.benchmarks.build.lanes)."""
-    ctx.reporter.stage("converting", total=len(specs))
+    builds the second runtime's variants beside `converter` (edgebench.benchmarks.build.lanes), and computes the
+    `reference` outputs while `converter` builds what both start from."""
+    beside = len({s.runtime for s in specs}) > 1 and reference is not None  # else no second child: see build_in_lanes
+    ctx.reporter.stage("converting", total=len(specs) + int(beside))
     built: list[BuiltVariant] = []
     names = [s["name"] for s in ctx.io_specs]
     for b in build_in_lanes(converter, specs, ctx.source, ctx.opts.profile, ctx.data, names, ctx.writer.work,
-                            lambda name: item_begin(ctx.reporter, f"building {name}"),
-                            lambda name, status: item_done(ctx.reporter, f"building {name}", status), helper):
+                            lambda name: item_begin(ctx.reporter, _building(name)),
+                            lambda name, status: item_done(ctx.reporter, _building(name), status), helper,
+                            reference.beside if reference else None):
         if b.skipped:
             ctx.note(f"{b.spec.name} skipped: {b.skipped}")
             continue
@@ -42,6 +46,10 @@ def build_variants(ctx: RunContext, converter: ConverterProcess, specs: list[Var
     if any(RANDOM_CALIBRATION_NOTE in bv.artifact.notes for bv in built if bv.artifact):
         ctx.warn(RANDOM_CALIBRATION_NOTE)
     return built
+
+
+def _building(name: str) -> str:
+    return name if name.startswith("reference outputs") else f"building {name}"
 
 
 @dataclass
@@ -54,34 +62,58 @@ class Reference:
     warning: str | None = None
 
 
-def reference_job(ctx: RunContext, converter: ConverterProcess, handle: Any,
-                  built: list[BuiltVariant]) -> tuple[str, Callable[[], Reference]] | None:
-    """(what it is called, the function that computes it) for the source model's outputs in Keras/TensorFlow, or
-    None when there is nothing to compute. The function reports nothing, so it may run beside the load tests.
+class ReferenceJob:
+    """The source model's outputs in its framework, computed once: by the second converter child while the first
+    builds the shared parents (edgebench.benchmarks.build.lanes), else in the load-test stage by the first."""
+
+    def __init__(self, name: str, compute: Callable[[ConverterProcess], Reference], converter: ConverterProcess) -> None:
+        self.name = name
+        self._compute = compute
+        self._converter = converter
+        self.result: Reference | None = None
+
+    def run(self, converter: ConverterProcess | None = None) -> Reference:
+        if self.result is None:
+            self.result = self._compute(converter or self._converter)
+        return self.result
+
+    def job(self, emit: Emit) -> None:
+        """For side_by_side in the load-test stage: computed by the first converter child."""
+        self.beside(self._converter, emit)
+
+    def beside(self, converter: ConverterProcess, emit: Emit) -> None:
+        """For build_in_lanes: reports nothing itself, tells its start and end through `emit`."""
+        emit("start", self.name, "")
+        emit("done", self.name, "ok" if self.run(converter).outputs is not None else "failed")
+
+
+def reference_job(ctx: RunContext, converter: ConverterProcess, handle: Any) -> ReferenceJob | None:
+    """The job that computes the source model's outputs in Keras/TensorFlow, or None when there is nothing to
+    compute. It reports nothing, so it may run beside other work.
 
     Sources that TensorFlow does not run (.tflite, .onnx) have no handle: their reference is the source file on its
     own runtime, taken during the accuracy stage.
     """
-    if not handle or not built:
+    if not handle:
         return None
     framework = "Keras" if ctx.source.format == "keras" else "TensorFlow"
     tf_versions = {k: v for k, v in ctx.host["packages"].items() if k in ("tensorflow", "keras")}
     key = memo.memo_key("reference", ctx.source.sha256, ctx.io_specs, memo.arrays_digest(ctx.data.inputs),
                         ctx.data.batch_axes, tf_versions, ctx.host["cpu_model"], ctx.host["kernel_flags"])
 
-    def compute() -> Reference:
+    def compute(conv: ConverterProcess) -> Reference:
         if (hit := memo.load("reference", key)) is not None:
             return Reference(hit[0], f"source model in {framework}", hit[1].get("output_names"))
         try:
-            outputs, names = converter.reference(ctx.source, ctx.io_specs, ctx.data.inputs, ctx.writer.work,
-                                                ctx.data.batch_axes)
+            outputs, names = conv.reference(ctx.source, ctx.io_specs, ctx.data.inputs, ctx.writer.work,
+                                            ctx.data.batch_axes)
         except Exception as exc:  # the variants are still measured, without an accuracy comparison
             why = f"none (the source model failed in {framework}: {one_line(exc, 400)})"
             return Reference(None, why, warning=f"no accuracy figures: {why}")
         memo.store("reference", key, outputs, {"source": ctx.source.name, "output_names": names})
         return Reference(outputs, f"source model in {framework}", names)  # names: what accuracy figures are called
 
-    return f"reference outputs ({ctx.source.format}) on {ctx.data.samples} samples", compute
+    return ReferenceJob(f"reference outputs ({ctx.source.format}) on {ctx.data.samples} samples", compute, converter)
 
 
 def model_specs(source: ModelSource, converter: ConverterProcess, timeout: float,

@@ -57,8 +57,10 @@ def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[s
     resume.seed(opts, writer.doc, writer)
     writer.flush()  # from here on the directory can be resumed, even before the first measurement
 
-    built = maybe_rewrite(ctx, converter, build_variants(ctx, converter, still_needed(ctx, variant_specs), helper))
-    check_variants(ctx, built, reference_job(ctx, converter, handle, built))
+    reference = reference_job(ctx, converter, handle)
+    built = maybe_rewrite(ctx, converter, build_variants(ctx, converter, still_needed(ctx, variant_specs), helper,
+                                                         reference))
+    check_variants(ctx, built, reference if built else None)
     converter.close()  # TensorFlow's memory is given back before anything is measured
     if opts.op_profile:
         op_profiles(ctx, built, threads[0])

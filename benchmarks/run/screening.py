@@ -2,9 +2,11 @@
 
 Most variants of a profile lose clearly: a 2-process screening tells that apart in a second, and measuring them to
 a +/-1% median would spend most of the run on records that cannot change the answer. So every variant is screened,
-and measured in full only when it can still win: per runtime configuration (runtime, threads, batch, settings), the
-fastest record within the accuracy budget, and every record whose optimistic figure (the low end of its median CI,
-or its fastest worker process) comes within SCREEN_MARGIN of that best median. Where CIs are narrower than the margin
+and measured in full only when it can still win: per runtime (and batch), the fastest record within the accuracy
+budget, and every record whose optimistic figure (the low end of its median CI, or its fastest worker process) comes
+within SCREEN_MARGIN of that best median. A runtime's pick is chosen across its thread counts and settings
+(reports/decision.py), so a record that cannot beat the runtime's best at another thread count cannot win either:
+on the default model, the 1-thread rows of the int8 variants (1.5x the 2-thread ones) keep their screening figures. Where CIs are narrower than the margin
 this is the overlap of the two CIs; where processes disagree (on a shared VM, by 5-30%, so honest CIs are wide) an
 overlap test would send nearly everything to a full measurement, and the margin is what separates. The same is done
 among the quantized variants alone, whose winner the run recommends. The fp32 baselines (and a .tflite/.onnx source
@@ -84,11 +86,13 @@ def _eligible(same: list[Record]) -> list[Record]:
 
 def _pools(records: Iterable[Record], groups: dict[str, str],
            asked: Callable[[Record], bool]) -> list[list[Record]]:
-    """Per configuration whose latency is asked for: its eligible records, and its eligible quantized records."""
-    by_config: dict[tuple[str, int, int, str], list[Record]] = {}
+    """Per runtime and batch, over the settings whose latency is asked for: its eligible records, and its eligible
+    quantized records."""
+    by_config: dict[tuple[str, int], list[Record]] = {}
     for r in records:
         if asked(r):
-            by_config.setdefault(record_key(r).configuration(), []).append(r)
+            key = record_key(r)
+            by_config.setdefault((key.runtime, key.batch), []).append(r)
     pools = []
     for same in by_config.values():
         eligible = _eligible(same)
@@ -126,13 +130,15 @@ def final_reason(rec: Record, records: list[Record], asked: Callable[[Record], b
     budget = rec.get("accuracy_budget")
     if budget is not None and budget.get("ok") is False:
         return "over the accuracy budget: " + "; ".join(budget.get("violations") or [])
-    config = record_key(rec).configuration()
-    eligible = _eligible([r for r in records if record_key(r).configuration() == config])
+    mine = record_key(rec)
+    eligible = _eligible([r for r in records if asked(r) and (record_key(r).runtime, record_key(r).batch)
+                          == (mine.runtime, mine.batch)])
     if not any(r is rec for r in eligible):
         return "accuracy not checked while other variants are within the accuracy budget"
     best = min(eligible, key=_median)
     return (f"cannot win: screening median {_shown(rec)}, fastest process at {_low(rec):.3f} ms, vs best "
-            f"{_shown(best)} ({best['variant']}) + {SCREEN_MARGIN:.0%}")
+            f"{_shown(best)} ({best['variant']}, {best['threads']} thread{'s' * (best['threads'] != 1)}) + "
+            f"{SCREEN_MARGIN:.0%}")
 
 
 def cannot_win(key: RecordKey, lat: Latency, records: list[Record], groups: dict[str, str],
