@@ -8,7 +8,7 @@ after another as before, each failing with its own reason.
 
 Two things keep both cores busy to the end:
 - While the first child builds what both chains start from, the second runs `beside` (the run's reference outputs),
-  which needs no conversion.
+  which needs no conversion; the first starts its chain as soon as the parents exist, without waiting for it.
 - The LiteRT variants of a Keras or SavedModel source each start from the exported graph alone, so either child may
   build them: the first takes them longest first, and the second, once its own chain is done, takes what is left.
   On the default model the ONNX chain ended 15 s before the LiteRT one without this.
@@ -18,6 +18,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from edgebench.benchmarks.build.convertproc import Built, ConverterProcess
@@ -48,16 +49,9 @@ def build_in_lanes(converter: ConverterProcess, specs: list[VariantSpec], source
         return converter.build_all(specs, source, profile, data, input_names, workdir, on_start, on_done)
     converter.start()  # both children from this thread: they die with the thread that started them
     helper.start()
-    results: dict[str, Built] = {}
+    build = _Builder(source, profile, data, input_names, workdir, {})
     try:
-        if not _prepare(converter, helper, source, profile, data, input_names, workdir, beside, on_start, on_done):
-            helper.close()
-            return converter.build_all(specs, source, profile, data, input_names, workdir, on_start, on_done)
-        shared = _shared_queue(lanes[0], source)
-        own = [s for s in lanes[0] if s not in shared.specs]
-        side_by_side([_lane(converter, own, shared, results, source, profile, data, input_names, workdir),
-                      _lane(helper, [s for rest in lanes[1:] for s in rest], shared, results, source, profile, data,
-                            input_names, workdir)], on_start, on_done)
+        side_by_side(_jobs(converter, helper, specs, lanes, build, beside), on_start, on_done)
     except BaseException:  # Ctrl-C: no converter child outlives the run
         converter.kill()
         helper.kill()
@@ -65,19 +59,57 @@ def build_in_lanes(converter: ConverterProcess, specs: list[VariantSpec], source
     finally:
         helper.close()
     converter.adopt_known(helper)
-    return [results[s.name] for s in specs if s.name in results]
+    return [build.results[s.name] for s in specs if s.name in build.results]
 
 
-def _prepare(converter: ConverterProcess, helper: ConverterProcess, source: ModelSource, profile: Profile,
-             data: DataSet, input_names: list[str], workdir: Path, beside: Beside | None,
-             on_start: Callable[[str], None] | None, on_done: Callable[[str, str], None] | None) -> bool:
-    """The shared parents in the first child and `beside` in the second, at once; whether the parents were built."""
-    prepared: list[bool] = []
-    jobs: list[Job] = [lambda emit: prepared.append(converter.prepare(source, profile, data, input_names, workdir))]
-    if beside is not None:
-        jobs.append(lambda emit: beside(helper, emit))
-    side_by_side(jobs, on_start, on_done)
-    return bool(prepared and prepared[0])
+def _jobs(converter: ConverterProcess, helper: ConverterProcess, specs: list[VariantSpec],
+          lanes: list[list[VariantSpec]], build: _Builder, beside: Beside | None) -> list[Job]:
+    """The first child builds the shared parents, then its lane; the second runs `beside` meanwhile and starts its
+    lane once the parents exist (not once `beside` and the parents are both done: the first child never waits).
+    Then each takes from the shared queue. Without the parents, the first child builds everything in order."""
+    ready, prepared = threading.Event(), [False]
+    shared = _shared_queue(lanes[0], build.source)
+
+    def first(emit: Emit) -> None:
+        try:
+            prepared[0] = converter.prepare(build.source, build.profile, build.data, build.input_names, build.workdir)
+        finally:
+            ready.set()
+        if not prepared[0]:
+            build.all(converter, specs, emit)  # each variant fails with its own reason
+            return
+        build.all(converter, [s for s in lanes[0] if s not in shared.specs], emit)
+        build.take_all(converter, shared, emit)
+
+    def second(emit: Emit) -> None:
+        if beside is not None:
+            beside(helper, emit)
+        ready.wait()
+        if prepared[0]:
+            build.all(helper, [s for rest in lanes[1:] for s in rest], emit)
+            build.take_all(helper, shared, emit)
+    return [first, second]
+
+
+@dataclass
+class _Builder:
+    """What every build request carries, and where the results go."""
+
+    source: ModelSource
+    profile: Profile
+    data: DataSet
+    input_names: list[str]
+    workdir: Path
+    results: dict[str, Built]
+
+    def all(self, conv: ConverterProcess, specs: list[VariantSpec], emit: Emit) -> None:
+        for b in conv.build_all(specs, self.source, self.profile, self.data, self.input_names, self.workdir,
+                                lambda name: emit("start", name, ""), lambda name, status: emit("done", name, status)):
+            self.results[b.spec.name] = b
+
+    def take_all(self, conv: ConverterProcess, shared: _Shared, emit: Emit) -> None:
+        while (spec := shared.take()) is not None:
+            self.all(conv, [spec], emit)
 
 
 class _Shared:
@@ -100,19 +132,3 @@ def _shared_queue(first: list[VariantSpec], source: ModelSource) -> _Shared:
         return _Shared([])
     mine = [s for s in first if s.runtime == "litert"]
     return _Shared(sorted(mine, key=lambda s: s.name not in LONGEST_FIRST))
-
-
-def _lane(conv: ConverterProcess, own: list[VariantSpec], shared: _Shared, results: dict[str, Built],
-          source: ModelSource, profile: Profile, data: DataSet, input_names: list[str], workdir: Path) -> Job:
-    """Build `own` in order, then take from `shared` until it is empty."""
-    def job(emit: Emit) -> None:
-        def build(specs: list[VariantSpec]) -> None:
-            for b in conv.build_all(specs, source, profile, data, input_names, workdir,
-                                    lambda name: emit("start", name, ""),
-                                    lambda name, status: emit("done", name, status)):
-                results[b.spec.name] = b
-        build(own)
-        while (spec := shared.take()) is not None:
-            build([spec])
-    return job
-
