@@ -151,6 +151,22 @@ def test_a_crashing_reference_leaves_the_measurements_and_says_so(tiny_models, t
 
 
 @pytest.mark.slow
+def test_a_reference_crashing_beside_the_conversions_costs_the_accuracy_figures_only(tiny_models, tmp_path):
+    """Both runtimes: the second converter child computes the reference while the first exports the model. Its
+    crash leaves no accuracy figures, and the ONNX variants are still built (by a new second child) and measured."""
+    out = tmp_path / "run"
+    proc = run_bench("run", str(tiny_models["keras"]), "--fast", "--threads", "1", "--variants",
+                     "tflite-fp32,onnx-fp32", "--out", str(out), env={"EDGEBENCH_FAULT": "reference:crash"})
+    assert proc.returncode == 0, proc.stderr
+    doc = load_results(out)
+    assert {(r["variant"], r["status"]) for r in doc["results"]} == {("onnx-fp32", "ok"), ("tflite-fp32", "ok")}
+    assert "crashed with SIGSEGV" in doc["model"]["reference"]
+    err = proc.stderr
+    assert "built onnx-fp32: ok" in err
+    assert -1 < err.find("reference outputs (keras) on") < err.find("load test and accuracy")  # during the conversions
+
+
+@pytest.mark.slow
 def test_operators_litert_lacks(tmp_path):
     """A select-TF op (FlexErf): LiteRT cannot run it, ONNX Runtime can (tf2onnx maps it to Erf).
     A custom op (Erfinv): nobody can; both variants fail, each with its own reason."""
