@@ -42,12 +42,21 @@ def _supported() -> bool:
     return "calibration_cache_path" in inspect.signature(quantize_static).parameters
 
 
+def _readable(path: Path) -> bool:
+    from onnxruntime.quantization.calibrate import load_tensors_data
+    try:
+        load_tensors_data(path)
+    except Exception:
+        return False
+    return True
+
+
 def calibrate_once(model_sha256: str, options: StaticOptions, calibration: CalibrationSet,
                    quantize: Callable[[dict[str, Any]], None]) -> None:
     """Call `quantize` with quantize_static's extra keyword: the shared ranges file when it exists, else a private
-    file that becomes the shared one once the quantization succeeds (a half-written or failed calibration is never
-    reused). A shared file ORT cannot read is removed and the ranges computed afresh. Older ORT versions get no
-    keyword and calibrate each format themselves."""
+    file that becomes the shared one once ORT can read it (a half-written or failed calibration is never reused).
+    A shared file ORT cannot read is removed and the ranges computed afresh; a quantizer failure keeps it. Older ORT
+    versions get no keyword and calibrate each format themselves."""
     if not _supported():
         quantize({})
         return
@@ -59,11 +68,15 @@ def calibrate_once(model_sha256: str, options: StaticOptions, calibration: Calib
             quantize({"calibration_cache_path": str(shared)})
             return
         except Exception:
+            if _readable(shared):
+                raise  # the quantizer failed, not the ranges: keep them for the other formats
             shared.unlink(missing_ok=True)
     private = shared.with_name(f"{shared.stem}.{os.getpid()}.tmp")
     try:
         quantize({"calibration_cache_path": str(private)})
-        if private.is_file():
-            private.replace(shared)
     finally:
+        # ORT writes the ranges once the calibration is complete, before it quantizes: ranges it can read are
+        # whole, even when this format's quantizer then failed (the other formats may still succeed with them)
+        if private.is_file() and _readable(private):
+            private.replace(shared)
         private.unlink(missing_ok=True)

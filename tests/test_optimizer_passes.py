@@ -275,6 +275,38 @@ def test_a_damaged_shared_calibration_is_computed_afresh(base):
     assert made.read_text().startswith("{") and made.read_text() != "{not json"
 
 
+def test_ranges_stay_shared_when_one_formats_quantizer_fails_after_calibrating(base, tmp_path):
+    """ORT saves the ranges before it quantizes: a format whose quantizer fails (a QOperator graph on an already
+    quantized source does) still leaves whole ranges, and the next format reads them instead of calibrating again."""
+    from onnxruntime.quantization import quantize_static
+
+    from edgebench.optimizers.calibration_ranges import calibrate_once, calibration_dir
+    from edgebench.optimizers.onnx_quant import StaticOptions, _reader
+
+    parent = base["onnx"]
+    cal = calib(base["cal"][:11], _input_name(parent.path))
+    options = StaticOptions(format="QOperator", per_channel=False, pre_process=False)
+    before = set(calibration_dir().glob("ranges-*.json"))
+    reads: list[int] = []
+
+    def calibrate_then_fail(cache: dict) -> None:
+        quantize_static(parent.path, str(tmp_path / "failed.onnx"), _reader(cal), per_channel=False, **cache)
+        raise RuntimeError("the quantizer failed after calibrating")
+
+    def counting_reader():
+        reader = _reader(cal)
+        get_next = reader.get_next
+        reader.get_next = lambda: reads.append(1) or get_next()
+        return reader
+
+    with pytest.raises(RuntimeError, match="after calibrating"):
+        calibrate_once(parent.sha256, options, cal, calibrate_then_fail)
+    assert len(set(calibration_dir().glob("ranges-*.json")) - before) == 1
+    calibrate_once(parent.sha256, options, cal, lambda cache: quantize_static(
+        parent.path, str(tmp_path / "second.onnx"), counting_reader(), per_channel=False, **cache))
+    assert (tmp_path / "second.onnx").is_file() and reads == []  # the shared ranges, no second calibration
+
+
 def _input_name(path: str) -> str:
     import onnx
     return onnx.load(path).graph.input[0].name
