@@ -33,9 +33,12 @@ def build_variants(ctx: RunContext, converter: ConverterProcess, specs: list[Var
     ctx.reporter.stage("converting", total=len(specs) + int(beside))
     built: list[BuiltVariant] = []
     names = [s["name"] for s in ctx.io_specs]
+
+    def item(name: str) -> str:
+        return name if reference is not None and name == reference.name else f"building {name}"
     for b in build_in_lanes(converter, specs, ctx.source, ctx.opts.profile, ctx.data, names, ctx.writer.work,
-                            lambda name: item_begin(ctx.reporter, _building(name)),
-                            lambda name, status: item_done(ctx.reporter, _building(name), status), helper,
+                            lambda name: item_begin(ctx.reporter, item(name)),
+                            lambda name, status: item_done(ctx.reporter, item(name), status), helper,
                             reference.beside if reference else None):
         if b.skipped:
             ctx.note(f"{b.spec.name} skipped: {b.skipped}")
@@ -46,10 +49,6 @@ def build_variants(ctx: RunContext, converter: ConverterProcess, specs: list[Var
     if any(RANDOM_CALIBRATION_NOTE in bv.artifact.notes for bv in built if bv.artifact):
         ctx.warn(RANDOM_CALIBRATION_NOTE)
     return built
-
-
-def _building(name: str) -> str:
-    return name if name.startswith("reference outputs") else f"building {name}"
 
 
 @dataclass

@@ -6,8 +6,8 @@ and measured in full only when it can still win: per runtime (and batch), the fa
 budget, and every record whose optimistic figure (the low end of its median CI, or its fastest worker process) comes
 within SCREEN_MARGIN of that best median. A runtime's pick is chosen across its thread counts and settings
 (reports/decision.py), so a record that cannot beat the runtime's best at another thread count cannot win either:
-on the default model, the 1-thread rows of the int8 variants (1.5x the 2-thread ones) keep their screening figures. Where CIs are narrower than the margin
-this is the overlap of the two CIs; where processes disagree (on a shared VM, by 5-30%, so honest CIs are wide) an
+on the default model, the 1-thread rows of the int8 variants (1.5x the 2-thread ones) keep their screening figures.
+Where CIs are narrower than the margin this is the overlap of the two CIs; where processes disagree (on a shared VM, by 5-30%, so honest CIs are wide) an
 overlap test would send nearly everything to a full measurement, and the margin is what separates. The same is done
 among the quantized variants alone, whose winner the run recommends. The fp32 baselines (and a .tflite/.onnx source
 as it is) are always measured in full: every ratio in the report is taken against them.
@@ -84,17 +84,22 @@ def _eligible(same: list[Record]) -> list[Record]:
     return within or [r for r in ok if r.get("accuracy_budget") is None]
 
 
+def _race(rec: Record) -> tuple[str, int]:
+    """What a record competes in: its runtime's pick at its batch, whatever the threads and settings."""
+    key = record_key(rec)
+    return key.runtime, key.batch
+
+
 def _pools(records: Iterable[Record], groups: dict[str, str],
            asked: Callable[[Record], bool]) -> list[list[Record]]:
     """Per runtime and batch, over the settings whose latency is asked for: its eligible records, and its eligible
     quantized records."""
-    by_config: dict[tuple[str, int], list[Record]] = {}
+    by_race: dict[tuple[str, int], list[Record]] = {}
     for r in records:
         if asked(r):
-            key = record_key(r)
-            by_config.setdefault((key.runtime, key.batch), []).append(r)
+            by_race.setdefault(_race(r), []).append(r)
     pools = []
-    for same in by_config.values():
+    for same in by_race.values():
         eligible = _eligible(same)
         pools += [eligible, [r for r in eligible if groups.get(r["variant"]) == QUANTIZED]]
     return [p for p in pools if p]
@@ -130,9 +135,7 @@ def final_reason(rec: Record, records: list[Record], asked: Callable[[Record], b
     budget = rec.get("accuracy_budget")
     if budget is not None and budget.get("ok") is False:
         return "over the accuracy budget: " + "; ".join(budget.get("violations") or [])
-    mine = record_key(rec)
-    eligible = _eligible([r for r in records if asked(r) and (record_key(r).runtime, record_key(r).batch)
-                          == (mine.runtime, mine.batch)])
+    eligible = _eligible([r for r in records if asked(r) and _race(r) == _race(rec)])
     if not any(r is rec for r in eligible):
         return "accuracy not checked while other variants are within the accuracy budget"
     best = min(eligible, key=_median)
