@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from edgebench.benchmarks import profiles_command  # argparse only: `bench --help` stays light
 from edgebench.benchmarks.card import command as card_command
-from edgebench.benchmarks.target import command as target_command
+from edgebench.benchmarks.emulation import command as target_command
 
 if TYPE_CHECKING:  # rich is imported only when something is printed
     from rich.console import Console
@@ -89,7 +89,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from edgebench.benchmarks.build.shapes import add_input_args
+    from edgebench.benchmarks.variants.shapes import add_input_args
     p = _Parser(prog="bench", description="Measure a model on LiteRT (TFLite) and ONNX Runtime for the CPU you "
                 "deploy to: latency, memory and accuracy, side by side.")
     p.add_argument("--version", action="version", version=f"edgebench {_version()}")
@@ -216,7 +216,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from edgebench.benchmarks.run.options import RunOptions
     from edgebench.benchmarks.run.pipeline import run_benchmarks
     from edgebench.hardware_profiles import load_profile
-    from edgebench.reports.terminal import print_decision, print_short, print_wide, say
+    from edgebench.reports.terminal.screen import print_decision, print_short, print_wide, say
 
     if args.resume:
         resume.check_resume_flags(args)
@@ -292,7 +292,7 @@ def cmd_optimize(args: argparse.Namespace) -> int:
 def _write_run_report(out: Path) -> str:
     """Write report.html beside results.json; returns the line that tells the user where it is (or why not)."""
     try:
-        from edgebench.reports.html import REPORT_FILE, write_report
+        from edgebench.reports.html.page import REPORT_FILE, write_report
         path = write_report([out], out / REPORT_FILE)
     except Exception as exc:  # the measurements are on disk already: a report problem must not fail the run
         return f"report.html not written ({type(exc).__name__}: {' '.join(str(exc).split())[:200]}); " \
@@ -301,9 +301,9 @@ def _write_run_report(out: Path) -> str:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from edgebench.reports.html import REPORT_FILE, render_report
+    from edgebench.reports.html.page import REPORT_FILE, render_report
     from edgebench.reports.rundata import load_run_data
-    from edgebench.reports.terminal import print_decision, print_short, print_wide, say
+    from edgebench.reports.terminal.screen import print_decision, print_short, print_wide, say
     from edgebench.results.contract import SKIPPED_KEY
 
     out = Path(args.output)

@@ -1,7 +1,7 @@
 """Format conversions: Keras -> SavedModel -> TFLite / ONNX, and TFLite -> ONNX. Each returns a cached Artifact.
 
 TensorFlow is imported inside the functions that need it. `bench run` calls them in its converter child process
-(edgebench.benchmarks.build.convert_child), so a crash or hang of TensorFlow, its converters or tf2onnx costs that
+(edgebench.benchmarks.variants.converter_child), so a crash or hang of TensorFlow, its converters or tf2onnx costs that
 child only; elsewhere tf2onnx runs in a child process of its own.
 """
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The decision a run supports: which variant to ship, overall and per runtime, and how sure the data make it.
 
-Pure data from the records: reports/terminal.py and reports/html_decision.py present it. The pick is the fastest
+Pure data from the records: reports/terminal/screen.py and reports/html/decision.py present it. The pick is the fastest
 median latency (at the smallest batch, at the thread count best for latency) among the measured records within the
 profile's accuracy budget. A record whose accuracy was not checked is not eligible (an unknown accuracy is not a
 pass) but is counted, so the presentation can mention it. When nothing is eligible the fastest measured record is

@@ -20,8 +20,8 @@ from edgebench.reports.fields import (
     threads_of,
     within_budget,
 )
-from edgebench.reports.table import variant_label
 from edgebench.reports.target_parity import target_summary
+from edgebench.reports.terminal.wide_table import variant_label
 
 SHORT_METRIC = {"top1_accuracy": "top-1 accuracy", "top1_agreement": "top-1 agreement", "cosine": "cosine"}
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from edgebench.reports.fields import batch_of, dig, is_ok, median_ms, runtime_name, text, threads_of
 from edgebench.reports.rundata import RunData
-from edgebench.reports.table import variant_label
+from edgebench.reports.terminal.wide_table import variant_label
 
 Row = tuple[str, str, int, int]  # runtime, variant [setting], threads, batch
 

@@ -1,7 +1,7 @@
 """Target parity: each variant's accuracy on the target's kernels (emulated) beside the host's, and host vs target.
 
 Read from the records' `target_accuracy` (bench run with an arm64/mobile profile on another architecture). Rows
-are data; `parity_lines` and reports.html_parity present them.
+are data; `parity_lines` and reports.html.parity present them.
 """
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ from edgebench.reports.fields import (
     threads_of,
     within_budget,
 )
-from edgebench.reports.table import variant_label
+from edgebench.reports.terminal.wide_table import variant_label
 from edgebench.results import stability as st
 
 # (pattern with the warning's number, the rule it broke, unit of the number, a sign of a noisy machine)

@@ -277,7 +277,7 @@ def test_fuzzed_input_shapes_end_in_one_clear_error_or_a_valid_shape():
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from edgebench.benchmarks.build.shapes import fix_shapes, infer_batch_axes, parse_shape_arg
+    from edgebench.benchmarks.variants.shapes import fix_shapes, infer_batch_axes, parse_shape_arg
     from edgebench.results.errors import UserError
 
     specs = infer_batch_axes([{"name": "x", "shape": [-1, 3, -1, -1], "dtype": "float32",

@@ -62,7 +62,7 @@ def test_opset_21_fails_mlnet_3_with_a_fix_that_passes(models, tmp_path):
     # the fixed file, checked again from scratch, passes the ML.NET 3.0 row
     from edgebench.benchmarks.card.matrix import static_row
     from edgebench.benchmarks.card.model_facts import read_model
-    from edgebench.benchmarks.card.targets import parse_target
+    from edgebench.benchmarks.card.releases import parse_target
     assert static_row(read_model(fixed), parse_target("mlnet-3.0"))["ok"] is True
     golden = json.loads((out / "golden-op21.json").read_text())
     assert golden["outputs"]["probs"]["shape"] == [1, 4] and len(golden["inputs"]["image:0"]["data"]) == 192
@@ -90,7 +90,7 @@ def test_ort_offline_optimized_variant_fails_older_runtimes(models, tmp_path):
     # the plain graph loads everywhere
     from edgebench.benchmarks.card.matrix import static_row
     from edgebench.benchmarks.card.model_facts import read_model
-    from edgebench.benchmarks.card.targets import MLNET
+    from edgebench.benchmarks.card.releases import MLNET
     assert all(static_row(read_model(models["conv"]), t)["ok"] for t in MLNET)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from edgebench.reports.decision import baseline_for, decide
 from edgebench.reports.decision_text import decision_lines, with_ci
-from edgebench.reports.short_table import flags, legend, picked, row_order
+from edgebench.reports.terminal.short_table import flags, legend, picked, row_order
 from edgebench.reports.warning_groups import group_line, group_warnings, variant_notes
 
 

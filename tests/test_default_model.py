@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from edgebench.benchmarks.build.default_model import INPUT_SIZE, TEST_SAMPLES, digits, load_digits_file
+from edgebench.benchmarks.variants.default_model import INPUT_SIZE, TEST_SAMPLES, digits, load_digits_file
 
 
 def _python(code: str, cwd: Path) -> str:
@@ -21,7 +21,7 @@ def _python(code: str, cwd: Path) -> str:
 
 
 def test_the_installed_package_holds_the_trained_model(tmp_path):
-    path = Path(_python("from edgebench.benchmarks.build.default_model import ensure_default_model; print(ensure_default_model())",
+    path = Path(_python("from edgebench.benchmarks.variants.default_model import ensure_default_model; print(ensure_default_model())",
                         tmp_path))
     assert path.is_file() and path.stat().st_size > 5_000_000
     checkout = Path(__file__).resolve().parents[1] / "benchmarks" / "build" / "models" / path.name
@@ -58,7 +58,7 @@ def test_training_recipe_runs_and_saves_a_loadable_model(tmp_path):
     out = tmp_path / "m.keras"
     shape = _python(f"""
         from pathlib import Path
-        from edgebench.benchmarks.build.default_model import train
+        from edgebench.benchmarks.variants.default_model import train
         train(Path({str(out)!r}), epochs=1, size=32, alpha=0.35)
         import keras
         m = keras.models.load_model({str(out)!r}, safe_mode=True)
@@ -73,7 +73,7 @@ def test_bench_run_with_no_model_measures_the_packaged_model_on_its_embedded_dig
     """The headline command on the model every user gets: both runtimes, real labels, a real accuracy."""
     from conftest import load_results, run_bench
 
-    from edgebench.benchmarks.build.default_model import model_path
+    from edgebench.benchmarks.variants.default_model import model_path
 
     out = tmp_path / "run"
     proc = run_bench("run", "--fast", "--threads", "1", "--variants", "tflite-fp32,onnx-fp32", "--profile", "arm64",

@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
-from edgebench.benchmarks.build.convertproc import ConverterProcess, source_specs
-from edgebench.benchmarks.build.sources import detect_source
 from edgebench.benchmarks.measure.pyperf_run import MeasureError, describe
+from edgebench.benchmarks.variants.converter_parent import ConverterProcess, source_specs
+from edgebench.benchmarks.variants.sources import detect_source
 from edgebench.results.errors import UserError
 
 EXAMPLES = int(os.environ.get("EDGEBENCH_FUZZ_EXAMPLES", "25"))

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import load_results, run_bench
 
-from edgebench.benchmarks.build.variants import plan_variants, registry
+from edgebench.benchmarks.variants.specs import plan_variants, registry
 from edgebench.hardware_profiles import ProfileError, load_profile
 from edgebench.optimizers.artifacts import sha256_path
 

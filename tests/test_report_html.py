@@ -8,7 +8,7 @@ import pytest
 from conftest import load_results, run_bench
 from report_docs import copy_run, evolved_run, hostile_run, noisy_run, write_doc
 
-from edgebench.reports.html import render_report
+from edgebench.reports.html.page import render_report
 from edgebench.reports.rundata import load_run_data
 
 CHART_KEYS = ["latency", "pareto", "memory", "scaling", "runtimes"]

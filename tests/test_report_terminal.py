@@ -8,7 +8,7 @@ import pytest
 from conftest import load_results, run_bench
 from rich.console import Console
 
-from edgebench.reports.table import plain_table, print_table, sort_key
+from edgebench.reports.terminal.wide_table import plain_table, print_table, sort_key
 
 
 def render(doc: dict, terminal: bool) -> str:

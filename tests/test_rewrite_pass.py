@@ -116,9 +116,9 @@ def test_profile_rewrite_settings_are_checked(tmp_path, table, message):
 
 def test_static_quantization_of_the_rewritten_graph(prelu_model):
     """`source = "onnx-rewritten"` in a static candidate: rewrite first, then quantize; the lineage says both."""
-    from edgebench.benchmarks.build.data import DataSet
-    from edgebench.benchmarks.build.sources import ModelSource
-    from edgebench.benchmarks.build.variants import BuildContext
+    from edgebench.benchmarks.variants.data import DataSet
+    from edgebench.benchmarks.variants.sources import ModelSource
+    from edgebench.benchmarks.variants.specs import BuildContext
     from edgebench.hardware_profiles import parse_profile
 
     model, data = prelu_model

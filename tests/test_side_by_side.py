@@ -65,8 +65,8 @@ def test_overlapping_items_are_each_timed_from_their_own_start():
 
 def test_a_warmed_up_converter_answers_the_next_request_with_its_own_reply(tiny_models):
     # the warm-up's reply must not be taken for the answer to the request that follows it
-    from edgebench.benchmarks.build.convertproc import ConverterProcess
-    from edgebench.benchmarks.build.sources import detect_source
+    from edgebench.benchmarks.variants.converter_parent import ConverterProcess
+    from edgebench.benchmarks.variants.sources import detect_source
 
     conv = ConverterProcess(300)
     try:

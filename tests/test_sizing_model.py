@@ -163,7 +163,7 @@ def _entry(rate: float, service_ms: float) -> dict:
 
 def test_the_answer_is_measured_when_the_machine_carries_the_rate_else_predicted_with_a_warning_far_out():
     from edgebench.benchmarks.size.sizer import finish
-    from edgebench.reports.sizing_text import answer_lines
+    from edgebench.reports.sizing.text import answer_lines
 
     small = _entry(200.0, 5.0)
     finish(small)

@@ -48,7 +48,7 @@ def test_every_output_is_compared_and_only_class_scores_get_top1():
 
 
 def test_random_data_respects_dtypes_and_batch_axes():
-    from edgebench.benchmarks.build.data import batch_of, random_data
+    from edgebench.benchmarks.variants.data import batch_of, random_data
 
     specs = [{"name": "input_ids", "shape": [-1, 6], "dtype": "int64"},
              {"name": "attention_mask", "shape": [-1, 6], "dtype": "int64"},

@@ -82,8 +82,8 @@ def test_setup_without_apt_fails_in_one_line(tmp_path):
 @pytest.mark.slow
 def test_a_hang_under_emulation_is_stopped_by_the_timeout(arm64_targets, monkeypatch):
     monkeypatch.setenv("EDGEBENCH_TARGETS", str(arm64_targets))
-    from edgebench.benchmarks.target.emulate import EmulationError, run_emulated
-    from edgebench.benchmarks.target.environment import TargetEnv
+    from edgebench.benchmarks.emulation.emulate import EmulationError, run_emulated
+    from edgebench.benchmarks.emulation.environment import TargetEnv
 
     env = TargetEnv.for_target("arm64")
     with pytest.raises(EmulationError, match="did not finish within 3 s under emulation"):
@@ -154,7 +154,7 @@ def test_target_table_of_a_profile_is_validated(tmp_path):
 def test_parity_figures_and_the_budget_judged_on_host_and_target():
     import numpy as np
 
-    from edgebench.benchmarks.target.parity import parity_entry, target_budget
+    from edgebench.benchmarks.emulation.parity import parity_entry, target_budget
 
     rng = np.random.default_rng(0)
     ref = rng.standard_normal((10, 4)).astype(np.float32)
@@ -193,7 +193,7 @@ def test_setup_offline_fails_in_one_line(tmp_path):
 @pytest.mark.slow  # needs the prepared environment (setup takes ~50 s on a fresh machine)
 def test_a_system_qemu_is_used_only_from_version_8_2(arm64_targets, tmp_path, monkeypatch):
     """bookworm's qemu-user 7.2 passes the host's /proc/cpuinfo through: never used; a new enough one is."""
-    from edgebench.benchmarks.target.qemu import system_qemu
+    from edgebench.benchmarks.emulation.qemu import system_qemu
 
     old = tmp_path / "old"
     old.mkdir()

@@ -14,7 +14,7 @@ from edgebench.benchmarks.card.matrix import answer, build_matrix
 from edgebench.benchmarks.card.model_facts import read_model
 from edgebench.benchmarks.card.pitfalls import pitfalls
 from edgebench.benchmarks.card.preprocess import recipe
-from edgebench.benchmarks.card.targets import Target
+from edgebench.benchmarks.card.releases import Target
 from edgebench.results import __version__
 from edgebench.results.card_contract import CARD_FILE, CARD_MD, CARD_VERSION
 from edgebench.results.contract import write_text_atomic
@@ -73,7 +73,7 @@ def card_document(cards: list[dict[str, Any]], found: CardInput) -> dict[str, An
 
 
 def write_card(doc: dict[str, Any], out: Path) -> tuple[Path, Path]:
-    from edgebench.reports.card_md import render_card_md
+    from edgebench.reports.card.markdown import render_card_md
 
     out.mkdir(parents=True, exist_ok=True)
     js = write_text_atomic(out / CARD_FILE, json.dumps(doc, indent=1, default=str))

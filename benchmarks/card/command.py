@@ -54,7 +54,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 def cmd_card(args: argparse.Namespace) -> int:
     from edgebench.benchmarks.card.build import card_document, variant_card, write_card
     from edgebench.benchmarks.card.inputs import default_statement, resolve
-    from edgebench.benchmarks.card.targets import MLNET, parse_target
+    from edgebench.benchmarks.card.releases import MLNET, parse_target
     from edgebench.results.errors import UserError
 
     installed = _installed()
@@ -93,7 +93,7 @@ def cmd_card(args: argparse.Namespace) -> int:
         cards.append(card)
     doc = card_document(cards, found)
     js, md = write_card(doc, found.out)
-    from edgebench.reports.card_md import card_summary
+    from edgebench.reports.card.markdown import card_summary
     print(card_summary(doc))
     print(f"card: {md}\ncard data: {js}")
     if args.json:

@@ -63,7 +63,7 @@ def _from_manifest(folder: Path) -> CardInput:
 
 def default_statement(found: CardInput) -> str | None:
     """edgebench's own default model was trained on pixels scaled to [-1, 1]: its card can say so."""
-    from edgebench.benchmarks.build.default_model import NAME
+    from edgebench.benchmarks.variants.default_model import NAME
     return "mean=127.5 std=127.5" if found.source is not None and found.source.name.startswith(NAME) else None
 
 
@@ -94,7 +94,7 @@ def resolve(target: str | None, out: str | None) -> CardInput:
 # A source model (Keras, SavedModel, .tflite) or the embedded default model becomes its onnx-fp32 variant through
 # the same cached conversions `bench run` uses, so a second card converts nothing.
 def source_model_input(path: Path, name: str | None = None) -> CardInput:
-    from edgebench.benchmarks.build.sources import detect_source
+    from edgebench.benchmarks.variants.sources import detect_source
     from edgebench.optimizers import convert
 
     src = detect_source(path)
@@ -113,6 +113,6 @@ def source_model_input(path: Path, name: str | None = None) -> CardInput:
 
 
 def default_model_input() -> CardInput:
-    from edgebench.benchmarks.build.default_model import NAME, ensure_default_model
+    from edgebench.benchmarks.variants.default_model import NAME, ensure_default_model
 
     return source_model_input(ensure_default_model(), NAME)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from edgebench.benchmarks.card.ortenv import env_python
 from edgebench.benchmarks.card.registry import DATA_DIR, REGISTRY_FORMAT
-from edgebench.benchmarks.card.targets import SHIPPED_VERSIONS
+from edgebench.benchmarks.card.releases import SHIPPED_VERSIONS
 
 DUMP = Path(__file__).with_name("dump_child.py")
 

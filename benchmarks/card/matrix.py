@@ -7,8 +7,8 @@ from typing import Any
 from edgebench.benchmarks.card.fixes import suggest
 from edgebench.benchmarks.card.model_facts import ModelFacts
 from edgebench.benchmarks.card.registry import load_registry, nearest_shipped
+from edgebench.benchmarks.card.releases import Target
 from edgebench.benchmarks.card.static_check import check
-from edgebench.benchmarks.card.targets import Target
 
 
 def _vkey(v: str) -> tuple[int, ...]:

@@ -12,7 +12,7 @@ def write_run_card(run_dir: Path) -> str | None:
     try:
         from edgebench.benchmarks.card.build import card_document, variant_card, write_card
         from edgebench.benchmarks.card.inputs import default_statement, resolve
-        from edgebench.benchmarks.card.targets import MLNET
+        from edgebench.benchmarks.card.releases import MLNET
 
         found = resolve(str(run_dir), None)
         default_pre = default_statement(found)

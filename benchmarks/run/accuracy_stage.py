@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from edgebench.benchmarks.build.reference import align
 from edgebench.benchmarks.isolation.npzio import encode_axes, write_arrays
 from edgebench.benchmarks.isolation.side_by_side import Emit, Job, side_by_side
 from edgebench.benchmarks.measure.accuracy import align_outputs, compare_outputs
@@ -12,8 +11,9 @@ from edgebench.benchmarks.run import memo
 from edgebench.benchmarks.run.build_stage import Reference, ReferenceJob
 from edgebench.benchmarks.run.context import BuiltVariant, RunContext
 from edgebench.benchmarks.run.options import item_begin, item_done
+from edgebench.benchmarks.run.parity_stage import check_on_target
 from edgebench.benchmarks.run.settings import runtime_settings
-from edgebench.benchmarks.run.target_stage import check_on_target
+from edgebench.benchmarks.variants.reference import align
 from edgebench.optimizers.errors import one_line
 
 RUNTIME_NAMES = {"litert": "LiteRT", "onnxruntime": "ONNX Runtime"}

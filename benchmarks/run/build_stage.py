@@ -5,15 +5,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from edgebench.benchmarks.build.convertproc import ConverterProcess, source_specs
-from edgebench.benchmarks.build.lanes import build_in_lanes
-from edgebench.benchmarks.build.sources import ModelSource
-from edgebench.benchmarks.build.variants import VariantSpec
 from edgebench.benchmarks.isolation.side_by_side import Emit
 from edgebench.benchmarks.run import memo
 from edgebench.benchmarks.run.context import BuiltVariant, RunContext
 from edgebench.benchmarks.run.options import item_begin, item_done
 from edgebench.benchmarks.run.settings import settings_sweep
+from edgebench.benchmarks.variants.converter_parent import ConverterProcess, source_specs
+from edgebench.benchmarks.variants.lanes import build_in_lanes
+from edgebench.benchmarks.variants.sources import ModelSource
+from edgebench.benchmarks.variants.specs import VariantSpec
 from edgebench.optimizers.calibration import RANDOM_CALIBRATION_NOTE
 from edgebench.optimizers.errors import one_line
 
@@ -27,7 +27,7 @@ def still_needed(ctx: RunContext, specs: list[VariantSpec]) -> list[VariantSpec]
 def build_variants(ctx: RunContext, converter: ConverterProcess, specs: list[VariantSpec],
                    helper: ConverterProcess | None = None, reference: ReferenceJob | None = None) -> list[BuiltVariant]:
     """Every variant's file (or its one-line failure); a crashing converter costs its own variant only. `helper`
-    builds the second runtime's variants beside `converter` (edgebench.benchmarks.build.lanes), and computes the
+    builds the second runtime's variants beside `converter` (edgebench.benchmarks.variants.lanes), and computes the
     `reference` outputs while `converter` builds what both start from."""
     beside = len({s.runtime for s in specs}) > 1 and reference is not None  # else no second child: see build_in_lanes
     ctx.reporter.stage("converting", total=len(specs) + int(beside))
@@ -63,7 +63,7 @@ class Reference:
 
 class ReferenceJob:
     """The source model's outputs in its framework, computed once: by the second converter child while the first
-    builds the shared parents (edgebench.benchmarks.build.lanes), else in the load-test stage by the first."""
+    builds the shared parents (edgebench.benchmarks.variants.lanes), else in the load-test stage by the first."""
 
     def __init__(self, name: str, compute: Callable[[ConverterProcess], Reference], converter: ConverterProcess) -> None:
         self.name = name

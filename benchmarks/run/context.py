@@ -5,12 +5,12 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
-from edgebench.benchmarks.build.data import DataSet
-from edgebench.benchmarks.build.sources import ModelSource
 from edgebench.benchmarks.measure.measurer import LocalMeasurer, Measurer
 from edgebench.benchmarks.run.options import Reporter, RunOptions
 from edgebench.benchmarks.run.settings import latency_asked
 from edgebench.benchmarks.run.writer import RunWriter
+from edgebench.benchmarks.variants.data import DataSet
+from edgebench.benchmarks.variants.sources import ModelSource
 from edgebench.optimizers.artifacts import Artifact
 from edgebench.results.record import Record
 

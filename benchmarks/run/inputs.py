@@ -3,15 +3,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from edgebench.benchmarks.build.data import DataSet, embedded_data, load_user_data, random_data
-from edgebench.benchmarks.build.sources import ModelSource, detect_source
 from edgebench.benchmarks.run.options import RunOptions
+from edgebench.benchmarks.variants.data import DataSet, embedded_data, load_user_data, random_data
+from edgebench.benchmarks.variants.sources import ModelSource, detect_source
 
 
 def resolve_source(model: str | None) -> tuple[ModelSource, str]:
     """(source, kind): kind is "default" for the embedded model, else "user"."""
     if model is None:
-        from edgebench.benchmarks.build.default_model import NAME, ensure_default_model
+        from edgebench.benchmarks.variants.default_model import NAME, ensure_default_model
         path = ensure_default_model()
         src = detect_source(path)
         return ModelSource(src.path, src.format, NAME, src.sha256, src.size_bytes), "default"
@@ -31,7 +31,7 @@ def model_inputs(source: ModelSource, kind: str, specs: list[dict[str, Any]], op
                  ) -> tuple[list[dict[str, Any]], DataSet]:
     """(input specs with every dimension but the batch axis fixed, data set): --input-shape first, then the data's
     own shapes; a symbolic dimension neither fixes, or a shape the model rejects, ends the run with one line."""
-    from edgebench.benchmarks.build.shapes import fix_shapes, from_data, infer_batch_axes
+    from edgebench.benchmarks.variants.shapes import fix_shapes, from_data, infer_batch_axes
     fixed = fix_shapes(infer_batch_axes(specs), opts.input_shapes)
     dataset = dataset_for(opts.data, kind, fixed, opts.vocab_size)
     fixed = from_data(fixed, [x.shape for x in dataset.inputs], dataset.batch_axes)

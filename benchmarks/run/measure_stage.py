@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 
-from edgebench.benchmarks.build.data import batch_of
 from edgebench.benchmarks.measure.accuracy import budget_violations
 from edgebench.benchmarks.measure.measurer import MeasureJob
 from edgebench.benchmarks.measure.pyperf_run import MeasureError, op_profile
@@ -16,6 +15,7 @@ from edgebench.benchmarks.measure.runtimes import effective_threading
 from edgebench.benchmarks.measure.sampling import sampling_for
 from edgebench.benchmarks.run.context import BuiltVariant, RunContext
 from edgebench.benchmarks.run.options import item_done
+from edgebench.benchmarks.run.parity_stage import add_target_figures
 from edgebench.benchmarks.run.screening import (
     PENDING,
     cannot_win,
@@ -27,7 +27,7 @@ from edgebench.benchmarks.run.screening import (
     sweep_reason,
 )
 from edgebench.benchmarks.run.settings import Sweep, latency_asked, runtime_settings, settings_sweep
-from edgebench.benchmarks.run.target_stage import add_target_figures
+from edgebench.benchmarks.variants.data import batch_of
 from edgebench.optimizers.artifacts import size_bytes
 from edgebench.optimizers.errors import one_line
 from edgebench.optimizers.rewrites.apply import PASS_NAME as REWRITE_PASS

@@ -5,7 +5,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from edgebench.benchmarks.build.variants import plan_variants
+from edgebench.benchmarks.variants.specs import plan_variants
 from edgebench.hardware_profiles import Profile
 from edgebench.results import __version__
 
@@ -15,10 +15,10 @@ def optimize_model(model: str | None, profile: Profile, out: Path, variants: lis
     """Returns the manifest written to out/manifest.json."""
     import tempfile
 
-    from edgebench.benchmarks.build.convertproc import ConverterProcess, source_specs
-    from edgebench.benchmarks.build.lanes import build_in_lanes
     from edgebench.benchmarks.run.inputs import dataset_for, resolve_source
     from edgebench.benchmarks.run.options import SilentReporter, item_begin, item_done
+    from edgebench.benchmarks.variants.converter_parent import ConverterProcess, source_specs
+    from edgebench.benchmarks.variants.lanes import build_in_lanes
     from edgebench.optimizers.manifest import deploy_copy, variant_entry, write_manifest
 
     reporter = reporter or SilentReporter()

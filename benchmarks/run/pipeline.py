@@ -8,11 +8,6 @@ import datetime as dt
 import os
 from typing import Any
 
-from edgebench.benchmarks.build.convertproc import ConverterProcess
-from edgebench.benchmarks.build.data import RANDOM_WARNING, DataSet
-from edgebench.benchmarks.build.shapes import override_batches
-from edgebench.benchmarks.build.sources import ModelSource
-from edgebench.benchmarks.build.variants import plan_variants
 from edgebench.benchmarks.measure.environment import busy_warning, describe_host
 from edgebench.benchmarks.measure.measurer import LocalMeasurer, Measurer
 from edgebench.benchmarks.run import resume
@@ -26,6 +21,11 @@ from edgebench.benchmarks.run.options import Reporter, RunOptions, SilentReporte
 from edgebench.benchmarks.run.prior import OPTIONS_KEY
 from edgebench.benchmarks.run.rewrite_stage import maybe_rewrite, speedup_notes
 from edgebench.benchmarks.run.writer import RunWriter
+from edgebench.benchmarks.variants.converter_parent import ConverterProcess
+from edgebench.benchmarks.variants.data import RANDOM_WARNING, DataSet
+from edgebench.benchmarks.variants.shapes import override_batches
+from edgebench.benchmarks.variants.sources import ModelSource
+from edgebench.benchmarks.variants.specs import plan_variants
 from edgebench.results import __version__
 from edgebench.results.contract import SCHEMA_VERSION
 from edgebench.results.errors import UserError
@@ -106,7 +106,7 @@ def _new_doc(opts: RunOptions, source: ModelSource, kind: str, io_specs: list[di
         "results": [],
     }
     if kind == "default":
-        from edgebench.benchmarks.build.default_model import DESCRIPTION
+        from edgebench.benchmarks.variants.default_model import DESCRIPTION
         doc["model"]["description"] = DESCRIPTION
     return doc
 

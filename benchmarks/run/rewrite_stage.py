@@ -11,14 +11,14 @@ from typing import Any
 
 import numpy as np
 
-from edgebench.benchmarks.build.convertproc import ConverterProcess
-from edgebench.benchmarks.build.data import batch_of
-from edgebench.benchmarks.build.reference import align
-from edgebench.benchmarks.build.variants import REWRITTEN, registry
 from edgebench.benchmarks.measure.pyperf_run import MeasureError, op_profile
 from edgebench.benchmarks.run.context import BuiltVariant, RunContext
 from edgebench.benchmarks.run.prior import OPTIONS_KEY
 from edgebench.benchmarks.run.settings import runtime_settings
+from edgebench.benchmarks.variants.converter_parent import ConverterProcess
+from edgebench.benchmarks.variants.data import batch_of
+from edgebench.benchmarks.variants.reference import align
+from edgebench.benchmarks.variants.specs import REWRITTEN, registry
 from edgebench.results.errors import one_line
 
 TRIGGER_RUNS = 10  # profiled inferences: shares settle within a few runs, and the run should not wait for more

@@ -20,8 +20,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 
-from edgebench.benchmarks.build.variants import QUANTIZED
 from edgebench.benchmarks.run.candidates import BASELINES
+from edgebench.benchmarks.variants.specs import QUANTIZED
 from edgebench.results.record import Latency, Record, RecordKey, record_key
 
 SCREEN_MARGIN = 0.05  # a record whose optimistic figure is within 5% of the best median is measured in full

@@ -34,7 +34,7 @@ def full_size_model(folder: Path) -> tuple[Path, Path]:
     import keras
     import numpy as np
 
-    from edgebench.benchmarks.build.default_model import digits
+    from edgebench.benchmarks.variants.default_model import digits
 
     keras.utils.set_random_seed(0)
     keras.applications.MobileNetV2(input_shape=(224, 224, 3), alpha=1.0, weights=None, classes=10,
@@ -103,7 +103,7 @@ def main() -> int:
     args = ap.parse_args()
 
     root = args.out or Path(tempfile.mkdtemp(prefix="edgebench-int8-"))
-    from edgebench.benchmarks.build.default_model import ALPHA, INPUT_SIZE, NAME
+    from edgebench.benchmarks.variants.default_model import ALPHA, INPUT_SIZE, NAME
     models: list[tuple[str, Path | None, Path | None]] = [
         (f"default model ({NAME}, {INPUT_SIZE}x{INPUT_SIZE}, alpha {ALPHA})", None, None)]
     if args.full_size:

@@ -53,7 +53,7 @@ def report(entry: dict[str, Any]) -> bool:
 
 
 def _first_line(entry: dict[str, Any]) -> str:
-    from edgebench.reports.sizing_text import answer_lines
+    from edgebench.reports.sizing.text import answer_lines
     return "\n".join(answer_lines(entry))
 
 

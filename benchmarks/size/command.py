@@ -112,7 +112,7 @@ def cmd_size(args: argparse.Namespace) -> int:
     from edgebench.benchmarks.size.layouts import usable_cpus
     from edgebench.benchmarks.size.plan import MODES, SizeOptions, parse_slo
     from edgebench.benchmarks.size.sizer import run_sizing
-    from edgebench.reports.sizing_text import answer_lines, table_lines
+    from edgebench.reports.sizing.text import answer_lines, table_lines
     from edgebench.results.contract import load_run
     from edgebench.results.sizing import sizing_path
 
@@ -150,7 +150,7 @@ def cmd_size(args: argparse.Namespace) -> int:
 
 def _report(run_dir: Path) -> str:
     try:
-        from edgebench.reports.html import REPORT_FILE, write_report
+        from edgebench.reports.html.page import REPORT_FILE, write_report
         return f"report: {write_report([run_dir], run_dir / REPORT_FILE)}"
     except Exception as exc:  # the sizing is on disk already: a report problem must not fail the command
         return f"report.html not written ({type(exc).__name__}: {exc}); try: bench report {run_dir}"

@@ -1,6 +1,6 @@
 """The answer, as data: the smallest configuration that carries the rate at the SLO, measured when this machine
 could show it, else predicted (with the held-out error), or the statement that no size can meet the SLO.
-The words are reports.sizing_text's."""
+The words are reports.sizing.text's."""
 from __future__ import annotations
 
 from typing import Any

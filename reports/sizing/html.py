@@ -4,10 +4,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from edgebench.reports.html_parts import e, table
+from edgebench.reports.html.parts import e, table
 from edgebench.reports.rundata import RunData
-from edgebench.reports.sizing_figures import latest_sizings
-from edgebench.reports.sizing_text import answer_lines, table_lines
+from edgebench.reports.sizing.figures import latest_sizings
+from edgebench.reports.sizing.text import answer_lines, table_lines
 
 
 def _num(value: Any, spec: str) -> str:

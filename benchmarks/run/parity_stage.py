@@ -13,12 +13,12 @@ from typing import Any
 
 import numpy as np
 
+from edgebench.benchmarks.emulation.emulate import EmulationError, evaluate_emulated, known_cpus, stop_all
+from edgebench.benchmarks.emulation.environment import TargetEnv, TargetError
+from edgebench.benchmarks.emulation.parity import cross_cpu, parity_entry, target_budget
 from edgebench.benchmarks.run.context import BuiltVariant, RunContext
 from edgebench.benchmarks.run.options import item_done
 from edgebench.benchmarks.run.settings import runtime_settings
-from edgebench.benchmarks.target.emulate import EmulationError, evaluate_emulated, known_cpus, stop_all
-from edgebench.benchmarks.target.environment import TargetEnv, TargetError
-from edgebench.benchmarks.target.parity import cross_cpu, parity_entry, target_budget
 from edgebench.results.errors import one_line
 from edgebench.results.record import Record
 

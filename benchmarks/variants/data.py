@@ -62,7 +62,7 @@ def _random_input(spec: dict[str, Any], shape: list[int], rng: np.random.Generat
 
 
 def random_data(specs: list[dict[str, Any]], n: int = RANDOM_SAMPLES, vocab: int | None = None) -> DataSet:
-    from edgebench.benchmarks.build.shapes import batch_axis, require_fixed
+    from edgebench.benchmarks.variants.shapes import batch_axis, require_fixed
     require_fixed(specs)
     rng = np.random.default_rng(0)
     inputs, axes = [], []
@@ -80,7 +80,7 @@ def _declared_axes(arrays: dict[str, np.ndarray], p: Path) -> dict[str, int | No
     raw = arrays.pop("axes", None)
     if raw is None:
         return {}
-    from edgebench.benchmarks.build.reference import normalize_name
+    from edgebench.benchmarks.variants.reference import normalize_name
     out: dict[str, int | None] = {}
     for item in np.atleast_1d(raw).tolist():
         name, sep, axis = str(item).partition("=")
@@ -106,8 +106,8 @@ def _read_npz(p: Path) -> dict[str, np.ndarray]:
 def load_user_data(path: str | Path, specs: list[dict[str, Any]]) -> DataSet:
     """An .npz with one array per input (named as the input, or x / arr_0 for a single input), optional labels y and
     optional `axes` (NAME=AXIS strings) for inputs whose batch axis is not the one the model implies."""
-    from edgebench.benchmarks.build.reference import normalize_name
-    from edgebench.benchmarks.build.shapes import batch_axis
+    from edgebench.benchmarks.variants.reference import normalize_name
+    from edgebench.benchmarks.variants.shapes import batch_axis
     p = Path(path)
     arrays = _read_npz(p)
     labels = arrays.pop("y", None)
@@ -143,7 +143,7 @@ def load_user_data(path: str | Path, specs: list[dict[str, Any]]) -> DataSet:
 
 
 def embedded_data() -> DataSet:
-    from edgebench.benchmarks.build.default_model import TEST_SAMPLES, digits
+    from edgebench.benchmarks.variants.default_model import TEST_SAMPLES, digits
     x, y = digits("test")
     return DataSet([x], y, "embedded", f"{TEST_SAMPLES} held-out scikit-learn digits (labelled, never used in training)")
 

@@ -14,7 +14,7 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from edgebench.reports.figures import Chart
+from edgebench.reports.html.charts import Chart
 from edgebench.reports.rundata import RunData
 from edgebench.results.errors import ResultsError
 from edgebench.results.sizing import load_sizing

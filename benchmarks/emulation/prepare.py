@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from edgebench.benchmarks.target.apt import PrivateApt, unpack
-from edgebench.benchmarks.target.environment import (
+from edgebench.benchmarks.emulation.apt import PrivateApt, unpack
+from edgebench.benchmarks.emulation.environment import (
     TARGETS,
     TargetEnv,
     TargetError,
@@ -25,8 +25,8 @@ from edgebench.benchmarks.target.environment import (
     host_versions,
     tree_bytes,
 )
-from edgebench.benchmarks.target.qemu import fetch_qemu, qemu_version, system_qemu
-from edgebench.benchmarks.target.smoke import smoke_test
+from edgebench.benchmarks.emulation.qemu import fetch_qemu, qemu_version, system_qemu
+from edgebench.benchmarks.emulation.smoke import smoke_test
 
 # the target's Python and the libraries its extension modules and the runtimes' wheels link against
 PYTHON_DEBS = ("python{v}-minimal", "libpython{v}-minimal", "libpython{v}-stdlib", "libc6", "libgcc-s1",

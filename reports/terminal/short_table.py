@@ -2,7 +2,7 @@
 
 Nine narrow columns and a flag column whose legend is printed under it; what does not fit a row (pass notes,
 budget violations, failure reasons, warnings) goes under the table once per variant, see warning_groups. The wide
-table of today (reports/table.py) stays one flag away (`--wide`, `--table wide`).
+table of today (reports/terminal/wide_table.py) stays one flag away (`--wide`, `--table wide`).
 """
 from __future__ import annotations
 

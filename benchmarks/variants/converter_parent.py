@@ -1,7 +1,7 @@
 """Conversions and reference outputs in a child process, so a crashing or hanging converter costs one variant.
 
 TensorFlow's converters are native code that can abort (MLIR LOG(FATAL)) or segfault on unusual models; in the main
-process that would end the run and lose the matrix. One child (edgebench.benchmarks.build.convert_child) holds TensorFlow for the
+process that would end the run and lose the matrix. One child (edgebench.benchmarks.variants.converter_child) holds TensorFlow for the
 whole run, so TensorFlow is imported once; when it dies or exceeds the time limit, the request it was serving fails
 with a one-line reason and the next request starts a fresh child.
 """
@@ -23,13 +23,13 @@ from typing import IO, Any
 
 import numpy as np
 
-from edgebench.benchmarks.build.data import DataSet
-from edgebench.benchmarks.build.sources import ModelSource
-from edgebench.benchmarks.build.variants import VariantSpec
 from edgebench.benchmarks.isolation.childguard import PARENT_ENV, RESULT_MARKER, parse_result
 from edgebench.benchmarks.isolation.limits import kill_group
 from edgebench.benchmarks.isolation.npzio import encode_axes, read_arrays, write_arrays
 from edgebench.benchmarks.isolation.subproc import ChildResult, failure_reason, run_checked
+from edgebench.benchmarks.variants.data import DataSet
+from edgebench.benchmarks.variants.sources import ModelSource
+from edgebench.benchmarks.variants.specs import VariantSpec
 from edgebench.hardware_profiles import Profile
 from edgebench.optimizers.artifacts import Artifact
 from edgebench.results.errors import UserError, one_line
@@ -63,7 +63,7 @@ class ChildFailed(RuntimeError):
 
 class _Child:
     def __init__(self, env: dict[str, str]) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "edgebench.benchmarks.build.convert_child"],
+        self.proc = subprocess.Popen([sys.executable, "-m", "edgebench.benchmarks.variants.converter_child"],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                      errors="replace", env=env, start_new_session=True)
         assert self.proc.stdin and self.proc.stdout and self.proc.stderr  # all three are pipes
@@ -195,7 +195,7 @@ class ConverterProcess:
     def build(self, variant: str, source: ModelSource, profile: Profile, data: DataSet, input_names: list[str],
               workdir: Path) -> tuple[Artifact, list[dict[str, Any]]]:
         """Build one variant: (artifact, lineage). Raises NotApplicable as the builder did, ChildFailed otherwise."""
-        from edgebench.benchmarks.build.variants import NotApplicable
+        from edgebench.benchmarks.variants.specs import NotApplicable
 
         reply = self.call({"op": "build", "variant": variant, "source": source.to_dict(), "input_names": input_names,
                            "profile": {"raw": profile.raw, "source": profile.source},
@@ -227,7 +227,7 @@ class ConverterProcess:
                   on_done: Callable[[str, str], None] | None = None) -> list[Built]:
         """Build every spec, one request per variant: a failing or crashing pass costs its own variant (and those made
         from it) only. on_start(name) before each variant, on_done(name, 'ok' | 'skipped' | 'failed') after it."""
-        from edgebench.benchmarks.build.variants import NotApplicable
+        from edgebench.benchmarks.variants.specs import NotApplicable
 
         out = []
         for spec in specs:
@@ -245,8 +245,8 @@ class ConverterProcess:
         return out
 
     def conversion_summary(self) -> str:
-        """edgebench.benchmarks.build.variants.conversion_summary over every artifact the converter children made or reused."""
-        from edgebench.benchmarks.build.variants import conversion_summary
+        """edgebench.benchmarks.variants.specs.conversion_summary over every artifact the converter children made or reused."""
+        from edgebench.benchmarks.variants.specs import conversion_summary
         return conversion_summary(self._known.values())
 
     def reference(self, source: ModelSource, specs: list[dict[str, Any]], inputs: list[np.ndarray],

@@ -3,7 +3,7 @@
 scikit-learn ships the digits images inside its wheel, so there is no download. The 8x8 images are upscaled to
 160x160x3 so the network is a standard published MobileNetV2 configuration (1.0, 160): int8 gains grow with the work
 per layer, and a toy-sized default would understate them (alpha 0.5 at 96 px: LiteRT int8 0.61x fp32, ORT 0.78x;
-this size: 0.44x and 0.42x). `train` is the recipe; its result ships in benchmarks/build/models/.
+this size: 0.44x and 0.42x). `train` is the recipe; its result ships in benchmarks/variants/models/.
 """
 from __future__ import annotations
 
@@ -99,5 +99,5 @@ def train(path: Path, epochs: int = EPOCHS, size: int = INPUT_SIZE, alpha: float
 
 
 if __name__ == "__main__":
-    # maintainers only: python -m edgebench.benchmarks.build.default_model OUT.keras [EPOCHS]; bump VERSION when the result changes
+    # maintainers only: python -m edgebench.benchmarks.variants.default_model OUT.keras [EPOCHS]; bump VERSION when the result changes
     train(Path(sys.argv[1]), *(int(a) for a in sys.argv[2:3]))

@@ -107,7 +107,7 @@ def fix_shapes(specs: list[dict[str, Any]], overrides: dict[str, list[int]] | No
     out = copy.deepcopy(specs)
     if not overrides:
         return out
-    from edgebench.benchmarks.build.reference import normalize_name
+    from edgebench.benchmarks.variants.reference import normalize_name
     by_norm = {normalize_name(s["name"]): s for s in out}
     for name, shape in overrides.items():
         spec = by_norm.get(normalize_name(name))
@@ -133,7 +133,7 @@ def fix_shapes(specs: list[dict[str, Any]], overrides: dict[str, list[int]] | No
 def override_batches(specs: list[dict[str, Any]], overrides: dict[str, list[int]] | None) -> list[int] | None:
     """The batch size the user's shapes name on the batch axis of inputs that have one, when it is not 1 and all
     agree: the run's batch then (unless --batch says otherwise)."""
-    from edgebench.benchmarks.build.reference import normalize_name
+    from edgebench.benchmarks.variants.reference import normalize_name
     axes = {normalize_name(s["name"]): batch_axis(s) for s in specs}
     sizes = {shape[axis] for name, shape in (overrides or {}).items()
              if (axis := axes.get(normalize_name(name))) is not None and axis < len(shape)}

@@ -16,15 +16,15 @@ from rich.console import Console
 from edgebench.reports.decision import decide
 from edgebench.reports.decision_text import decision_lines
 from edgebench.reports.fields import accuracy_metric
-from edgebench.reports.short_table import legend, short_table, title_line
-from edgebench.reports.table import (
+from edgebench.reports.target_parity import parity_lines
+from edgebench.reports.terminal.short_table import legend, short_table, title_line
+from edgebench.reports.terminal.wide_table import (
     environment_line,
     op_profile_text,
     print_table,
     run_messages,
     timing_scope_caption,
 )
-from edgebench.reports.target_parity import parity_lines
 from edgebench.reports.warning_groups import busy_at_start, group_line, group_warnings, measured_count, variant_notes
 
 

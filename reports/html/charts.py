@@ -28,7 +28,7 @@ from edgebench.reports.fields import (
 from edgebench.reports.pareto import pareto_front
 from edgebench.reports.rundata import RunData
 from edgebench.reports.runtime_pairs import runtime_pairs
-from edgebench.reports.table import variant_label
+from edgebench.reports.terminal.wide_table import variant_label
 
 RUNTIME_COLORS = {"litert": "#e8710a", "onnxruntime": "#1a73e8"}
 OTHER_COLOR = "#7f7f7f"

@@ -21,11 +21,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from edgebench.benchmarks.build.convertproc import Built, ConverterProcess
-from edgebench.benchmarks.build.data import DataSet
-from edgebench.benchmarks.build.sources import ModelSource
-from edgebench.benchmarks.build.variants import VariantSpec
 from edgebench.benchmarks.isolation.side_by_side import Emit, Job, side_by_side
+from edgebench.benchmarks.variants.converter_parent import Built, ConverterProcess
+from edgebench.benchmarks.variants.data import DataSet
+from edgebench.benchmarks.variants.sources import ModelSource
+from edgebench.benchmarks.variants.specs import VariantSpec
 from edgebench.hardware_profiles import Profile
 
 # Full-integer conversions calibrate on the data: the longest LiteRT builds (17 of 38 s on the default model).

@@ -12,8 +12,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from edgebench.benchmarks.target.apt import PrivateApt, unpack
-from edgebench.benchmarks.target.environment import TargetError
+from edgebench.benchmarks.emulation.apt import PrivateApt, unpack
+from edgebench.benchmarks.emulation.environment import TargetError
 
 MIN_VERSION = (8, 2)
 NEWER_SUITE = "trixie"

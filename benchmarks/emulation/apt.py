@@ -11,7 +11,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from edgebench.benchmarks.target.environment import TargetError
+from edgebench.benchmarks.emulation.environment import TargetError
 
 APT_TIMEOUT = 600.0
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from edgebench.benchmarks.target.emulate import EmulationError, run_emulated
-from edgebench.benchmarks.target.environment import TargetEnv, TargetError
+from edgebench.benchmarks.emulation.emulate import EmulationError, run_emulated
+from edgebench.benchmarks.emulation.environment import TargetEnv, TargetError
 
 SMOKE_CPU = "cortex-a72"  # the oldest CPU model a profile is likely to name: plain ARMv8.0 NEON
 SMOKE_TIMEOUT = 300.0

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from edgebench.reports.card_html import card_section
+from edgebench.reports.card.html import card_section
 from edgebench.reports.fields import (
     batch_of,
     budget_violations,
@@ -27,18 +27,18 @@ from edgebench.reports.fields import (
     text,
     within_budget,
 )
-from edgebench.reports.figures import Chart, build_charts
-from edgebench.reports.html_decision import decision_section, warning_count, warnings_section
-from edgebench.reports.html_parity import SECTION_ID as PARITY_ID
-from edgebench.reports.html_parity import parity_section
-from edgebench.reports.html_parts import e, scope_badge, table
+from edgebench.reports.html.charts import Chart, build_charts
+from edgebench.reports.html.decision import decision_section, warning_count, warnings_section
+from edgebench.reports.html.parity import SECTION_ID as PARITY_ID
+from edgebench.reports.html.parity import parity_section
+from edgebench.reports.html.parts import e, scope_badge, table
 from edgebench.reports.machines import machine_matrix
 from edgebench.reports.rundata import RunData, load_run_data
 from edgebench.reports.runtime_pairs import runtime_pairs
-from edgebench.reports.sizing_figures import sizing_charts
-from edgebench.reports.sizing_html import sizing_section
-from edgebench.reports.table import COLUMNS, sort_key, variant_label
+from edgebench.reports.sizing.figures import sizing_charts
+from edgebench.reports.sizing.html import sizing_section
 from edgebench.reports.target_parity import parity_rows
+from edgebench.reports.terminal.wide_table import COLUMNS, sort_key, variant_label
 from edgebench.results.contract import write_text_atomic
 
 PLOTLY_MODES = ("embed", "cdn")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from edgebench.reports.fields import fmt, runtime_name
-from edgebench.reports.html_parts import e, table
+from edgebench.reports.html.parts import e, table
 from edgebench.reports.rundata import RunData
 from edgebench.reports.target_parity import ParityRow, parity_rows
 

@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from edgebench.benchmarks.emulation.child import OUTPUT_PREFIX, RESULT_MARKER
+from edgebench.benchmarks.emulation.environment import TargetEnv, TargetError
 from edgebench.benchmarks.isolation.limits import kill_group
 from edgebench.benchmarks.isolation.reasons import describe_signal
-from edgebench.benchmarks.target.child import OUTPUT_PREFIX, RESULT_MARKER
-from edgebench.benchmarks.target.environment import TargetEnv, TargetError
 
 CHILD = Path(__file__).resolve().with_name("child.py")
 # process groups of the emulated children running now (several run at once, from threads): Ctrl-C stops them all

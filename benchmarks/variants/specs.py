@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from edgebench.benchmarks.build.sources import ModelSource
+from edgebench.benchmarks.variants.sources import ModelSource
 from edgebench.optimizers.artifacts import Artifact
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ REWRITTEN = "onnx-rewritten"
 class BuildContext:
     source: ModelSource
     profile: Any
-    data: Any = None  # edgebench.benchmarks.build.data.DataSet: calibration samples (kind says embedded / user / random)
+    data: Any = None  # edgebench.benchmarks.variants.data.DataSet: calibration samples (kind says embedded / user / random)
     cache: dict[str, Artifact] = field(default_factory=dict)
     input_names: list[str] | None = None  # the reference model's input names, in the order of data.inputs
     known: dict[str, Artifact] = field(default_factory=dict)  # every artifact made or reused, by sha256
@@ -123,14 +123,14 @@ class BuildContext:
     def calibration(self, target_names: list[str]) -> CalibrationSet:
         """Calibration samples keyed by the target model's input names: the embedded model's *training* digits
         (never the held-out accuracy samples), else the first samples of --data, else random data (noted loudly)."""
-        from edgebench.benchmarks.build.reference import align
+        from edgebench.benchmarks.variants.reference import align
         from edgebench.optimizers.calibration import CalibrationSet
 
         if self.data is None:
             raise NotApplicable("no calibration data")
         n = int(self.profile.quantization.get("calibration_samples", 128))
         if self.data.kind == "embedded":
-            from edgebench.benchmarks.build.default_model import digits
+            from edgebench.benchmarks.variants.default_model import digits
             x, _ = digits("train", limit=n)
             inputs, desc = [x], f"{len(x)} training digits (not the accuracy samples)"
         else:
@@ -148,7 +148,7 @@ class BuildContext:
     def evaluation(self, target_names: list[str]) -> CalibrationSet:
         """Every evaluation sample of the run (the ones accuracy is measured on), keyed by the target's input names:
         what a graph rewrite is proved on."""
-        from edgebench.benchmarks.build.reference import align
+        from edgebench.benchmarks.variants.reference import align
         from edgebench.optimizers.calibration import CalibrationSet
 
         if self.data is None:

@@ -1,6 +1,6 @@
 """The converter child: the only process of a run that imports TensorFlow.
 
-`python -m edgebench.benchmarks.build.convert_child` reads one JSON request per line on stdin and answers each with one
+`python -m edgebench.benchmarks.variants.converter_child` reads one JSON request per line on stdin and answers each with one
 result line (edgebench.benchmarks.isolation.childguard.report_result) on a private copy of stdout (file descriptor 1 itself is pointed at stderr, so
 whatever TensorFlow, Keras or tf2onnx print cannot corrupt a reply). Requests:
   {"op": "specs", "source": {...}}                       input specs of a Keras file or SavedModel
@@ -9,7 +9,7 @@ whatever TensorFlow, Keras or tf2onnx print cannot corrupt a reply). Requests:
   {"op": "warm"}                                           import TensorFlow now (a first run will need it)
   {"op": "reference", "source", "specs", "inputs", "outputs"}  the source model's outputs on the inputs (.npz)
 Replies carry "ok", or "user_error" / "not_applicable" / "error" with one line. A crash of TensorFlow kills only
-this process; the parent (edgebench.benchmarks.build.convertproc) turns it into a failed variant and starts a fresh child.
+this process; the parent (edgebench.benchmarks.variants.converter_parent) turns it into a failed variant and starts a fresh child.
 """
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ from edgebench.benchmarks.isolation.childguard import report_result
 from edgebench.results.errors import one_line
 
 if TYPE_CHECKING:
-    from edgebench.benchmarks.build.sources import ModelSource
-    from edgebench.benchmarks.build.variants import BuildContext
+    from edgebench.benchmarks.variants.sources import ModelSource
+    from edgebench.benchmarks.variants.specs import BuildContext
 
 REASON_CHARS = 400  # the longest one-line reason a reply carries
 
@@ -41,14 +41,14 @@ class _State:
 
 
 def _source(d: dict[str, Any]) -> ModelSource:
-    from edgebench.benchmarks.build.sources import ModelSource
+    from edgebench.benchmarks.variants.sources import ModelSource
     return ModelSource(Path(d["path"]), d["format"], d["name"], d["sha256"], d["size_bytes"])
 
 
 def _load(state: _State, source: ModelSource) -> list[dict[str, Any]]:
     """Load the source in its framework (Keras in safe mode) once; returns its input specs."""
     if state.handle_key != source.sha256:
-        from edgebench.benchmarks.build import reference
+        from edgebench.benchmarks.variants import reference
         state.handle, state.specs = (reference.keras_io(source) if source.format == "keras"
                                      else reference.savedmodel_io(source))
         state.handle_key = source.sha256
@@ -58,9 +58,9 @@ def _load(state: _State, source: ModelSource) -> list[dict[str, Any]]:
 def _context(state: _State, req: dict[str, Any]) -> BuildContext:
     key = json.dumps([req["source"]["sha256"], req["data"]["npz"], req.get("input_names")])
     if state.ctx is None or state.ctx_key != key:
-        from edgebench.benchmarks.build.data import DataSet
-        from edgebench.benchmarks.build.variants import BuildContext
         from edgebench.benchmarks.isolation.npzio import read_arrays, read_axes, read_named
+        from edgebench.benchmarks.variants.data import DataSet
+        from edgebench.benchmarks.variants.specs import BuildContext
         from edgebench.hardware_profiles import parse_profile
         npz = req["data"]["npz"]
         arrays = read_arrays(npz)
@@ -96,7 +96,7 @@ def handle(state: _State, req: dict[str, Any]) -> dict[str, Any]:
                 why = "saved_model.pb holds no MetaGraph (it is empty or damaged)"
             return {"user_error": f"{req['source']['path']} cannot be loaded by TensorFlow: {why}"}
     if op == "build":
-        from edgebench.benchmarks.build.variants import NotApplicable
+        from edgebench.benchmarks.variants.specs import NotApplicable
         faults.inject("convert", [req["variant"]])
         ctx = _context(state, req)
         try:
@@ -118,8 +118,8 @@ def handle(state: _State, req: dict[str, Any]) -> dict[str, Any]:
         import_tensorflow()
         return {"ok": True}
     if op == "reference":
-        from edgebench.benchmarks.build.reference import output_names, reference_outputs
         from edgebench.benchmarks.isolation.npzio import read_arrays, read_axes, write_arrays
+        from edgebench.benchmarks.variants.reference import output_names, reference_outputs
         faults.inject("reference", [])
         source = _source(req["source"])
         try:

@@ -36,9 +36,9 @@ def add_parser(sub: Any) -> None:
 def cmd_target(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from edgebench.benchmarks.emulation.environment import TARGETS, TargetEnv, TargetError
+    from edgebench.benchmarks.emulation.prepare import describe, setup
     from edgebench.benchmarks.progress import reporter_for
-    from edgebench.benchmarks.target.environment import TARGETS, TargetEnv, TargetError
-    from edgebench.benchmarks.target.prepare import describe, setup
     from edgebench.results.errors import UserError
 
     if args.name not in TARGETS:

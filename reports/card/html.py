@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from edgebench.reports.card_csharp import csharp
-from edgebench.reports.card_md import matrix_rows, overview
-from edgebench.reports.html_parts import e, table
+from edgebench.reports.card.csharp import csharp
+from edgebench.reports.card.markdown import matrix_rows, overview
+from edgebench.reports.html.parts import e, table
 from edgebench.reports.rundata import RunData
 from edgebench.results.card_contract import load_card
 from edgebench.results.errors import ResultsError

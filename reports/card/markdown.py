@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from edgebench.reports.card_csharp import csharp
+from edgebench.reports.card.csharp import csharp
 
 
 def _shape(shape: list[Any]) -> str:

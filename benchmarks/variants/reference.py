@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from edgebench.benchmarks.build.sources import ModelSource
+from edgebench.benchmarks.variants.sources import ModelSource
 
 
 def natural_key(name: str) -> list[Any]:
