@@ -48,7 +48,7 @@ def code_digest() -> str:
     how outputs are computed or ordered is a new key, never a stale hit."""
     here = Path(__file__).resolve().parent.parent  # edgebench/benchmarks
     h = hashlib.sha256()
-    for f in sorted([*(here / "build").rglob("*.py"), *(here / "measure").rglob("*.py")]):
+    for f in sorted([*(here / "variants").rglob("*.py"), *(here / "measure").rglob("*.py")]):
         h.update(f.name.encode())
         h.update(f.read_bytes())
     return h.hexdigest()
