@@ -6,7 +6,8 @@ from typing import Any
 from edgebench.benchmarks.isolation.npzio import encode_axes, write_arrays
 from edgebench.benchmarks.isolation.side_by_side import Emit, Job, side_by_side
 from edgebench.benchmarks.measure.accuracy import align_outputs, compare_outputs
-from edgebench.benchmarks.measure.pyperf_run import MeasureError, describe, evaluate
+from edgebench.benchmarks.measure.child_call import MeasureError
+from edgebench.benchmarks.measure.model_check import describe, evaluate
 from edgebench.benchmarks.run import memo
 from edgebench.benchmarks.run.build_stage import Reference, ReferenceJob
 from edgebench.benchmarks.run.context import BuiltVariant, RunContext
