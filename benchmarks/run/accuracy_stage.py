@@ -51,8 +51,8 @@ def check_variants(ctx: RunContext, built: list[BuiltVariant], reference_job: Re
 
 
 def _runs_long(bv: BuiltVariant) -> bool:
-    # ORT's dynamic quantization runs ConvInteger, 10-30x slower than fp32 on a conv net: started last, its load test
-    # would finish alone, leaving a core idle
+    # ORT's dynamic quantization runs ConvInteger, many times slower than fp32 on a conv net: started last, its load
+    # test would finish alone, leaving a core idle
     return bool(bv.artifact and bv.artifact.pass_name == "ort-dynamic-quant")
 
 
