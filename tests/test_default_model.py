@@ -24,7 +24,7 @@ def test_the_installed_package_holds_the_trained_model(tmp_path):
     path = Path(_python("from edgebench.benchmarks.variants.default_model import ensure_default_model; print(ensure_default_model())",
                         tmp_path))
     assert path.is_file() and path.stat().st_size > 5_000_000
-    checkout = Path(__file__).resolve().parents[1] / "benchmarks" / "build" / "models" / path.name
+    checkout = Path(__file__).resolve().parents[1] / "benchmarks" / "variants" / "models" / path.name
     # an installed copy and the checkout hold the same bytes: the model is data, never rebuilt per machine
     assert hashlib.sha256(path.read_bytes()).digest() == hashlib.sha256(checkout.read_bytes()).digest()
 
