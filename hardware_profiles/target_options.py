@@ -3,7 +3,7 @@
 On a host of another architecture, `bench run` evaluates every variant on the target's real runtime builds under
 qemu user-mode emulation (edgebench.benchmarks.emulation). `qemu_cpu` names the CPU models to emulate (each picks its
 own kernels: with or without dotprod, i8mm, fp16 arithmetic), `samples` how many evaluation inputs each emulated
-run gets: emulation is 85-1300x slower than the real CPU, so it checks numerics on a bounded sample.
+run gets: emulation is orders of magnitude slower than the real CPU, so it checks numerics on a bounded sample.
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 A profile asks for several static formats of the same model (QOperator and QDQ, u8/s8 activations). Their
 calibration is the same work: the same model with every tensor made an output, run over the same samples, read with
-the same method. It is most of a static quantization's time (measured on the default model: 5.3 of 5.8 s). ONNX
+the same method. It is most of a static quantization's time (docs/PERFORMANCE.md). ONNX
 Runtime can save and reuse the ranges (quantize_static's `calibration_cache_path` in recent versions); the file is named
 after everything the ranges depend on, so a format that shares it gets the very ranges it would have computed.
 """

@@ -16,7 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
-from edgebench.benchmarks.measure.pyperf_run import MeasureError, describe
+from edgebench.benchmarks.measure.child_call import MeasureError
+from edgebench.benchmarks.measure.model_check import describe
 from edgebench.benchmarks.variants.converter_parent import ConverterProcess, source_specs
 from edgebench.benchmarks.variants.sources import detect_source
 from edgebench.results.errors import UserError

@@ -21,8 +21,8 @@ from typing import Any
 
 from edgebench.benchmarks.fleet import naming
 from edgebench.benchmarks.fleet.auth import enable_token_auth, require_ray, token_path
+from edgebench.benchmarks.measure.child_call import MeasureError
 from edgebench.benchmarks.measure.measurer import MeasureJob
-from edgebench.benchmarks.measure.pyperf_run import MeasureError
 from edgebench.hardware_profiles import Profile
 from edgebench.results.errors import UserError, one_line
 from edgebench.results.record import MeasuredOn

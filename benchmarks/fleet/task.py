@@ -1,5 +1,5 @@
 """What runs on a node for one benchmark: fetch the model and inputs by content hash, then time them with the same
-pyperf worker processes as a local run (edgebench.benchmarks.measure.pyperf_run.run_pyperf), and send back the
+pyperf worker processes as a local run (edgebench.benchmarks.measure.pyperf_timing.run_pyperf), and send back the
 figures, the raw samples and where they were measured."""
 from __future__ import annotations
 
@@ -38,7 +38,8 @@ def measure_on_node(job: dict[str, Any], model_ref: list[Any], inputs_ref: list[
     files already (same sha256) skips the transfer. A benchmark that fails returns its one-line error."""
     from edgebench.benchmarks.fleet.cache import ArtifactMismatch, cached_file
     from edgebench.benchmarks.isolation import faults
-    from edgebench.benchmarks.measure.pyperf_run import MeasureError, run_pyperf
+    from edgebench.benchmarks.measure.child_call import MeasureError
+    from edgebench.benchmarks.measure.pyperf_timing import run_pyperf
     from edgebench.results.errors import one_line
 
     faults.inject("fleet", [job["runtime"], f"t{job['threads']}", *job["bench_name"].split("/")])

@@ -1,5 +1,5 @@
 """The seam between a run and where its benchmarks are timed: a Measurer takes one MeasureJob and returns the
-figures and the pyperf file, as edgebench.benchmarks.measure.pyperf_run.run_pyperf does.
+figures and the pyperf file, as edgebench.benchmarks.measure.pyperf_timing.run_pyperf does.
 
 The run's measure stage only ever calls `measurer.measure(job)`: LocalMeasurer times on this machine, and
 edgebench.benchmarks.fleet.measurer.RayMeasurer sends the same job to a node of a Ray cluster (bench run --cluster).
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from edgebench.benchmarks.measure.pyperf_run import run_pyperf
+from edgebench.benchmarks.measure.pyperf_timing import run_pyperf
 from edgebench.benchmarks.measure.sampling import Sampling
 from edgebench.results.record import Latency
 

@@ -23,8 +23,9 @@ TARGET_CI_PCT = 1.0  # stop once the median's 95% CI is within +/-1%
 MODES: dict[str, dict[str, float]] = {
     "fast": {"processes": 3, "min_processes": 2, "warmups": 3, "budget": 0.25, "nmin": 10, "nmax": 200,
              "screen_processes": 1, "screen_budget": 0.1},
-    # default: 6 processes of 0.5 s. Processes disagree by 5-30% on a shared VM, so the CI narrows with the count
-    # of processes, not of samples: more, shorter processes buy more certainty per second than fewer long ones.
+    # default: 6 processes of 0.5 s. Processes disagree far more than samples on a shared machine, so the CI narrows
+    # with the count of processes, not of samples: more, shorter processes buy more certainty per second than fewer
+    # long ones.
     "default": {"processes": 6, "min_processes": 3, "warmups": 5, "budget": 0.5, "nmin": 20, "nmax": 500,
                 "screen_processes": 2, "screen_budget": 0.2},
     # rigorous never stops early and never screens: min_processes = processes

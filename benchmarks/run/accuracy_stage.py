@@ -6,7 +6,8 @@ from typing import Any
 from edgebench.benchmarks.isolation.npzio import encode_axes, write_arrays
 from edgebench.benchmarks.isolation.side_by_side import Emit, Job, side_by_side
 from edgebench.benchmarks.measure.accuracy import align_outputs, compare_outputs
-from edgebench.benchmarks.measure.pyperf_run import MeasureError, describe, evaluate
+from edgebench.benchmarks.measure.child_call import MeasureError
+from edgebench.benchmarks.measure.model_check import describe, evaluate
 from edgebench.benchmarks.run import memo
 from edgebench.benchmarks.run.build_stage import Reference, ReferenceJob
 from edgebench.benchmarks.run.context import BuiltVariant, RunContext
@@ -50,8 +51,8 @@ def check_variants(ctx: RunContext, built: list[BuiltVariant], reference_job: Re
 
 
 def _runs_long(bv: BuiltVariant) -> bool:
-    # ORT's dynamic quantization runs ConvInteger, 10-30x slower than fp32 on a conv net: started last, its load test
-    # would finish alone, leaving a core idle
+    # ORT's dynamic quantization runs ConvInteger, many times slower than fp32 on a conv net: started last, its load
+    # test would finish alone, leaving a core idle
     return bool(bv.artifact and bv.artifact.pass_name == "ort-dynamic-quant")
 
 

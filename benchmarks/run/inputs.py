@@ -48,7 +48,8 @@ def _probe(source: ModelSource, specs: list[dict[str, Any]], data: DataSet, time
     from pathlib import Path
 
     from edgebench.benchmarks.isolation.npzio import encode_axes, take_samples, write_arrays
-    from edgebench.benchmarks.measure.pyperf_run import MeasureError, describe, evaluate
+    from edgebench.benchmarks.measure.child_call import MeasureError
+    from edgebench.benchmarks.measure.model_check import describe, evaluate
     from edgebench.results.errors import UserError, one_line
     runtime = "litert" if source.format == "tflite" else "onnxruntime"
     try:

@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from edgebench.benchmarks.measure.accuracy import budget_violations
+from edgebench.benchmarks.measure.child_call import MeasureError
 from edgebench.benchmarks.measure.measurer import MeasureJob
-from edgebench.benchmarks.measure.pyperf_run import MeasureError, op_profile
+from edgebench.benchmarks.measure.op_profile_call import op_profile
 from edgebench.benchmarks.measure.runtimes import effective_threading
 from edgebench.benchmarks.measure.sampling import sampling_for
 from edgebench.benchmarks.run.context import BuiltVariant, RunContext

@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from edgebench.benchmarks.measure.pyperf_run import MeasureError, op_profile
+from edgebench.benchmarks.measure.child_call import MeasureError
+from edgebench.benchmarks.measure.op_profile_call import op_profile
 from edgebench.benchmarks.run.context import BuiltVariant, RunContext
 from edgebench.benchmarks.run.prior import OPTIONS_KEY
 from edgebench.benchmarks.run.settings import runtime_settings

@@ -12,7 +12,7 @@ from edgebench.results.record import Record, record_key
 
 
 def samples_file(work: Path, benchmark: str) -> Path:
-    """Where a record's raw pyperf samples are kept (edgebench.benchmarks.measure.pyperf_run writes them there)."""
+    """Where a record's raw pyperf samples are kept (edgebench.benchmarks.measure.pyperf_timing writes them there)."""
     return work / (benchmark.replace("/", "__") + ".pyperf.json")
 
 

@@ -1,10 +1,9 @@
 """The variants in two converter children at once: the LiteRT chain in one, the ONNX chain in the other.
 
 On a 2-core machine the two chains overlap well: TensorFlow's converter and tf2onnx spend most of their time on one
-core. Measured on the default model (2-core Xeon VM, fresh cache): the TFLite chain alone 46 s, the ONNX chain
-alone 43 s, both at once 57 s. What both chains start from (the Keras export, a .tflite source's ONNX form) is
-built first, alone, so that neither child builds it a second time; should that fail, the variants are built one
-after another as before, each failing with its own reason.
+core, so both at once take little more than the longer alone (docs/PERFORMANCE.md). What both chains start from (the
+Keras export, a .tflite source's ONNX form) is built first, alone, so that neither child builds it a second time;
+should that fail, the variants are built one after another as before, each failing with its own reason.
 
 Two things keep both cores busy to the end:
 - While the first child builds what both chains start from, the second runs `beside` (the run's reference outputs),
@@ -28,7 +27,7 @@ from edgebench.benchmarks.variants.sources import ModelSource
 from edgebench.benchmarks.variants.specs import VariantSpec
 from edgebench.hardware_profiles import Profile
 
-# Full-integer conversions calibrate on the data: the longest LiteRT builds (17 of 38 s on the default model).
+# Full-integer conversions calibrate on the data, which makes them the longest LiteRT builds.
 # Started first, they never leave one child finishing alone.
 LONGEST_FIRST = ("tflite-int8-io", "tflite-int8")
 Beside = Callable[[ConverterProcess, Emit], None]

@@ -83,8 +83,8 @@ def reference_outputs(source: ModelSource, handle: Any, specs: list[dict[str, An
 
 
 def _traced(model: Any) -> Callable[[list[np.ndarray]], list[Any]] | None:
-    """The Keras model as one tf.function. Called eagerly, a CNN spends more time in Python than in its kernels: the
-    default model's 300 samples took 6.1 s eagerly, 2.2 s traced, with outputs equal to 1e-5."""
+    """The Keras model as one tf.function. Called eagerly, a CNN spends more time in Python than in its kernels;
+    traced, the same outputs (to 1e-5) come several times sooner (figures: docs/PERFORMANCE.md)."""
     import tensorflow as tf
     try:
         signature = [tf.TensorSpec(tuple(t.shape), t.dtype) for t in model.inputs]

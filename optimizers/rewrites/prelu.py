@@ -1,11 +1,12 @@
 """Rule `prelu`: PRelu with a constant slope -> Max(x, slope * x) (or Relu(x) + slope * Min(x, 0)).
 
-ONNX Runtime's PRelu kernel is slow on x86 (FIELD-NOTES: 54-71% of compute on MobileNet-style models). Measured on
-a MobileNet-style PRelu model (benchmarks/selfcheck/rewrites.py, README), Max(x, slope * x) was the fastest exact
-form: two vectorised element-wise kernels. It equals PRelu bit for bit when every slope is in [-inf, 1] and non-zero:
-for x >= 0, slope * x <= x; for x < 0, slope * x >= x, and the product is the very one PRelu computes. A slope of 0
-would turn +inf into Max(inf, 0 * inf = NaN), and a slope above 1 would pick the wrong branch, so those graphs get
-Relu(x) + slope * Min(x, 0), also bit-identical (the added term is an exact zero on the other branch).
+ONNX Runtime's PRelu kernel is slow on x86: it takes most of a MobileNet-style model's compute. Measured on a
+MobileNet-style PRelu model (benchmarks/selfcheck/rewrites.py, docs/PERFORMANCE.md), Max(x, slope * x) was the
+fastest exact form: two vectorised element-wise kernels. It equals PRelu bit for bit when every slope is in
+[-inf, 1] and non-zero: for x >= 0, slope * x <= x; for x < 0, slope * x >= x, and the product is the very one PRelu
+computes. A slope of 0 would turn +inf into Max(inf, 0 * inf = NaN), and a slope above 1 would pick the wrong
+branch, so those graphs get Relu(x) + slope * Min(x, 0), also bit-identical (the added term is an exact zero on the
+other branch).
 """
 from __future__ import annotations
 

@@ -1,10 +1,12 @@
-"""`bench card`: argparse setup and the command function (registered in benchmarks/cli.py)."""
+"""`bench card`: the deployment card for ONNX consumers (will it load in ML.NET X, and how to feed it)."""
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
 from typing import Any
+
+from edgebench.benchmarks.commands.args import EXIT_OK, Subparsers
 
 CARD_EPILOG = """\
 examples:
@@ -23,7 +25,7 @@ onnxruntime-X.Y. "static": checked against the kernel registry shipped for that 
 exit codes: 0 card written; 2 bad input (one line on stderr)."""
 
 
-def add_parser(sub: Any) -> argparse.ArgumentParser:
+def register(sub: Subparsers) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "card", help="deployment card for ONNX consumers: will it load in ML.NET X, and how to feed it",
         description="For each ONNX variant: a compatibility matrix per ML.NET release / onnxruntime version (IR, "
@@ -48,10 +50,10 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
                    "else ./<model>-card/)")
     p.add_argument("--json", action="store_true", help="print card.json on stdout")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
-    return p
+    p.set_defaults(handler=run)
 
 
-def cmd_card(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     from edgebench.benchmarks.card.build import card_document, variant_card, write_card
     from edgebench.benchmarks.card.inputs import default_statement, resolve
     from edgebench.benchmarks.card.releases import MLNET, parse_target
@@ -98,7 +100,7 @@ def cmd_card(args: argparse.Namespace) -> int:
     print(f"card: {md}\ncard data: {js}")
     if args.json:
         sys.stdout.write(js.read_text(encoding="utf-8") + "\n")
-    return 0
+    return EXIT_OK
 
 
 def _installed() -> str | None:

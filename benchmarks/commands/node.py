@@ -1,7 +1,9 @@
-"""`bench node start` and `bench run --cluster`: their argparse setup and the node command."""
+"""`bench node start`: make this machine a node of a benchmark cluster (Ray); `bench run --cluster` uses it."""
 from __future__ import annotations
 
 import argparse
+
+from edgebench.benchmarks.commands.args import Subparsers
 
 NODE_EPILOG = """\
 examples:
@@ -14,10 +16,7 @@ else $RAY_AUTH_TOKEN_PATH, else ~/.ray/auth_token), readable by its owner only: 
 the token can run any code on every node. Listeners bind to --node-ip only; keep them off untrusted networks."""
 
 
-def add_parser(sub: argparse._SubParsersAction, run: argparse.ArgumentParser) -> None:
-    """`bench node` under `sub`, and --cluster on `bench run`."""
-    run.add_argument("--cluster", metavar="ADDRESS", help="time each benchmark on the node of a Ray cluster that "
-                     "offers the profile (bench node start); conversion and accuracy stay here")
+def register(sub: Subparsers) -> None:
     node = sub.add_parser("node", help="make this machine a node of a benchmark cluster (Ray)",
                           description="Start a Ray node that advertises its hardware profile(s), CPU model and "
                           "flags, with token authentication on. Needs the optional extra: pip install "
@@ -40,9 +39,9 @@ def add_parser(sub: argparse._SubParsersAction, run: argparse.ArgumentParser) ->
     node.add_argument("--dashboard", action="store_true", help="head only: start Ray's dashboard on --node-ip")
     node.add_argument("--temp-dir", metavar="DIR", help="Ray's session and log folder on this node")
     node.add_argument("--dry-run", action="store_true", help="print the ray start command instead of running it")
-    node.set_defaults(handler=cmd_node)
+    node.set_defaults(handler=run)
 
 
-def cmd_node(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     from edgebench.benchmarks.fleet.node import start_node
     return start_node(args)

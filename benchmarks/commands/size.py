@@ -1,12 +1,24 @@
-"""`bench size`: its argparse setup and its command. Imports stay light until the command runs."""
+"""`bench size`: cores, instances and threads for a request rate at a latency SLO."""
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import sys
 from pathlib import Path
 from typing import Any
+
+from edgebench.benchmarks.commands.args import (
+    EXIT_FAILED_RECORDS,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    Subparsers,
+    default_profile,
+    name_list,
+    positive,
+    positive_list,
+    user_error,
+)
+from edgebench.benchmarks.commands.output import console, write_run_report
 
 SIZE_EPILOG = """\
 examples:
@@ -30,25 +42,7 @@ exit codes: 0 sized; 1 a layout failed (crash, hang, memory: its point is INVALI
 2 bad input; 130 interrupted (what was measured is in sizing.json)."""
 
 
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
-
-
-def _rates(text: str) -> list[float]:
-    try:
-        return [_positive(v) for v in text.split(",") if v.strip()] or [_positive("")]
-    except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated positive rates, got {text!r}") from None
-
-
-def add_parser(sub: Any) -> argparse.ArgumentParser:
-    """Register `bench size` on the top-level parser's sub-parsers (cli.py's parser class comes with `sub`)."""
+def register(sub: Subparsers) -> None:
     p = sub.add_parser("size", help="cores, instances and threads for a request rate at a latency SLO",
                        description="Turn a latency SLO and a request rate into cores, instances x threads, variant "
                        "and runtime, memory and cost: measured on this machine, predicted beyond it.",
@@ -60,36 +54,34 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--profile", help="built-in profile name or TOML path (default: this machine's; with --from, "
                    "the run's)")
     p.add_argument("--slo", required=True, help="latency objective, e.g. p99=10ms (also p90=5ms, p99=0.02s)")
-    p.add_argument("--rate", type=_positive, required=True, metavar="REQ_PER_S", help="request rate to serve")
+    p.add_argument("--rate", type=positive, required=True, metavar="REQ_PER_S", help="request rate to serve")
     p.add_argument("--variants", help="comma-separated variants to size (default: the pick of each runtime and "
                    "fp32); only variants within the accuracy budget")
     p.add_argument("--layouts", help="instances x threads, e.g. 1x1,2x1,1x2 (1x2-nospin: ONNX Runtime's spinning "
                    "off); default: every layout that fits this machine")
-    p.add_argument("--rates", type=_rates, metavar="R1,R2", help="measure these rates instead of searching")
-    p.add_argument("--price-per-core-hour", type=_positive, metavar="USD", help="adds $ per million inferences")
+    p.add_argument("--rates", type=positive_list, metavar="R1,R2", help="measure these rates instead of searching")
+    p.add_argument("--price-per-core-hour", type=positive, metavar="USD", help="adds $ per million inferences")
     p.add_argument("--fast", action="store_true", help="small minimums (459 queries, 1 s per point, 4 points per "
                    "layout): minutes, for a first look and CI")
     p.add_argument("--data", metavar="FILE.npz", help="inputs for accuracy and calibration (without --from)")
     p.add_argument("--out", metavar="DIR", help="run directory when building (default: "
                    "./bench-results/<time>-<profile>-size/)")
-    p.add_argument("--timeout", type=_positive, metavar="SECONDS", help="limit for building and loading (default 600)")
+    p.add_argument("--timeout", type=positive, metavar="SECONDS", help="limit for building and loading (default 600)")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
-    p.set_defaults(handler=cmd_size)
-    return p
+    p.set_defaults(handler=run)
 
 
 def _build_run(args: argparse.Namespace, reporter: Any) -> Path:
     """A fast bench run of the model at 1 thread: its variants, accuracy and picks are what sizing starts from."""
     from edgebench.benchmarks.run.options import RunOptions
     from edgebench.benchmarks.run.pipeline import run_benchmarks
-    from edgebench.hardware_profiles import host_arch, load_profile
-    from edgebench.results.errors import UserError
+    from edgebench.hardware_profiles import load_profile
 
-    profile = load_profile(args.profile or ("arm64" if host_arch() == "arm64" else "x86_64"))
+    profile = load_profile(args.profile or default_profile())
     out = Path(args.out) if args.out else Path("bench-results") / (
         dt.datetime.now().strftime("%Y%m%d-%H%M%S") + f"-{profile.name}-size")
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise UserError(f"output directory {out} is not empty; choose another --out, or size it with --from {out}")
+        raise user_error(f"output directory {out} is not empty; choose another --out, or size it with --from {out}")
     out.mkdir(parents=True, exist_ok=True)
     run_benchmarks(RunOptions(profile=profile, out=out, model=args.model, threads=[1], data=args.data, mode="fast",
                               timeout=args.timeout or 600.0), reporter)
@@ -97,17 +89,14 @@ def _build_run(args: argparse.Namespace, reporter: Any) -> Path:
 
 
 def _check_flags(args: argparse.Namespace) -> None:
-    from edgebench.results.errors import UserError
     if args.from_run and (args.model or args.profile or args.data or args.out):
-        raise UserError("--from reuses a run's model, profile and data: MODEL, --profile, --data and --out "
+        raise user_error("--from reuses a run's model, profile and data: MODEL, --profile, --data and --out "
                         "cannot be given with it")
     if args.from_run and not Path(args.from_run).is_dir():
-        raise UserError(f"--from: {args.from_run} is not a run directory")
+        raise user_error(f"--from: {args.from_run} is not a run directory")
 
 
-def cmd_size(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
+def run(args: argparse.Namespace) -> int:
     from edgebench.benchmarks.progress import reporter_for
     from edgebench.benchmarks.size.layouts import usable_cpus
     from edgebench.benchmarks.size.plan import MODES, SizeOptions, parse_slo
@@ -118,9 +107,8 @@ def cmd_size(args: argparse.Namespace) -> int:
 
     _check_flags(args)
     percentile, bound = parse_slo(args.slo)
-    no_color = bool(os.environ.get("NO_COLOR")) or None
-    err, out = Console(stderr=True, no_color=no_color), Console(no_color=no_color)
-    variants = [v.strip() for v in args.variants.split(",") if v.strip()] if args.variants else None
+    err, out = console(True), console(False)
+    variants = name_list(args.variants)
     run_dir: Path | None = Path(args.from_run) if args.from_run else None
     try:
         with reporter_for(err, args.quiet) as reporter:
@@ -137,20 +125,12 @@ def cmd_size(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         where = f": what was measured is in {sizing_path(run_dir)}" if run_dir is not None else ""
         sys.stderr.write(f"bench: interrupted{where}\n")
-        return 130
+        return EXIT_INTERRUPTED
     for line in answer_lines(entry):
         out.print(line, markup=False, highlight=False, soft_wrap=True)
     for line in table_lines(entry):
         out.print(line, markup=False, highlight=False, soft_wrap=True)
     out.print(f"sizing: {sizing_path(run_dir)}", markup=False, highlight=False, soft_wrap=True)
-    out.print(_report(run_dir), markup=False, highlight=False, soft_wrap=True)
+    out.print(write_run_report(run_dir), markup=False, highlight=False, soft_wrap=True)
     failed = any(lay.get("stopped") for c in entry["candidates"] for lay in c["layouts"])
-    return 1 if failed else 0
-
-
-def _report(run_dir: Path) -> str:
-    try:
-        from edgebench.reports.html.page import REPORT_FILE, write_report
-        return f"report: {write_report([run_dir], run_dir / REPORT_FILE)}"
-    except Exception as exc:  # the sizing is on disk already: a report problem must not fail the command
-        return f"report.html not written ({type(exc).__name__}: {exc}); try: bench report {run_dir}"
+    return EXIT_FAILED_RECORDS if failed else EXIT_OK

@@ -3,21 +3,20 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Any
 
-EXIT_OK = 0
+from edgebench.benchmarks.commands.args import EXIT_OK, Subparsers
 
 
-def add_parser(sub: Any) -> None:
+def register(sub: Subparsers) -> None:
     prof = sub.add_parser("profiles", help="list hardware profiles, or show one",
                           description="List the built-in hardware profiles, or show one's settings. A profile names a "
                           "deployment target; --profile also accepts the path of your own TOML file.")
     prof.add_argument("action", nargs="?", choices=["list", "show"], default="list")
     prof.add_argument("name", nargs="?", help="profile name or TOML path (for show)")
-    prof.set_defaults(handler=cmd_profiles)
+    prof.set_defaults(handler=run)
 
 
-def cmd_profiles(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+
+from edgebench.benchmarks.commands.args import EXIT_FAILED_RECORDS, EXIT_OK, Subparsers
 
 EPILOG = """\
 examples:
@@ -22,7 +23,7 @@ exit codes: 0 ready; 1 it could not be prepared (one line says why: offline, no 
 """
 
 
-def add_parser(sub: Any) -> None:
+def register(sub: Subparsers) -> None:
     p = sub.add_parser("target", help="prepare the emulated arm64 environment that checks accuracy on ARM kernels",
                        description="Prepare (setup) or check (status) the emulated environment in which bench run "
                        "--profile arm64/mobile evaluates every variant on the real aarch64 builds of ONNX Runtime "
@@ -30,10 +31,10 @@ def add_parser(sub: Any) -> None:
     p.add_argument("action", choices=["setup", "status"], help="setup: prepare it (idempotent); status: report it")
     p.add_argument("name", nargs="?", default="arm64", metavar="TARGET", help="target (default and only: arm64)")
     p.add_argument("--quiet", action="store_true", help="no progress (a bar on a terminal, else plain lines)")
-    p.set_defaults(handler=cmd_target)
+    p.set_defaults(handler=run)
 
 
-def cmd_target(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from edgebench.benchmarks.emulation.environment import TARGETS, TargetEnv, TargetError
@@ -47,15 +48,15 @@ def cmd_target(args: argparse.Namespace) -> int:
     if args.action == "status":
         problem = env.problem()
         print(problem or "\n".join(describe(env.manifest() or {}, "ready", env.root)))
-        return 1 if problem else 0
+        return EXIT_FAILED_RECORDS if problem else EXIT_OK
     try:
         with reporter_for(Console(stderr=True), args.quiet) as reporter:
             doc, did = setup(args.name, reporter or _Silent())
     except TargetError as exc:
         sys.stderr.write(f"bench: target setup failed: {' '.join(str(exc).split())}\n")
-        return 1
+        return EXIT_FAILED_RECORDS
     print("\n".join(describe(doc, "prepared" if did else "ready (nothing to do)", env.root)))
-    return 0
+    return EXIT_OK
 
 
 class _Silent:
