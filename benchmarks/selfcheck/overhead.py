@@ -66,7 +66,7 @@ def bare_loop(runtime: str, model: str, inputs_npz: str, threads: int, values: i
 
 def _suite_round(rec: dict, inputs: Path, values: int, work: Path) -> float:
     """One pyperf worker process exactly as the suite runs it (same worker, settings, threads): its median ms."""
-    from edgebench.benchmarks.measure.pyperf_run import run_pyperf
+    from edgebench.benchmarks.measure.pyperf_timing import run_pyperf
     from edgebench.benchmarks.measure.sampling import Sampling
 
     sampling = Sampling(False, 1, 1, None, 0.0, warmups=5, nmin=values, nmax=values)  # the default mode's warmups
