@@ -105,7 +105,8 @@ def main(argv: list[str]) -> int:
         path = DATA_DIR / f"ort-{version}.json.gz"
         with gzip.open(path, "rt", encoding="utf-8") as fh:
             doc = json.load(fh)
-        found = probe(env_python(version), doc)
+        import onnxruntime  # this machine's release needs no environment of its own
+        found = probe(Path(sys.executable) if version == onnxruntime.__version__ else env_python(version), doc)
         doc["resolved_before_kernels"] = found
         with gzip.GzipFile(path, "wb", mtime=0) as fh:  # mtime=0: same data, same bytes
             fh.write(json.dumps(doc, separators=(",", ":"), sort_keys=True).encode())
