@@ -112,7 +112,9 @@ def _mlnet_types(rows: list[dict[str, Any]], tensors: list[dict[str, Any]]) -> N
             continue
         for t in bad:
             row["problems"].append({"kind": "mlnet-type", "text": f"Unsupported ONNX scalar type: "
-                                    f"{t['dtype'].capitalize()} ('{t['name']}': ML.NET has no column type for it)"})
+                                    f"{t['dtype'].capitalize()} ('{t['name']}': ML.NET has no column type for it)",
+                                    "evidence": "ML.NET OnnxTransformer's type map (OnnxTypeParser) has no .NET type "
+                                                f"for {t['dtype']}"})
         row["ok"] = False
 
 
