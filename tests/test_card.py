@@ -6,7 +6,15 @@ import json
 from pathlib import Path
 
 import pytest
-from card_models import classifier_onnx, conv_onnx, fp16_onnx, tflite_with_metadata
+from card_models import (
+    classifier_onnx,
+    conv_onnx,
+    fp16_onnx,
+    paddle_style_onnx,
+    reshape_hw_onnx,
+    tflite_with_metadata,
+    yolo_head_onnx,
+)
 from conftest import run_bench
 
 # What dotnet/machinelearning's Versions.props pins and what each release loads (FIELD-NOTES): the shipped data,
@@ -18,7 +26,9 @@ PINNED_LIMITS = {"1.10.0": (8, 15), "1.14.0": (8, 18), "1.16.3": (9, 19), "1.18.
 def models(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("card-models")
     return {"op21": classifier_onnx(root / "op21.onnx", 21, 10), "op13": classifier_onnx(root / "op13.onnx", 13, 7),
-            "conv": conv_onnx(root / "conv.onnx"), "fp16": fp16_onnx(root / "fp16.onnx")}
+            "conv": conv_onnx(root / "conv.onnx"), "fp16": fp16_onnx(root / "fp16.onnx"),
+            "paddle": paddle_style_onnx(root / "paddle.onnx"), "reshape": reshape_hw_onnx(root / "reshape.onnx"),
+            "yolo": yolo_head_onnx(root / "yolo.onnx")}
 
 
 def _card(out: Path) -> dict:

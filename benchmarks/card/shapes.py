@@ -117,7 +117,7 @@ def card_shapes(model: Any, tensors: list[dict[str, Any]], overrides: dict[str, 
             if len(given) != len(t["shape"]) or any(isinstance(d, int) and d > 0 and d != g
                                                     for d, g in zip(t["shape"], given)):
                 raise UserError(f"--input-shape {t['name']}={','.join(map(str, given))} does not fit the model's "
-                                f"input {t['name']!r} {t['shape']}")
+                                f"input {t['name']!r} [{', '.join(str(d or '?') for d in t['shape'])}]")
             out[t["name"]] = {"shape": list(given), "origin": "--input-shape"}
             continue
         shape, why = _guess(model, t, named)
