@@ -130,4 +130,5 @@ def test_stand_ins_load_tested_by_default_with_the_shapes_stated(models, tmp_pat
         assert all(r["ok"] for k, r in rows.items() if k != "mlnet-2.0" or name != "yolo")
         md = (out / "card.md").read_text()
         assert "Inputs the load tests and the golden vector used:" in md and "chosen here" in md
-        assert card["golden"]["file"]
+        gold = card["golden"]  # a 640x640 image is more values than a golden JSON file holds: said instead
+        assert gold["file"] or "no golden vector written (limit" in gold["note"], gold
