@@ -7,46 +7,14 @@ import io
 import zipfile
 from pathlib import Path
 
-
-def classifier_onnx(path: Path, opset: int, ir: int) -> Path:
-    """image:0 [batch, 8, 8, 3] -> ReduceMean over H, W -> MatMul -> Softmax: probs [batch, 4]."""
-    import onnx
-    from onnx import TensorProto, helper
-
-    x = helper.make_tensor_value_info("image:0", TensorProto.FLOAT, ["batch", 8, 8, 3])
-    y = helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["batch", 4])
-    inits = [helper.make_tensor("w", TensorProto.FLOAT, [3, 4], [0.1 * i for i in range(12)])]
-    if opset >= 18:  # ReduceMean takes its axes as an input from opset 18 on
-        inits.append(helper.make_tensor("axes", TensorProto.INT64, [2], [1, 2]))
-        reduce = helper.make_node("ReduceMean", ["image:0", "axes"], ["m"], keepdims=0)
-    else:
-        reduce = helper.make_node("ReduceMean", ["image:0"], ["m"], axes=[1, 2], keepdims=0)
-    nodes = [reduce, helper.make_node("MatMul", ["m", "w"], ["z"]), helper.make_node("Softmax", ["z"], ["probs"])]
-    model = helper.make_model(helper.make_graph(nodes, "tiny", [x], [y], inits),
-                              opset_imports=[helper.make_opsetid("", opset)])
-    model.ir_version = ir
-    onnx.checker.check_model(model)
-    onnx.save(model, str(path))
-    return path
-
-
-def conv_onnx(path: Path) -> Path:
-    """NCHW Conv + Relu at opset 13 / IR 7: onnxruntime's offline optimization fuses it into runtime-only ops."""
-    import numpy as np
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
-
-    rng = np.random.default_rng(0)
-    w = numpy_helper.from_array(rng.standard_normal((16, 8, 3, 3)).astype(np.float32), "w")
-    b = numpy_helper.from_array(rng.standard_normal(16).astype(np.float32), "b")
-    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 32, 32])
-    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 16, 32, 32])
-    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], pads=[1, 1, 1, 1]), helper.make_node("Relu", ["c"], ["y"])]
-    model = helper.make_model(helper.make_graph(nodes, "conv", [x], [y], [w, b]),
-                              opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 7
-    onnx.save(model, str(path))
-    return path
+from edgebench.benchmarks.card.standins import (  # noqa: F401 (the tests import them from here)
+    classifier_onnx,
+    conv_onnx,
+    fp16_onnx,
+    paddle_style_onnx,
+    reshape_hw_onnx,
+    yolo_head_onnx,
+)
 
 
 def _metadata_flatbuffer(mean: float, std: float, width: int, height: int, label_file: str) -> bytes:
@@ -141,15 +109,3 @@ def tflite_with_metadata(src: Path, dest: Path, mean: float = 127.5, std: float 
     return dest
 
 
-def fp16_onnx(path: Path) -> Path:
-    """float16 in and out (as an fp16 variant with fp16 I/O): onnxruntime runs it, ML.NET cannot map it."""
-    import onnx
-    from onnx import TensorProto, helper
-
-    x = helper.make_tensor_value_info("x", TensorProto.FLOAT16, [1, 4])
-    y = helper.make_tensor_value_info("y", TensorProto.FLOAT16, [1, 4])
-    model = helper.make_model(helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "fp16", [x], [y]),
-                              opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 7
-    onnx.save(model, str(path))
-    return path

@@ -31,18 +31,24 @@ def _installed_ort() -> str | None:
 
 def variant_card(v: OnnxVariant, found: CardInput, targets: list[Target], load_tests: list[str],
                  preprocess_text: str | None, progress: Callable[[str], None] | None = None,
-                 default_preprocess: str | None = None) -> dict[str, Any]:
+                 default_preprocess: str | None = None, input_shapes: dict[str, list[int]] | None = None,
+                 data_path: str | None = None) -> dict[str, Any]:
+    """The card of one variant; `input_shapes` (--input-shape) and `data_path` (--data) fix the inputs its load
+    tests and golden vector use, else card.shapes chooses them from the model's hints (stated in the card)."""
+    from edgebench.benchmarks.card.shapes import card_shapes, read_data
     from edgebench.optimizers.artifacts import sha256_path
 
     facts = read_model(v.path)
     io = io_contract(facts.model)
+    data = read_data(data_path, io["inputs"]) if data_path else None
+    shapes = card_shapes(facts.model, io["inputs"], input_shapes, data)
     rows = build_matrix(facts, targets, v.name, load_tests, io["inputs"] + io["outputs"], progress,
-                        tolerance(v.accuracy)["abs"])
+                        tolerance(v.accuracy)["abs"], shapes, data)
     card: dict[str, Any] = {
         "variant": v.name, "file": v.path.name, "path": str(v.path), "sha256": sha256_path(v.path),
         "ir_version": facts.ir_version, "opsets": facts.opsets,
         "op_count": sum(len(n.names) for n in facts.nodes),
-        "answer": answer(rows), "rows": rows, "io": io,
+        "answer": answer(rows), "rows": rows, "io": io, "shapes": shapes,
         "preprocess": recipe(found.source, found.source_format, io, preprocess_text, default_preprocess),
         "performance": {"latency": v.latency, "accuracy": v.accuracy,
                         "note": "onnxruntime latency measured by edgebench; ML.NET runs one onnxruntime call per row "

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 ENV_DIR_VAR = "EDGEBENCH_ORT_ENVS"
@@ -98,21 +99,28 @@ def _make_env(exe: str, tag: str, version: str, wheels: Path) -> Path | None:
     return py
 
 
-def env_python(version: str) -> Path:
-    """The Python of a ready environment holding onnxruntime==version (made now if needed; two processes asking for
-    the same version at once take turns, the second finds the first one's environment)."""
+def cached_python(version: str) -> Path | None:
+    """The Python of a ready cached environment with onnxruntime==version, without making one."""
+    for ready in sorted(envs_root().glob(f"ort-{version}-py*/{READY}")):
+        return ready.parent / "bin" / "python"
+    return None
+
+
+def env_python(version: str, progress: Callable[[str], None] | None = None) -> Path:
+    """The Python of a ready environment holding onnxruntime==version (made now if needed, said through `progress`;
+    two processes asking for the same version at once take turns, the second finds the first one's environment)."""
     import fcntl
 
     root = envs_root()
     root.mkdir(parents=True, exist_ok=True)
     with open(root / f"ort-{version}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        return _ready_or_new(root, version)
+        return cached_python(version) or _new(root, version, progress or (lambda _: None))
 
 
-def _ready_or_new(root: Path, version: str) -> Path:
-    for ready in sorted(root.glob(f"ort-{version}-py*/{READY}")):
-        return ready.parent / "bin" / "python"
+def _new(root: Path, version: str, say: Callable[[str], None]) -> Path:
+    say(f"first use of onnxruntime {version}: downloading its wheel (5-20 MB) and numpy from your pip index into "
+        f"{root} (made once, then reused)")
     tried: list[str] = []
     with tempfile.TemporaryDirectory(prefix="edgebench-wheels-") as tmp:
         for exe in interpreters():
@@ -126,6 +134,9 @@ def _ready_or_new(root: Path, version: str) -> Path:
                                       "(check pip's index/proxy settings)")
                 tried.append(f"python{tag}")
                 continue
+            wheel = next(Path(tmp).glob("onnxruntime-*.whl"), None)
+            if wheel:
+                say(f"downloaded {wheel.name} ({wheel.stat().st_size / 1e6:.1f} MB); installing it for python{tag}")
             py = _make_env(exe, tag, version, Path(tmp))
             if py is not None:
                 return py

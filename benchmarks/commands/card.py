@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,13 +15,18 @@ examples:
   bench card model.onnx                        # one ONNX file: card in ./model-card/
   bench card bench-results/run1                # every ONNX variant of a run; card.md/card.json in the run dir
   bench card deploy/ --variant onnx-fp32       # a `bench optimize` directory, one variant
-  bench card model.onnx --for onnxruntime-1.16 --load-test
+  bench card model.onnx --for onnxruntime-1.16 # add a row for a plain onnxruntime
+  bench card ocr.onnx --input-shape x=1,3,48,320  # the shape its load tests run on (else chosen from the model)
+  bench card model.onnx --static               # no load tests, no network
   bench card model.onnx --fix mlnet-2.0        # write model.mlnet-2.0.onnx at the opset/IR ML.NET 2.0 loads
 
 Rows: ML.NET 2.0.x (onnxruntime 1.10.0), 3.0.x (1.14.0), 4.0.x (1.18.1), 5.0.x (1.23.2), plus each --for
-onnxruntime-X.Y. "static": checked against the kernel registry shipped for that onnxruntime (no network);
-"load-tested": loaded and run in that exact onnxruntime, installed from your pip index into a cached environment
-($EDGEBENCH_ORT_ENVS, default ~/.cache/edgebench/ort-envs). Offline, a load test falls back to static with one line.
+onnxruntime-X.Y. Each row is checked statically against the kernel registry shipped for that onnxruntime, then
+load-tested: loaded and run in that exact onnxruntime, installed from your pip index into a cached environment
+($EDGEBENCH_ORT_ENVS, default ~/.cache/edgebench/ort-envs; first use says what it downloads). A release without a
+wheel for any Python here, or an index that cannot be reached, leaves the row static, marked so. Symbolic input
+dims come from --input-shape, --data, else the model's hints (metadata, other inputs, a typical image size), and
+the card states them.
 
 exit codes: 0 card written; 2 bad input (one line on stderr)."""
 
@@ -37,9 +43,12 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--variant", action="append", default=[], metavar="NAME", help="only this variant (repeatable)")
     p.add_argument("--for", dest="targets", action="append", default=[], metavar="TARGET",
                    help="mlnet-5.0|mlnet-4.0|mlnet-3.0|mlnet-2.0|onnxruntime-X.Y[.Z]; an onnxruntime row is added "
-                   "to the ML.NET rows; named rows are load-tested with --load-test (repeatable)")
-    p.add_argument("--load-test", action="store_true", help="load and run the model in the exact onnxruntime of the "
-                   "--for rows (default: of ML.NET 5.0.x), installed from your pip index into a cached environment")
+                   "to the ML.NET rows (repeatable)")
+    p.add_argument("--load-test", action="store_true", help="the default: every row is loaded and run in its exact "
+                   "onnxruntime (kept for old scripts)")
+    p.add_argument("--static", action="store_true", help="static check only: no load test, nothing installed")
+    from edgebench.benchmarks.card.cardargs import add_shape_args
+    add_shape_args(p)
     p.add_argument("--fix", metavar="TARGET", help="write <variant>.<TARGET>.onnx lowered to the opset/IR that "
                    "TARGET loads, and check it")
     p.add_argument("--rename", action="store_true", help="also write <variant>.renamed.onnx whose inputs/outputs "
@@ -55,6 +64,7 @@ def register(sub: Subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from edgebench.benchmarks.card.build import card_document, variant_card, write_card
+    from edgebench.benchmarks.card.cardargs import guarded
     from edgebench.benchmarks.card.inputs import default_statement, resolve
     from edgebench.benchmarks.card.releases import MLNET, parse_target
     from edgebench.results.errors import UserError
@@ -76,12 +86,13 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(f"no ONNX variant {unknown[0]!r} here (have: {', '.join(x.name for x in found.variants)})")
         found.variants = [v for v in found.variants if v.name in args.variant]
     targets = list(MLNET) + [t for t in named if t not in MLNET]
-    load = [t.key for t in (named or [MLNET[-1]])] if args.load_test else []
+    load = [] if args.static else [t.key for t in targets]
     default_pre = default_statement(found)
     cards = []
     for v in found.variants:
         say(f"checking {v.name} ({v.path.name})")
-        card = variant_card(v, found, targets, load, args.preprocess, say, default_pre)
+        card = guarded(v.name, functools.partial(variant_card, v, found, targets, load, args.preprocess, say,
+                                                 default_pre, dict(args.input_shape or []), args.data))
         if fix:
             card["fix"] = _apply_fix(v.path, fix, found.out, targets, card)
         if args.rename and card["io"]["renames"]:
@@ -91,7 +102,8 @@ def run(args: argparse.Namespace) -> int:
             card["renamed"] = {"file": str(made), "renames": card["io"]["renames"]}
         from edgebench.benchmarks.card.golden import write_golden
         found.out.mkdir(parents=True, exist_ok=True)
-        card["golden"] = write_golden(v.path, card["io"]["inputs"], v.accuracy, found.out / f"golden-{v.name}.json")
+        card["golden"] = write_golden(v.path, card["io"]["inputs"], v.accuracy, found.out / f"golden-{v.name}.json",
+                                      card["shapes"])
         cards.append(card)
     doc = card_document(cards, found)
     js, md = write_card(doc, found.out)

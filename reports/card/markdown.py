@@ -1,6 +1,7 @@
 """card.json as markdown (card.md) and as the few lines `bench card` prints: the answer first, then the detail."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from edgebench.reports.card.csharp import csharp
@@ -86,7 +87,11 @@ def card_md(card: dict[str, Any]) -> list[str]:
            f", {card['op_count']} nodes. sha256 `{card['sha256'][:16]}...`", "", "### Compatibility", ""]
     out += _table(["target", "onnxruntime", "its limits", "result", "checked", "reason / fix"], matrix_rows(card))
     notes = [f"{r['label']}: {n}" for r in card["rows"] for n in r.get("notes", [])]
+    notes += [f"{r['label']} FAILS: {p['text']} (evidence: {p['evidence']})" for r in card["rows"] if r["ok"] is False
+              for p in r["problems"] if p.get("evidence")]
     out += [""] + [f"- {n}" for n in notes]
+    out += ["", "Inputs the load tests and the golden vector used:"] + [
+        f"- `{name}` {_shape(s['shape'])}: {s['origin']}" for name, s in (card.get("shapes") or {}).items()]
     if card.get("fix"):
         f = card["fix"]
         out += ["", f"Fix for {f['target']}: {f['detail']}" + (f" -> `{f['file']}`: static check "
@@ -154,14 +159,24 @@ def card_summary(doc: dict[str, Any]) -> str:
                    .rstrip())
     out.append("(* load-tested in that exact onnxruntime; else static, from the shipped kernel registries)")
     out += [f"skipped {s}" for s in doc.get("skipped", [])]
+    static: dict[str, list[str]] = {}
     for card in doc["cards"]:
         for raw in card["rows"]:
             lt = raw.get("load_test") or {}
-            if lt.get("status") == "unavailable":
-                out.append(f"{card['variant']} / {raw['label']}: {lt['detail']}; static check only")
+            if lt.get("status") == "unavailable":  # an unreachable index: one line for every row it left static
+                why = re.sub(r"onnxruntime==\S+", "onnxruntime", lt["detail"])
+                static.setdefault(why, []).append(f"{card['variant']} / {raw['label']}")
+            if raw.get("disagreement"):
+                out.append(f"{card['variant']} / {raw['label']}: {raw['disagreement']}")
+        chosen = [f"{n}={_shape(s['shape'])}" for n, s in (card.get("shapes") or {}).items()
+                  if s["origin"].startswith("chosen")]
+        if chosen:
+            out.append(f"{card['variant']}: load tests ran on {', '.join(chosen)}, chosen from the model's hints "
+                       "(see the card; --input-shape overrides)")
         fix = card.get("fix")
         if fix:
             verdict = "" if not fix.get("file") else \
                 f" -> {fix['file']} (static check for {fix['target']}: {'passes' if fix.get('ok') else 'still fails'})"
             out.append(f"{card['variant']}: fix {fix['target']}: {fix['detail']}{verdict}")
+    out += [f"{why}; static check only for {', '.join(rows)}" for why, rows in static.items()]
     return "\n".join(out)
