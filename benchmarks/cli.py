@@ -108,8 +108,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--threads", type=_int_list, help="thread counts, e.g. 1,2 (default: the profile's)")
     run.add_argument("--batch", type=_int_list, help="batch sizes, e.g. 1,8 (default: the profile's)")
     run.add_argument("--variants", help="comma-separated variant names (default: the profile's)")
-    run.add_argument("--data", metavar="FILE.npz", help="inputs (and labels y) for accuracy and calibration")
+    run.add_argument("--data", metavar="FILE.npz|DIR", help="inputs (and labels y) for accuracy and calibration; a "
+                     "folder of images (jpg/png, labels from sub-folder names), preprocessed as the model says")
     add_input_args(run)
+    from edgebench.benchmarks.run.image_data import add_accuracy_args
+    add_accuracy_args(run)  # --output NAME=KIND, --preprocess
     run.add_argument("--out", metavar="DIR", help="run directory (default: ./bench-results/<time>-<profile>/)")
     mode = run.add_mutually_exclusive_group()
     mode.add_argument("--fast", action="store_true", help="few processes: seconds per benchmark (development, CI)")
@@ -234,7 +237,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                           variants=[v.strip() for v in args.variants.split(",") if v.strip()] if args.variants else None,
                           data=args.data, mode=mode, timeout=args.timeout or 600.0, op_profile=args.op_profile,
                           exhaustive=args.exhaustive or mode == "rigorous", cluster=args.cluster,
-                          input_shapes=dict(args.input_shape or []), vocab_size=args.vocab_size)
+                          input_shapes=dict(args.input_shape or []), vocab_size=args.vocab_size,
+                          output_kinds=dict(args.output_kind) if args.output_kind else None, preprocess=args.preprocess)
     lock = resume.lock_run_dir(out)  # noqa: F841  (held until this process ends)
     if args.resume:
         resume.stop_leftovers(opts.run_id)
