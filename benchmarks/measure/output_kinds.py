@@ -126,6 +126,8 @@ def output_figures(name: str, r: np.ndarray, g: np.ndarray, kind: str, inferred:
             out["top1_accuracy"] = float((g.argmax(1) == labels).mean())
     elif kind in ("score", "mask"):
         thr = threshold_for(r)
+        # a decision's scale is the unit one of its threshold: rounding of a score near 0 is not a change
+        out["exact_scale"] = max(out["exact_scale"], 1.0)
         a, b = r.ravel() > thr, g.ravel() > thr
         out["threshold"] = thr
         if kind == "score":
