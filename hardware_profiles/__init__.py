@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from edgebench.hardware_profiles.accuracy_budget import AccuracyBudget, budget_from_table
 from edgebench.hardware_profiles.runtime_options import LiteRTOptions, OrtOptions
 from edgebench.hardware_profiles.target_options import TargetOptions
 
@@ -63,6 +64,8 @@ class Profile:
     sweep_latency: str = "first"
     # [target]: the emulated target kernels that check accuracy on a host of another architecture
     target: TargetOptions = field(default_factory=TargetOptions)
+    # [accuracy]: the bound of each output kind's figure, and the kinds the profile states per output
+    accuracy: AccuracyBudget = field(default_factory=AccuracyBudget)
 
     def thread_counts(self, cores: int | None = None) -> list[int]:
         """Concrete thread counts on the measuring machine ("all" = its core count), de-duplicated, in order."""
@@ -118,10 +121,6 @@ def parse_profile(data: dict[str, Any], source: str) -> Profile:
     variants = data.get("variants", {}).get("build", ["tflite-fp32", "onnx-fp32"])
     if not isinstance(variants, list) or not all(isinstance(v, str) for v in variants) or not variants:
         raise ProfileError("variants.build must be a non-empty list of variant names")
-    for key in ("min_top1_agreement", "min_cosine"):
-        v = acc.get(key, 0.99)
-        if not isinstance(v, (int, float)) or not 0 <= v <= 1:
-            raise ProfileError(f"accuracy.{key} must be a number between 0 and 1")
     from edgebench.hardware_profiles.optimizer_settings import check
     problem = check(data.get("quantization", {}), data.get("optimization", {}))
     if problem:
@@ -130,6 +129,7 @@ def parse_profile(data: dict[str, Any], source: str) -> Profile:
         litert = LiteRTOptions.from_table(data.get("litert", {}))
         onnxruntime = OrtOptions.from_table(data.get("onnxruntime", {}))
         target = TargetOptions.from_table(data.get("target", {}))
+        budget = budget_from_table(acc)
     except ValueError as exc:
         raise ProfileError(f"profile {source}: {exc}") from None
     max_rss_mb = _limits(data.get("limits", {}))
@@ -141,8 +141,8 @@ def parse_profile(data: dict[str, Any], source: str) -> Profile:
         threads=_positive_int_list(bench.get("threads", [1, "all"]), "benchmark.threads", True),
         batch=_positive_int_list(bench.get("batch", [1]), "benchmark.batch", False),
         variants=tuple(variants),
-        min_top1_agreement=float(acc.get("min_top1_agreement", 0.99)),
-        min_cosine=float(acc.get("min_cosine", 0.99)),
+        min_top1_agreement=budget.min_top1_agreement,
+        min_cosine=budget.min_cosine,
         litert=litert,
         onnxruntime=onnxruntime,
         quantization=dict(data.get("quantization", {})),
@@ -152,6 +152,7 @@ def parse_profile(data: dict[str, Any], source: str) -> Profile:
         max_rss_mb=max_rss_mb,
         sweep_latency=sweep_latency,
         target=target,
+        accuracy=budget,
     )
 
 

@@ -47,26 +47,40 @@ class Memory(TypedDict, total=False):
     peak_reset_supported: bool
 
 
-class OutputAccuracy(TypedDict, total=False):
-    """One output of a variant against the same output of the reference; top-1 only for class scores."""
+class OutputFigures(TypedDict, total=False):
+    """The figures of one output of a variant against the same output of the reference; top-1 only for class
+    scores."""
 
+    max_abs_error: float
+    cosine: float
+    cosine_min: float
+    top1_agreement: float
+    top1_accuracy: float
+    # what the output is (stated with --output or [accuracy.outputs], else inferred) and the figure it is judged by
+    kind: str
+    kind_inferred: bool
+    metric: str
+    sqnr_db: float  # absent when the outputs are identical (`identical`)
+    identical: bool
+    mean_abs_error: float
+    max_rel_error: float  # relative to the reference's range over all samples
+    mean_rel_error: float
+    reference_range: float
+    exact_scale: float  # the larger of range and magnitude: below exact_tolerance of it an output is exact
+    score_agreement: float  # the decision at `threshold` (0 for logits: 0.5 after a sigmoid)
+    mask_iou: float
+    threshold: float
+
+
+class OutputAccuracy(OutputFigures, total=False):
     name: Required[str]
-    max_abs_error: float
-    cosine: float
-    cosine_min: float
-    top1_agreement: float
-    top1_accuracy: float
 
 
-class Accuracy(TypedDict, total=False):
+class Accuracy(OutputFigures, total=False):
     """Outputs of a variant against the reference outputs on the same inputs, and which data that was. With several
-    outputs the top-level figures are the worst output's (`worst_output`) and `outputs` has each one's."""
+    outputs the top-level figures are the worst of each figure (`worst_output` names the output over the budget, else
+    the one of lowest SQNR) and `outputs` has each one's; with one output, its own figures."""
 
-    max_abs_error: float
-    cosine: float
-    cosine_min: float
-    top1_agreement: float
-    top1_accuracy: float
     samples: int
     data: str
     error: str

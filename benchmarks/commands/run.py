@@ -33,7 +33,11 @@ examples:
 
 MODEL is a .keras file (loaded in Keras safe mode), a SavedModel directory, a .tflite or an .onnx file.
 --data FILE.npz holds one array per model input (named as the input; 'x' for a single input), samples along
-axis 0, and optionally integer labels 'y'. Without it a user model is checked on random inputs, loudly flagged.
+axis 0, and optionally integer labels 'y'. --data DIR is a folder of images (jpg/png; labels from sub-folder names,
+ImageFolder style) preprocessed as the model says (TFLite metadata, Keras Rescaling/Normalization layers) or as
+--preprocess says. Without data a user model is checked on random inputs, loudly flagged.
+--output NAME=KIND says what an output is (class-scores, score, regression, landmarks, embedding, mask): its
+accuracy is judged by the metric that fits (decision agreement, error relative to range, cosine, IoU).
 
 modes: --fast (at most 3 processes, for CI), default (at most 6), --rigorous (20, exhaustive). Variants are screened;
 fp32 baselines and what can still win run until the median's 95% CI is within +/-1% (--exhaustive: all in full).
@@ -56,8 +60,11 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--threads", type=int_list, help="thread counts, e.g. 1,2 (default: the profile's)")
     p.add_argument("--batch", type=int_list, help="batch sizes, e.g. 1,8 (default: the profile's)")
     p.add_argument("--variants", help="comma-separated variant names (default: the profile's)")
-    p.add_argument("--data", metavar="FILE.npz", help="inputs (and labels y) for accuracy and calibration")
+    p.add_argument("--data", metavar="FILE.npz|DIR", help="inputs (and labels y) for accuracy and calibration; a "
+                   "folder of images (jpg/png, labels from sub-folder names), preprocessed as the model says")
     add_input_args(p)
+    from edgebench.benchmarks.run.image_data import add_accuracy_args
+    add_accuracy_args(p)  # --output NAME=KIND, --preprocess
     p.add_argument("--out", metavar="DIR", help="run directory (default: ./bench-results/<time>-<profile>/)")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--fast", action="store_true", help="few processes: seconds per benchmark (development, CI)")
@@ -101,7 +108,8 @@ def _options(args: argparse.Namespace) -> RunOptions:
                       variants=name_list(args.variants), data=args.data, mode=mode,
                       timeout=args.timeout or 600.0, op_profile=args.op_profile,
                       exhaustive=args.exhaustive or mode == "rigorous", cluster=args.cluster,
-                      input_shapes=dict(args.input_shape or []), vocab_size=args.vocab_size)
+                      input_shapes=dict(args.input_shape or []), vocab_size=args.vocab_size,
+                      output_kinds=dict(args.output_kind) if args.output_kind else None, preprocess=args.preprocess)
 
 
 def run(args: argparse.Namespace) -> int:

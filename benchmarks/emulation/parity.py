@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from edgebench.benchmarks.measure.accuracy import budget_violations, compare_outputs
+from edgebench.hardware_profiles.accuracy_budget import AccuracyBudget
 
 
 def kernels_label(qemu_cpu: str, arch: str = "aarch64") -> str:
@@ -36,7 +37,7 @@ def parity_entry(qemu_cpu: str, reference: list[np.ndarray] | None, host: list[n
 
 
 def target_budget(host_budget: dict[str, Any] | None, entries: list[dict[str, Any]] | None,
-                  min_top1_agreement: float, min_cosine: float) -> dict[str, Any] | None:
+                  budget: AccuracyBudget | float, min_cosine: float | None = None) -> dict[str, Any] | None:
     """The accuracy budget judged on the target's figures too (every CPU model must pass), None when none were made.
 
     The host's violations stay: the target's figures come from a few samples, and a sample too small to show a
@@ -47,8 +48,7 @@ def target_budget(host_budget: dict[str, Any] | None, entries: list[dict[str, An
         return None
     violations = [f"host: {v}" for v in (host_budget or {}).get("violations", [])]
     for e in judged:
-        violations += [f"{e['qemu_cpu']}: {v}" for v in budget_violations(e["accuracy"], min_top1_agreement,
-                                                                           min_cosine)]
+        violations += [f"{e['qemu_cpu']}: {v}" for v in budget_violations(e["accuracy"], budget, min_cosine)]
     cpus = ", ".join(e["qemu_cpu"] for e in judged)
     samples = min(int(e.get("samples", 0)) for e in judged)
     return {"ok": not violations, "violations": violations,

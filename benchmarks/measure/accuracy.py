@@ -1,9 +1,9 @@
 """Accuracy of a variant's outputs against the reference outputs on the same inputs (pure numpy), output by output.
 
 A face-landmark model returns landmarks and a presence score, a detector boxes and scores: every output is compared
-(max abs error, cosine per sample) and the accuracy budget applies to each. Top-1 agreement is computed only for
-outputs that look like class scores; on a regression output it would mean nothing. The record's top-level figures
-are those of the worst output, so the table shows it; `outputs` keeps them all.
+with figures that fit its kind (accuracy.output_kinds: SQNR and range-relative error for all, cosine where a sample
+has enough elements, top-1 for class scores, decision agreement for scores, IoU for masks) and the budget judges
+each by its kind's figure (hardware_profiles.accuracy_budget). An exact output never breaks it.
 """
 from __future__ import annotations
 
@@ -11,33 +11,17 @@ from typing import Any
 
 import numpy as np
 
-# Words in an output's name that say it carries class scores (`logits`, `class_probs`, `cls_head`, `softmax`).
-CLASS_WORDS = ("class", "logit", "prob", "cls", "softmax", "label")
+from edgebench.benchmarks.measure.output_kinds import (
+    METRIC_LABELS,
+    infer_kind,
+    is_classifier_output,
+    looks_like_class_scores,
+    output_figures,
+)
+from edgebench.hardware_profiles.accuracy_budget import AccuracyBudget
 
-
-def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    a = a.reshape(len(a), -1).astype(np.float64)
-    b = b.reshape(len(b), -1).astype(np.float64)
-    num = (a * b).sum(axis=1)
-    den = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
-    both_zero = den == 0
-    return np.where(both_zero, np.where(np.abs(a - b).max(axis=1) == 0, 1.0, 0.0), num / np.where(both_zero, 1, den))
-
-
-def is_classifier_output(y: np.ndarray) -> bool:
-    return y.ndim == 2 and y.shape[1] > 1
-
-
-def looks_like_class_scores(y: np.ndarray, name: str | None, only_output: bool) -> bool:
-    """[samples, classes] and either the model's only output, named like class scores, or rows that are probability
-    distributions (softmax). Two regression targets ([samples, 2]) alongside other outputs are not class scores."""
-    if not is_classifier_output(y):
-        return False
-    if only_output or any(w in (name or "").lower() for w in CLASS_WORDS):
-        return True
-    if y.dtype.kind != "f" or not len(y):
-        return False
-    return bool(np.all(y >= 0) and np.allclose(y.sum(axis=1), 1.0, atol=1e-3))
+__all__ = ["align_outputs", "budget_violations", "compare_outputs", "is_classifier_output", "looks_like_class_scores",
+           "normalize_name"]
 
 
 def normalize_name(name: str) -> str:
@@ -57,61 +41,78 @@ def align_outputs(reference_names: list[str] | None, variant_names: list[str] | 
     return list(range(len(reference_names or variant_names or [])))
 
 
-def _one_output(name: str, r: np.ndarray, g: np.ndarray, labels: np.ndarray | None,
-                class_scores: bool) -> dict[str, Any]:
-    if r.size != g.size:
-        raise ValueError(f"output {name!r} shape differs: reference {r.shape}, variant {g.shape}")
-    g = g.reshape(r.shape)
-    out: dict[str, Any] = {"name": name}
-    diff = np.abs(r.astype(np.float64).ravel() - g.astype(np.float64).ravel())
-    out["max_abs_error"] = float(diff.max()) if diff.size else 0.0
-    if r.ndim == 0 or len(r) == 0:
-        out["cosine"] = out["cosine_min"] = 1.0 if out["max_abs_error"] == 0 else 0.0
-        return out
-    cos = _cosines(r, g)
-    out["cosine"] = float(cos.mean())
-    out["cosine_min"] = float(cos.min())
-    if class_scores:
-        out["top1_agreement"] = float((r.argmax(1) == g.argmax(1)).mean())
-        if labels is not None and len(labels) == len(g) and labels.ndim == 1 and labels.max(initial=0) < r.shape[1]:
-            out["top1_accuracy"] = float((g.argmax(1) == labels).mean())
-    return out
+def _kind_of(name: str, r: np.ndarray, stated: dict[str, str], only_output: bool) -> tuple[str, bool]:
+    """(kind, inferred): the user's word for the output (matched without a runtime's decoration), else inferred."""
+    by_norm = {normalize_name(k): v for k, v in stated.items()}
+    kind = by_norm.get(normalize_name(name))
+    return (kind, False) if kind else (infer_kind(r, name, only_output), True)
 
 
 def compare_outputs(reference: list[np.ndarray], got: list[np.ndarray], labels: np.ndarray | None = None,
-                    names: list[str] | None = None) -> dict[str, Any]:
-    """Per output (in `outputs`): max abs error, cosine (mean and worst sample), top-1 agreement for class scores and
-    top-1 accuracy against the labels. Top level: the worst output's figures (max error, lowest cosine, lowest
-    agreement), `worst_output` its name, and the labels' accuracy on the first class-score output."""
+                    names: list[str] | None = None, budget: AccuracyBudget | None = None) -> dict[str, Any]:
+    """Per output (in `outputs` when there are several): its kind and figures (accuracy.output_kinds). Top level:
+    the worst of each figure across outputs (max error, lowest cosine, lowest agreement), `worst_output` (the first
+    over the budget, else the lowest SQNR), the labels' accuracy on the first class-score output; with one output its
+    own figures."""
     if len(reference) != len(got):
         raise ValueError(f"output count differs: reference {len(reference)}, variant {len(got)}")
+    budget = budget or AccuracyBudget()
     names = list(names) if names and len(names) == len(reference) else [f"output_{i}" for i in range(len(reference))]
-    per = [_one_output(n, r, g, labels, looks_like_class_scores(r, n, len(reference) == 1))
+    per = [output_figures(n, r, g, *_kind_of(n, r, budget.outputs, len(reference) == 1), labels)
            for n, r, g in zip(names, reference, got)]
-    worst = min(per, key=lambda o: (o.get("top1_agreement", 1.0), o["cosine"], -o["max_abs_error"]))
-    metrics: dict[str, Any] = {"max_abs_error": max(o["max_abs_error"] for o in per),
-                               "cosine": min(o["cosine"] for o in per),
-                               "cosine_min": min(o["cosine_min"] for o in per)}
-    agreements = [o["top1_agreement"] for o in per if "top1_agreement" in o]
-    if agreements:
-        metrics["top1_agreement"] = min(agreements)
-    task = next((o for o in per if "top1_accuracy" in o), None)
-    if task is not None:
-        metrics["top1_accuracy"] = task["top1_accuracy"]
-    metrics["samples"] = int(len(reference[0])) if reference[0].ndim else 1
-    if len(per) > 1:
+    if len(per) == 1:
+        metrics = {k: v for k, v in per[0].items() if k != "name"}
+    else:
+        metrics = {"max_abs_error": max(o["max_abs_error"] for o in per)}
+        for key in ("cosine", "cosine_min", "top1_agreement"):
+            values = [o[key] for o in per if key in o]
+            if values:
+                metrics[key] = min(values)
+        task = next((o for o in per if "top1_accuracy" in o), None)
+        if task is not None:
+            metrics["top1_accuracy"] = task["top1_accuracy"]
+        over = [o for o in per if _violations(o, budget)]
+        worst = over[0] if over else min(per, key=lambda o: (-1e9 if "sqnr_db" not in o and not o.get("identical")
+                                                            else o.get("sqnr_db", 1e9)))
         metrics["worst_output"] = worst["name"]
         metrics["outputs"] = per
+    metrics["samples"] = int(len(reference[0])) if reference[0].ndim else 1
     return metrics
 
 
-def budget_violations(metrics: dict[str, Any], min_top1_agreement: float, min_cosine: float) -> list[str]:
-    """Every output over the budget, named when the model has several."""
+def _violations(o: dict[str, Any], budget: AccuracyBudget) -> list[str]:
+    """One output's figures against the budget: its kind's figure (class scores: top-1 agreement and cosine, as
+    before), unless the output is exact (max abs error within the budget's tolerance of its range)."""
+    if "kind" not in o:  # a record written before output kinds: top-1 agreement and cosine, as then
+        o = dict(o, kind="class-scores", metric="top1_agreement")
+    elif o.get("max_abs_error", 0.0) <= budget.exact_tolerance * o.get("exact_scale", 0.0):
+        return []
+    where = f"output {o['name']!r} ({o['kind']}{', inferred' if o.get('kind_inferred') else ''}): " \
+        if "name" in o else ""
+    checks = [o["metric"]] + (["cosine"] if o["kind"] == "class-scores" else [])
     out = []
-    for o in metrics.get("outputs") or [metrics]:
-        where = f"output {o['name']!r}: " if "name" in o else ""
-        if "top1_agreement" in o and o["top1_agreement"] < min_top1_agreement:
-            out.append(f"{where}top-1 agreement {o['top1_agreement']:.3f} < {min_top1_agreement}")
-        if o.get("cosine", 1.0) < min_cosine:
-            out.append(f"{where}cosine {o['cosine']:.4f} < {min_cosine}")
+    for metric in checks:
+        bound = budget.bound(metric)
+        value = o.get(metric)
+        if bound is None or value is None:
+            continue
+        limit, higher_better = bound
+        if (value < limit) if higher_better else (value > limit):
+            at = f" at threshold {o['threshold']:g}" if "threshold" in o else ""
+            out.append(f"{where}{METRIC_LABELS.get(metric, metric)} {_fmt(metric, value)} "
+                       f"{'<' if higher_better else '>'} {limit:g}{at}")
     return out
+
+
+def _fmt(metric: str, value: float) -> str:
+    return f"{value:.4f}" if metric in ("cosine", "mean_rel_error") else f"{value:.3f}"
+
+
+def budget_violations(metrics: dict[str, Any], budget: AccuracyBudget | float,
+                      min_cosine: float | None = None) -> list[str]:
+    """Every output over the budget, named (with its kind) when the model has several. Two floats (min top-1
+    agreement, min cosine) stand for a budget with those bounds and the other defaults."""
+    if not isinstance(budget, AccuracyBudget):
+        budget = AccuracyBudget(min_top1_agreement=float(budget),
+                                min_cosine=float(min_cosine if min_cosine is not None else 0.99))
+    return [v for o in metrics.get("outputs") or [metrics] for v in _violations(o, budget)]

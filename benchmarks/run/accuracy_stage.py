@@ -93,7 +93,7 @@ def _compare(ctx: RunContext, reference: list[Any], bv: BuiltVariant) -> dict[st
     got = list(bv.outputs or [])
     if len(got) == len(reference):
         got = [got[i] for i in align_outputs(names, bv.output_names)]
-    return compare_outputs(reference, got, ctx.data.labels, names or bv.output_names)
+    return compare_outputs(reference, got, ctx.data.labels, names or bv.output_names, ctx.budget)
 
 
 def _load_test(ctx: RunContext, bv: BuiltVariant) -> bool:

@@ -11,6 +11,7 @@ from edgebench.benchmarks.run.settings import latency_asked
 from edgebench.benchmarks.run.writer import RunWriter
 from edgebench.benchmarks.variants.data import DataSet
 from edgebench.benchmarks.variants.sources import ModelSource
+from edgebench.hardware_profiles.accuracy_budget import AccuracyBudget
 from edgebench.optimizers.artifacts import Artifact
 from edgebench.results.record import Record
 
@@ -56,6 +57,11 @@ class RunContext:
     @property
     def doc(self) -> dict[str, Any]:
         return self.writer.doc
+
+    @property
+    def budget(self) -> AccuracyBudget:
+        """The profile's accuracy budget with the kinds --output states (they win over the profile's)."""
+        return self.opts.profile.accuracy.with_outputs(self.opts.output_kinds or {})
 
     @property
     def host_is_target(self) -> bool:

@@ -1,6 +1,7 @@
 """What a run reads: the model source (the user's file or the embedded default) and the data to evaluate it on."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from edgebench.benchmarks.run.options import RunOptions
@@ -33,7 +34,11 @@ def model_inputs(source: ModelSource, kind: str, specs: list[dict[str, Any]], op
     own shapes; a symbolic dimension neither fixes, or a shape the model rejects, ends the run with one line."""
     from edgebench.benchmarks.variants.shapes import fix_shapes, from_data, infer_batch_axes
     fixed = fix_shapes(infer_batch_axes(specs), opts.input_shapes)
-    dataset = dataset_for(opts.data, kind, fixed, opts.vocab_size)
+    if opts.data and Path(opts.data).is_dir():  # a folder of images, preprocessed as the model says
+        from edgebench.benchmarks.run.image_data import load_image_folder
+        dataset = load_image_folder(opts.data, source, fixed, opts.preprocess)
+    else:
+        dataset = dataset_for(opts.data, kind, fixed, opts.vocab_size)
     fixed = from_data(fixed, [x.shape for x in dataset.inputs], dataset.batch_axes)
     if source.format in ("onnx", "tflite") and any("declared_shape" in s for s in fixed):
         _probe(source, fixed, dataset, opts.timeout)

@@ -175,10 +175,9 @@ def base_record(ctx: RunContext, bv: BuiltVariant, threads: int, batch: int, swe
     if art and art.pass_name == REWRITE_PASS and (rewrites := report_for(art.path)) is not None:
         record["rewrites"] = rewrites  # which rules fired, how many nodes each, and the proof figures
     if accuracy and "error" not in accuracy:
-        profile = ctx.opts.profile
-        violations = budget_violations(dict(accuracy), profile.min_top1_agreement, profile.min_cosine)
+        violations = budget_violations(dict(accuracy), ctx.budget)
         record["accuracy_budget"] = {"ok": not violations, "violations": violations}
-    add_target_figures(record, bv, ctx.opts.profile.min_top1_agreement, ctx.opts.profile.min_cosine)
+    add_target_figures(record, bv, ctx.budget)
     return record
 
 

@@ -54,3 +54,5 @@ class RunOptions:
     cluster: str | None = None  # a Ray cluster's address: benchmarks are timed on its nodes (bench run --cluster)
     input_shapes: dict[str, list[int]] | None = None  # --input-shape NAME=D0,D1,...: symbolic dimensions fixed
     vocab_size: int | None = None  # random integer inputs stay below it
+    output_kinds: dict[str, str] | None = None  # --output NAME=KIND: what an output is (accuracy figures fit it)
+    preprocess: str | None = None  # --preprocess for an image folder given as --data

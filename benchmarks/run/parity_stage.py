@@ -19,6 +19,7 @@ from edgebench.benchmarks.emulation.parity import cross_cpu, parity_entry, targe
 from edgebench.benchmarks.run.context import BuiltVariant, RunContext
 from edgebench.benchmarks.run.options import item_done
 from edgebench.benchmarks.run.settings import runtime_settings
+from edgebench.hardware_profiles.accuracy_budget import AccuracyBudget
 from edgebench.results.errors import one_line
 from edgebench.results.record import Record
 
@@ -122,12 +123,11 @@ def _entry(cpu: str, reference: list[Any] | None, host: list[Any], target: list[
         return {"qemu_cpu": cpu, "error": f"outputs not comparable: {one_line(exc, 300)}"}
 
 
-def add_target_figures(record: Record, bv: BuiltVariant, min_top1_agreement: float, min_cosine: float) -> None:
+def add_target_figures(record: Record, bv: BuiltVariant, budget: AccuracyBudget) -> None:
     """The record's target accuracy, and its budget judged on the target's figures when there are any."""
     if not bv.target:
         return
     record["target_accuracy"] = bv.target  # type: ignore[typeddict-item]  # parity_entry builds TargetAccuracy
-    budget = target_budget(record.get("accuracy_budget"), bv.target, min_top1_agreement,  # type: ignore[arg-type]
-                           min_cosine)
-    if budget is not None:
-        record["accuracy_budget"] = budget  # type: ignore[typeddict-item]
+    judged = target_budget(record.get("accuracy_budget"), bv.target, budget)  # type: ignore[arg-type]
+    if judged is not None:
+        record["accuracy_budget"] = judged  # type: ignore[typeddict-item]

@@ -122,6 +122,8 @@ def _opening_messages(ctx: RunContext) -> None:
         ctx.warn(busy)
     if ctx.data.kind == "random":
         ctx.warn(RANDOM_WARNING)
+    if ctx.data.details.get("preprocessing"):  # images the run prepared itself: say from where and how
+        ctx.note(f"data: {ctx.data.description}")
     where = getattr(ctx.measurer, "where", None)
     if where:
         ctx.note(where)

@@ -24,6 +24,10 @@ class DataSet:
     description: str
     # each input's batch axis (0 unless the model says otherwise; None: no batch axis, shared by every sample)
     batch_axes: list[int | None] = field(default_factory=list)
+    # where the inputs came from and how they were prepared (an image folder: its recipe), for results.json
+    details: dict[str, Any] = field(default_factory=dict)
+    # samples kept for calibration only, never measured for accuracy (an image folder's other half)
+    calibration_inputs: list[np.ndarray] | None = None
 
     def __post_init__(self) -> None:
         if not self.batch_axes:
@@ -38,7 +42,7 @@ class DataSet:
                "labelled": self.labels is not None}
         if any(a != 0 for a in self.batch_axes):
             out["batch_axes"] = list(self.batch_axes)
-        return out
+        return {**out, **self.details}
 
 
 def _fits(want: list[int], got: tuple[int, ...], axis: int | None) -> bool:

@@ -133,6 +133,10 @@ class BuildContext:
             from edgebench.benchmarks.variants.default_model import digits
             x, _ = digits("train", limit=n)
             inputs, desc = [x], f"{len(x)} training digits (not the accuracy samples)"
+        elif self.data.calibration_inputs is not None:  # an image folder's calibration half
+            inputs = self.data.calibration_inputs
+            n = min(n, len(inputs[0]))
+            inputs, desc = [x[:n] for x in inputs], f"{n} calibration images (not the accuracy samples)"
         else:
             from edgebench.benchmarks.isolation.npzio import take_samples
             inputs = take_samples(self.data.inputs, self.data.batch_axes, 0, min(n, self.data.samples))

@@ -27,6 +27,7 @@ from edgebench.reports.fields import (
     text,
     within_budget,
 )
+from edgebench.reports.html.accuracy import accuracy_section
 from edgebench.reports.html.charts import Chart, build_charts
 from edgebench.reports.html.decision import decision_section, warning_count, warnings_section
 from edgebench.reports.html.parity import SECTION_ID as PARITY_ID
@@ -261,7 +262,7 @@ def render_report(runs: Sequence[RunData], plotly: str = "embed", generated: str
         '<section id="runtime-table"><h2>LiteRT vs ONNX Runtime: numbers</h2><p class="muted">The fastest variant of '
         "each precision on each runtime (within the accuracy budget when one qualifies); ratio of the medians.</p>"
         + _runtime_table(runs) + "</section>",
-        parity_section(runs),
+        parity_section(runs) + accuracy_section(runs),
         card,
         _records_table(runs),
         _machines_table(runs),
