@@ -25,8 +25,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from edgebench.results.selection import BASELINES
+
 TOLERANCE = 0.05
-FP32 = "tflite-fp32,onnx-fp32"
+FP32 = ",".join(BASELINES.values())
 
 
 def _bare_session(runtime: str, model: str, threads: int) -> Callable[[list[Any]], object]:

@@ -12,7 +12,7 @@ from rich.text import Text
 
 from edgebench.reports.fields import dig, timed_on
 from edgebench.results.record import Record
-from edgebench.results.selection import is_screened
+from edgebench.results.selection import is_screened, within_budget
 
 
 def _fmt(v: Any, spec: str) -> str:
@@ -127,7 +127,7 @@ def _status_text(r: Record) -> Text:
     if r.get("status") != "ok":
         return Text(f"FAILED: {r.get('error') or '?'}", style="red")
     budget = r.get("accuracy_budget")
-    if budget and not budget.get("ok", True):
+    if budget and within_budget(r) is False:
         return Text("over accuracy budget: " + "; ".join(budget.get("violations", [])), style="yellow")
     flags = r.get("warnings") or []
     head = "ok (screened)" if is_screened(r) else "ok"
