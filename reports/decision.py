@@ -124,7 +124,8 @@ class Pick:
     @property
     def size_ratio(self) -> float | None:
         """The pick's file size over the baseline's: 0.25 means a quarter of fp32's bytes."""
-        return ratio(num(self.record.get("model_bytes")), num(self.baseline.get("model_bytes") if self.baseline else None))
+        base_bytes = self.baseline.get("model_bytes") if self.baseline else None
+        return ratio(num(self.record.get("model_bytes")), num(base_bytes))
 
     @property
     def tied(self) -> bool:

@@ -56,8 +56,11 @@ GROUPS = {"int8": "quantized", "fp16": "quantized", "dyn": "quantized", "wobbly"
 
 
 def test_only_what_can_still_win_is_measured_in_full():
-    recs = [make_record("litert", "fp32", 2.0, method="stopped-early", ci_pct=1), make_record("litert", "fp16", 1.95, **SCREENED), make_record("litert", "int8", 1.0, **SCREENED), make_record("litert", "dyn", 1.04, **SCREENED),
-            make_record("litert", "wobbly", 1.2, **SCREENED, medians=[1.0, 1.4]), make_record("litert", "bad", 0.5, **SCREENED, **OVER_BUDGET)]
+    recs = [make_record("litert", "fp32", 2.0, method="stopped-early", ci_pct=1),
+            make_record("litert", "fp16", 1.95, **SCREENED), make_record("litert", "int8", 1.0, **SCREENED),
+            make_record("litert", "dyn", 1.04, **SCREENED),
+            make_record("litert", "wobbly", 1.2, **SCREENED, medians=[1.0, 1.4]),
+            make_record("litert", "bad", 0.5, **SCREENED, **OVER_BUDGET)]
     picks = contenders(recs, GROUPS, lambda r: True)
     by = {k.variant: why for k, why in picks.items()}
     assert set(by) == {"int8", "dyn", "wobbly"}  # the best, one within 5%, one whose processes reach the best
@@ -70,7 +73,8 @@ def test_only_what_can_still_win_is_measured_in_full():
 
 
 def test_a_contender_stops_once_its_ci_lies_above_a_full_measurement_it_must_beat():
-    recs = [make_record("litert", "fp32", 2.0, **FULL), make_record("litert", "int8", 1.0, **FULL), make_record("litert", "dyn", 1.04, **SCREENED)]
+    recs = [make_record("litert", "fp32", 2.0, **FULL), make_record("litert", "int8", 1.0, **FULL),
+            make_record("litert", "dyn", 1.04, **SCREENED)]
     key = record_key(recs[2])
     above = {"median": 1.2, "median_ci": [1.15, 1.25]}
     assert cannot_win(key, above, recs, GROUPS, lambda r: True).startswith(
@@ -83,8 +87,11 @@ def test_a_contender_stops_once_its_ci_lies_above_a_full_measurement_it_must_bea
 
 
 def test_a_screening_twice_the_best_of_each_of_its_pools_gets_no_second_round():
-    recs = [make_record("litert", "fp32", 2.0, **FULL), make_record("litert", "int8", 1.0, **SCREENED), make_record("litert", "fp16", 2.1, **SCREENED), make_record("litert", "dyn", 4.2, **SCREENED, medians=[4.1, 4.3]),
-            make_record("litert", "wobbly", 3.0, **SCREENED, medians=[1.9]), make_record("litert", "bad", 0.5, **SCREENED, **OVER_BUDGET)]
+    recs = [make_record("litert", "fp32", 2.0, **FULL), make_record("litert", "int8", 1.0, **SCREENED),
+            make_record("litert", "fp16", 2.1, **SCREENED),
+            make_record("litert", "dyn", 4.2, **SCREENED, medians=[4.1, 4.3]),
+            make_record("litert", "wobbly", 3.0, **SCREENED, medians=[1.9]),
+            make_record("litert", "bad", 0.5, **SCREENED, **OVER_BUDGET)]
     out = {r["variant"]: clearly_out(r, recs, GROUPS, lambda r: True) for r in recs}
     # fp16 is 2.1x int8 but quantized, and int8 is the best of both its pools: fp16's pool of all variants has int8
     # too, so fp16 is out; dyn is 4x; wobbly's fastest process (1.9 ms) is within 2x; bad is over the budget
@@ -96,12 +103,14 @@ def test_a_screening_twice_the_best_of_each_of_its_pools_gets_no_second_round():
 def test_a_wide_ci_of_the_best_does_not_send_everything_to_a_full_measurement():
     best = make_record("litert", "int8", 1.0, **FULL)
     best["latency_ms"]["median_ci"] = [0.8, 1.3]  # processes that disagree: an honest, wide interval
-    recs = [best, make_record("litert", "fp16", 1.2, **SCREENED, medians=[1.18, 1.22]), make_record("litert", "dyn", 1.2, **SCREENED, medians=[1.02, 1.38])]
+    recs = [best, make_record("litert", "fp16", 1.2, **SCREENED, medians=[1.18, 1.22]),
+                  make_record("litert", "dyn", 1.2, **SCREENED, medians=[1.02, 1.38])]
     assert [k.variant for k in contenders(recs, GROUPS, lambda r: True)] == ["dyn"]  # its fast process is within 5%
 
 
 def test_the_fastest_quantized_variant_is_measured_in_full_even_when_fp32_wins():
-    recs = [make_record("litert", "fp32", 1.0, **FULL), make_record("litert", "int8", 1.5, **SCREENED), make_record("litert", "fp16", 2.0, **SCREENED)]
+    recs = [make_record("litert", "fp32", 1.0, **FULL), make_record("litert", "int8", 1.5, **SCREENED),
+            make_record("litert", "fp16", 2.0, **SCREENED)]
     assert [k.variant for k in contenders(recs, GROUPS, lambda r: True)] == ["int8"]
 
 
@@ -110,7 +119,8 @@ def test_a_record_that_cannot_beat_its_runtimes_best_at_another_thread_count_kee
     1.5x int8 at 2 threads and cannot be the pick, so it is not measured in full; dyn at 2 threads can."""
     t2 = [make_record("litert", "fp32", 2.0, 2, **FULL), make_record("litert", "int8", 1.0, 2, **SCREENED),
           make_record("litert", "dyn", 1.03, 2, **SCREENED)]
-    t1 = [make_record("litert", "fp32", 3.0, **FULL), make_record("litert", "int8", 1.5, **SCREENED), make_record("litert", "fp16", 2.9, **SCREENED)]
+    t1 = [make_record("litert", "fp32", 3.0, **FULL), make_record("litert", "int8", 1.5, **SCREENED),
+          make_record("litert", "fp16", 2.9, **SCREENED)]
     recs = t2 + t1
     assert sorted((k.variant, k.threads) for k in contenders(recs, GROUPS, lambda r: True)) == [("dyn", 2), ("int8", 2)]
     assert final_reason(t1[1], recs, lambda r: True).endswith("vs best 1.000 ms (95% CI 0.990-1.010) (int8, 2 threads) + 5%")

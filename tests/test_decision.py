@@ -10,8 +10,8 @@ from edgebench.reports.warning_groups import group_line, group_warnings, variant
 
 
 def two_runtimes(ci_int8=None, ci_qop=None):
-    return [make_record("litert", "tflite-fp32", 2.0, size=8_000_000), make_record("litert", "tflite-int8", 0.80, ci=ci_int8,
-                                                                   size=2_000_000),
+    return [make_record("litert", "tflite-fp32", 2.0, size=8_000_000),
+            make_record("litert", "tflite-int8", 0.80, ci=ci_int8, size=2_000_000),
             make_record("onnxruntime", "onnx-fp32", 1.6, size=8_000_000),
             make_record("onnxruntime", "onnx-static-int8-qop-u8s8", 0.81, ci=ci_qop, size=2_500_000)]
 
@@ -61,9 +61,10 @@ def test_speedup_size_and_accuracy_against_the_same_runtimes_fp32():
 
 
 def test_accuracy_delta_prefers_labelled_accuracy_then_agreement_then_cosine():
-    labelled = [make_record("litert", "tflite-fp32", 2.0, acc={"top1_accuracy": 0.95, "top1_agreement": 1.0, "cosine": 1.0}),
-                make_record("litert", "tflite-int8", 1.0, acc={"top1_accuracy": 0.93, "top1_agreement": 0.97,
-                                                       "cosine": 0.999})]
+    labelled = [make_record("litert", "tflite-fp32", 2.0,
+                            acc={"top1_accuracy": 0.95, "top1_agreement": 1.0, "cosine": 1.0}),
+                make_record("litert", "tflite-int8", 1.0,
+                            acc={"top1_accuracy": 0.93, "top1_agreement": 0.97, "cosine": 0.999})]
     p = decide(labelled).overall.pick
     assert p.accuracy.metric == "top1_accuracy" and round(p.accuracy.delta, 6) == -0.02
     assert "  top-1 accuracy 93.0% vs 95.0% for fp32 (-2.0 pts)" in decision_lines(decide(labelled))
@@ -80,16 +81,19 @@ def test_missing_baseline_is_said_and_another_thread_count_stands_in():
     p = alone.overall.pick
     assert p.baseline is None and p.speedup is None and "tflite-fp32 was not measured" in p.baseline_note
     assert "  no fp32 baseline: tflite-fp32 was not measured" in decision_lines(alone)
-    records = [make_record("onnxruntime", "onnx-fp32", 3.0, threads=1), make_record("onnxruntime", "onnx-fp32", 2.0, threads=2),
+    records = [make_record("onnxruntime", "onnx-fp32", 3.0, threads=1),
+               make_record("onnxruntime", "onnx-fp32", 2.0, threads=2),
                make_record("onnxruntime", "onnx-static-int8-qop-u8s8", 1.0, threads=4)]
     base, note = baseline_for(records[2], records)
     assert base is records[1] and "not measured at 4 thread(s)" in note and "2 thread(s)" in note
     assert decide(records).overall.pick.speedup == 2.0
-    assert "no fp32 baseline is known for runtime tvm" in decide([make_record("tvm", "x", 1.0)]).overall.pick.baseline_note
+    unknown = decide([make_record("tvm", "x", 1.0)]).overall.pick
+    assert "no fp32 baseline is known for runtime tvm" in unknown.baseline_note
 
 
 def test_the_pick_is_at_the_thread_count_best_for_latency_and_may_be_fp32_itself():
-    records = [make_record("onnxruntime", "onnx-fp32", 2.0, threads=1), make_record("onnxruntime", "onnx-fp32", 1.2, threads=2),
+    records = [make_record("onnxruntime", "onnx-fp32", 2.0, threads=1),
+               make_record("onnxruntime", "onnx-fp32", 1.2, threads=2),
                make_record("onnxruntime", "onnx-dynamic-int8", 5.0, threads=2)]
     p = decide(records).overall.pick
     assert p.record["threads"] == 2 and p.is_baseline and p.speedup == 1.0
@@ -105,7 +109,8 @@ def test_a_screened_figure_never_beats_a_full_measurement():
 
 
 def test_nothing_within_budget_shows_the_fastest_flagged():
-    records = [make_record("litert", "tflite-fp32", 2.0, budget=False), make_record("litert", "tflite-int8", 1.0, budget=False),
+    records = [make_record("litert", "tflite-fp32", 2.0, budget=False),
+               make_record("litert", "tflite-int8", 1.0, budget=False),
                make_record("onnxruntime", "onnx-fp32", 3.0, budget=None)]
     d = decide(records)
     assert not d.overall.within_budget and d.overall.pick.record["variant"] == "tflite-int8"

@@ -53,7 +53,8 @@ def test_a_runtime_nobody_knows_yet_gets_its_own_pick():
 def test_runtime_pairs_match_precisions_and_compute_ratio():
     records = [make_record("litert", "tflite-fp32", 2.0), make_record("onnxruntime", "onnx-fp32", 4.0),
                make_record("onnxruntime", "onnx-simplified", 1.0), make_record("litert", "tflite-int8", 1.0),
-               make_record("onnxruntime", "onnx-static-int8", 0.5, budget=False), make_record("onnxruntime", "onnx-qdq-int8", 2.0),
+               make_record("onnxruntime", "onnx-static-int8", 0.5, budget=False),
+               make_record("onnxruntime", "onnx-qdq-int8", 2.0),
                make_record("litert", "tflite-fp16", 1.2)]
     pairs = {p.family: p for p in runtime_pairs(records)}
     assert pairs["fp32"].onnxruntime["variant"] == "onnx-simplified" and pairs["fp32"].ratio == 2.0
