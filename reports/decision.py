@@ -1,6 +1,7 @@
 """The decision a run supports: which variant to ship, overall and per runtime, and how sure the data make it.
 
-Pure data from the records: reports/terminal/screen.py and reports/html/decision.py present it. The pick is the fastest
+Pure data from the records, by the rules of results.selection (the run screens by the same ones):
+reports/terminal/screen.py and reports/html/decision.py present it. The pick is the fastest
 median latency (at the smallest batch, at the thread count best for latency) among the measured records within the
 profile's accuracy budget. A record whose accuracy was not checked is not eligible (an unknown accuracy is not a
 pass) but is counted, so the presentation can mention it. When nothing is eligible the fastest measured record is
@@ -11,45 +12,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from edgebench.reports.fields import (
-    ACCURACY_METRICS,
+from edgebench.reports.fields import ACCURACY_METRICS, dig_num, num
+from edgebench.results.record import Record
+from edgebench.results.runtimes import runtimes
+from edgebench.results.selection import (
+    BASELINES,
     batch_of,
-    dig,
-    dig_num,
+    fastest,
+    fully_measured,
+    interval,
     is_ok,
-    is_screened,
     median_ms,
-    num,
     threads_of,
+    tied,
     within_budget,
 )
-from edgebench.reports.recommend import fastest, runtimes
-
-# The fp32 variant each runtime's speed-up, size and accuracy cost are measured against.
-BASELINES = {"litert": "tflite-fp32", "onnxruntime": "onnx-fp32"}
 
 
-def interval(rec: dict[str, Any] | None, key: str) -> tuple[float, float] | None:
-    """latency_ms[key] ("median_ci" or "p99_ci") as (low, high), or None when absent or malformed."""
-    value = dig(rec, "latency_ms", key)
-    if not isinstance(value, list) or len(value) != 2:
-        return None
-    low, high = num(value[0]), num(value[1])
-    return (low, high) if low is not None and high is not None and low <= high else None
-
-
-def overlaps(a: tuple[float, float] | None, b: tuple[float, float] | None) -> bool:
-    """Both intervals are known and share a point: the two medians are within each other's noise."""
-    return a is not None and b is not None and a[0] <= b[1] and b[0] <= a[1]
-
-
-def is_baseline(rec: dict[str, Any]) -> bool:
-    return BASELINES.get(str(rec.get("runtime"))) == rec.get("variant")
-
-
-def baseline_for(rec: dict[str, Any], records: Sequence[dict[str, Any]]) -> tuple[dict[str, Any] | None, str]:
+def baseline_for(rec: Record, records: Sequence[Record]) -> tuple[Record | None, str]:
     """The fp32 record `rec` is compared with, and a note when it is not the exact counterpart (or is missing).
 
     The exact counterpart has the same runtime, batch, threads and settings label; without it the baseline at its
@@ -91,7 +72,7 @@ class AccuracyDelta:
         return self.metric != "cosine"
 
 
-def accuracy_delta(rec: dict[str, Any], base: dict[str, Any] | None) -> AccuracyDelta | None:
+def accuracy_delta(rec: Record, base: Record | None) -> AccuracyDelta | None:
     """Top-1 accuracy where both have it (labels), else top-1 agreement, else cosine; the pick's own value when the
     baseline has none of them."""
     for key, label in ACCURACY_METRICS:
@@ -113,11 +94,11 @@ def ratio(numerator: float | None, denominator: float | None) -> float | None:
 class Pick:
     """One chosen record with what it is compared with."""
 
-    record: dict[str, Any]
-    baseline: dict[str, Any] | None
+    record: Record
+    baseline: Record | None
     baseline_note: str  # "" when the baseline is the exact counterpart
     accuracy: AccuracyDelta | None
-    runner_up: dict[str, Any] | None  # the fastest other eligible variant (another runtime counts as another)
+    runner_up: Record | None  # the fastest other eligible variant (another runtime counts as another)
 
     @property
     def median(self) -> float:
@@ -143,11 +124,12 @@ class Pick:
     @property
     def size_ratio(self) -> float | None:
         """The pick's file size over the baseline's: 0.25 means a quarter of fp32's bytes."""
-        return ratio(num(self.record.get("model_bytes")), num(dig(self.baseline, "model_bytes")))
+        base_bytes = self.baseline.get("model_bytes") if self.baseline else None
+        return ratio(num(self.record.get("model_bytes")), num(base_bytes))
 
     @property
     def tied(self) -> bool:
-        return self.runner_up is not None and overlaps(self.median_ci, interval(self.runner_up, "median_ci"))
+        return self.runner_up is not None and tied(self.record, self.runner_up)
 
     @property
     def is_baseline(self) -> bool:
@@ -163,7 +145,7 @@ class Choice:
     within_budget: bool  # False: nothing qualified and `pick` is only the fastest measured, flagged
     reason: str
     over_budget: int = 0  # measured records that break the accuracy budget
-    unchecked: list[dict[str, Any]] = field(default_factory=list)  # measured, accuracy not checked: not eligible
+    unchecked: list[Record] = field(default_factory=list)  # measured, accuracy not checked: not eligible
     failed: int = 0
 
 
@@ -173,7 +155,7 @@ class Decision:
     per_runtime: list[Choice]
 
 
-def _pick(rec: dict[str, Any], pool: list[dict[str, Any]], records: Sequence[dict[str, Any]]) -> Pick:
+def _pick(rec: Record, pool: list[Record], records: Sequence[Record]) -> Pick:
     base, note = baseline_for(rec, records)
     # Runner-up: another deployable (variant on a runtime), not the same file at other settings or threads.
     others = [r for r in pool if (r.get("runtime"), r.get("variant")) != (rec.get("runtime"), rec.get("variant"))
@@ -181,12 +163,10 @@ def _pick(rec: dict[str, Any], pool: list[dict[str, Any]], records: Sequence[dic
     return Pick(rec, base, note, accuracy_delta(rec, base), fastest(others) if others else None)
 
 
-def choose(records: Sequence[dict[str, Any]], scope: str, everything: Sequence[dict[str, Any]]) -> Choice:
+def choose(records: Sequence[Record], scope: str, everything: Sequence[Record]) -> Choice:
     """The pick among `records`; baselines are looked up in `everything` (the whole run)."""
-    ok = [r for r in records if is_ok(r)]
-    failed = len(records) - len(ok)
-    # A screening figure never beats a full measurement: the run screened it because it could not win.
-    measured = [r for r in ok if not is_screened(r)] or ok
+    failed = len(records) - sum(1 for r in records if is_ok(r))
+    measured = fully_measured(records)
     if not measured:
         return Choice(scope, None, False, f"nothing measured ({failed} record(s) failed)" if failed
                       else "nothing measured", failed=failed)
@@ -202,7 +182,7 @@ def choose(records: Sequence[dict[str, Any]], scope: str, everything: Sequence[d
     return Choice(scope, _pick(fastest(measured), measured, everything), False, reason, over, unchecked, failed)
 
 
-def decide(records: Sequence[dict[str, Any]]) -> Decision:
+def decide(records: Sequence[Record]) -> Decision:
     """The overall pick and one pick per runtime (LiteRT, ONNX Runtime, then any other in name order)."""
     recs = [r for r in records if isinstance(r, dict)]
     per_runtime = [choose([r for r in recs if str(r.get("runtime")) == rt], rt, recs) for rt in runtimes(recs)]

@@ -6,22 +6,14 @@ when both records carry a 95% CI of the median and the two overlap, and a run wi
 from __future__ import annotations
 
 import math
-from typing import Any
 
-from edgebench.reports.decision import Choice, Decision, Pick, interval
-from edgebench.reports.fields import (
-    budget_violations,
-    dig,
-    fmt,
-    median_ms,
-    num,
-    record_warnings,
-    runtime_name,
-    threads_of,
-    within_budget,
-)
+from edgebench.reports.decision import Choice, Decision, Pick
+from edgebench.reports.fields import budget_violations, dig, fmt, num, record_warnings
 from edgebench.reports.target_parity import target_summary
 from edgebench.reports.terminal.wide_table import variant_label
+from edgebench.results.record import Record
+from edgebench.results.runtimes import runtime_name
+from edgebench.results.selection import interval, median_ms, threads_of, within_budget
 
 SHORT_METRIC = {"top1_accuracy": "top-1 accuracy", "top1_agreement": "top-1 agreement", "cosine": "cosine"}
 
@@ -38,12 +30,12 @@ def with_ci(value: float | None, ci: tuple[float, float] | None) -> str:
     return f"{value:.{decimals}f} +/- {half:.{decimals}f} ms"
 
 
-def _threads(rec: dict[str, Any]) -> str:
+def _threads(rec: Record) -> str:
     n = threads_of(rec)
     return f"{n} thread{'s' * (n != 1)}"
 
 
-def _where(rec: dict[str, Any]) -> str:
+def _where(rec: Record) -> str:
     batch = rec.get("batch")
     return f"{runtime_name(rec.get('runtime'))}, {_threads(rec)}" + (f", batch {batch}" if batch not in (None, 1)
                                                                          else "")
@@ -94,7 +86,7 @@ def _runner_up(p: Pick, named: str) -> str | None:
             "so no tie is judged)")
 
 
-def _ci(rec: dict[str, Any]) -> tuple[float, float] | None:
+def _ci(rec: Record) -> tuple[float, float] | None:
     return interval(rec, "median_ci")
 
 

@@ -9,9 +9,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from edgebench.reports.fields import batch_of, dig, is_ok, median_ms, runtime_name, text, threads_of
+from edgebench.reports.fields import dig, text
 from edgebench.reports.rundata import RunData
 from edgebench.reports.terminal.wide_table import variant_label
+from edgebench.results.record import Record
+from edgebench.results.runtimes import runtime_name
+from edgebench.results.selection import batch_of, is_ok, median_ms, threads_of
 
 Row = tuple[str, str, int, int]  # runtime, variant [setting], threads, batch
 
@@ -22,7 +25,7 @@ class MachineMatrix:
     rows: list[tuple[Row, dict[str, float]]]  # per benchmark: median ms by machine
 
 
-def machine_of(rec: dict[str, Any], doc: dict[str, Any]) -> str:
+def machine_of(rec: Record, doc: dict[str, Any]) -> str:
     """Which machine timed a record: its host name, and the Ray node's address for a cluster run (a record that does
     not say was timed where its run ran)."""
     where = dig(rec, "measured_on") or dig(doc, "host") or {}

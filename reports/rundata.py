@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from edgebench.reports.fields import batch_of, dig, text, threads_of
+from edgebench.reports.fields import dig, text
 from edgebench.results.contract import PYPERF_FILE, load_run, results_path
-from edgebench.results.record import bench_name
+from edgebench.results.record import Record, bench_name, records_in
+from edgebench.results.selection import batch_of, threads_of
 
 
 @dataclass
@@ -20,14 +21,15 @@ class RunData:
     samples_note: str | None = None  # why raw samples are missing, when they are
 
     @property
-    def records(self) -> list[dict[str, Any]]:
-        return [r for r in self.doc.get("results", []) if isinstance(r, dict)]
+    def records(self) -> list[Record]:
+        """The run's records: load_run has validated each one (a damaged record is left out and said so)."""
+        return records_in(self.doc)
 
-    def samples_for(self, rec: dict[str, Any]) -> list[float]:
+    def samples_for(self, rec: Record) -> list[float]:
         return self.samples_ms.get(benchmark_name(self.doc, rec), [])
 
 
-def benchmark_name(doc: dict[str, Any], rec: dict[str, Any]) -> str:
+def benchmark_name(doc: dict[str, Any], rec: Record) -> str:
     """The record's pyperf benchmark name; rebuilt from its fields for records written before it was stored."""
     if isinstance(rec.get("benchmark"), str):
         return rec["benchmark"]

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from edgebench.reports.fields import batch_of, is_ok, median_ms, threads_of, within_budget
+from edgebench.results.record import Record
+from edgebench.results.selection import batch_of, is_ok, median_ms, threads_of, within_budget
 
 # Variants that run the same numerics on each runtime; a name not listed is classified by its spelling, so
 # variants added later still pair up (e.g. a new "onnx-foo-int8").
@@ -35,8 +36,8 @@ class RuntimePair:
     family: str
     threads: int
     batch: int
-    litert: dict[str, Any] | None  # the fastest LiteRT record of this family, threads and batch
-    onnxruntime: dict[str, Any] | None
+    litert: Record | None  # the fastest LiteRT record of this family, threads and batch
+    onnxruntime: Record | None
 
     @property
     def ratio(self) -> float | None:
@@ -47,7 +48,7 @@ class RuntimePair:
         return lit / ort if ort and lit is not None else None
 
 
-def _fastest(records: list[dict[str, Any]]) -> dict[str, Any] | None:
+def _fastest(records: list[Record]) -> Record | None:
     # Prefer variants within the accuracy budget: a fast variant that breaks it is no answer for the comparison.
     if not records:
         return None
@@ -55,7 +56,7 @@ def _fastest(records: list[dict[str, Any]]) -> dict[str, Any] | None:
     return min(good, key=lambda r: median_ms(r) or math.inf)
 
 
-def runtime_pairs(records: Sequence[dict[str, Any]]) -> list[RuntimePair]:
+def runtime_pairs(records: Sequence[Record]) -> list[RuntimePair]:
     """One pair per (precision family, threads, batch) that at least one runtime measured."""
     ok = [r for r in records if is_ok(r)]
     keys = sorted({(precision_family(r.get("variant")), threads_of(r), batch_of(r)) for r in ok},

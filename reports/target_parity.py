@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from edgebench.reports.fields import dig, dig_num, text
-
-SHORT_RUNTIME = {"litert": "LiteRT", "onnxruntime": "ORT"}
+from edgebench.results.record import Record, records_in
+from edgebench.results.runtimes import short_runtime_name
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ def _metric(acc: Any) -> str:
     return "top1_agreement" if dig_num(acc, "top1_agreement") is not None else "cosine"
 
 
-def parity_rows(records: list[dict[str, Any]]) -> list[ParityRow]:
+def parity_rows(records: list[Record]) -> list[ParityRow]:
     """One row per (variant, runtime, emulated CPU model); a variant's several records share the same figures."""
     rows, seen = [], set()
     for rec in records:
@@ -76,7 +76,7 @@ def _f(value: float | None, spec: str) -> str:
 
 def parity_lines(doc: dict[str, Any]) -> list[str]:
     """The terminal's target-parity table (fits 100 columns), or nothing when the run has no target figures."""
-    rows = parity_rows([r for r in doc.get("results") or [] if isinstance(r, dict)])
+    rows = parity_rows(records_in(doc))
     if not rows:
         return []
     metric = rows[0].metric if len({r.metric for r in rows}) == 1 else "accuracy"
@@ -85,7 +85,7 @@ def parity_lines(doc: dict[str, Any]) -> list[str]:
            f"{'variant':26} {'runtime':8} {'QEMU_CPU':12} {'n':>4} {'host':>7} {'target':>7} "
            f"{'max|h-t|':>9} {'cos(h,t)':>9} {'top1 h=t':>8}"]
     for r in rows:
-        name = f"{r.variant[:26]:26} {SHORT_RUNTIME.get(r.runtime, r.runtime)[:8]:8} {r.qemu_cpu[:12]:12}"
+        name = f"{r.variant[:26]:26} {short_runtime_name(r.runtime)[:8]:8} {r.qemu_cpu[:12]:12}"
         if r.error:
             out.append(f"{name} FAILED: {r.error}"[:160])
             continue
@@ -104,12 +104,12 @@ def cpu_lines(rows: list[ParityRow]) -> list[str]:
     pairs = sorted({f"{r.qemu_cpu} vs {r.vs_cpu}" for r in compared})
     if not differ:
         return [f"CPU models ({', '.join(pairs)}): bit-exact outputs on all {len(compared)} variants compared"]
-    shown = "; ".join(f"{r.variant} ({SHORT_RUNTIME.get(r.runtime, r.runtime)}, {r.qemu_cpu} vs {r.vs_cpu}: max "
+    shown = "; ".join(f"{r.variant} ({short_runtime_name(r.runtime)}, {r.qemu_cpu} vs {r.vs_cpu}: max "
                       f"|diff| {_f(r.vs_cpu_diff, '.2g')})" for r in differ)
     return [f"CPU models differ on {len(differ)} of {len(compared)} variants: {shown}; the others are bit-exact"]
 
 
-def target_summary(rec: dict[str, Any]) -> str | None:
+def target_summary(rec: Record) -> str | None:
     """One decision line: the pick's accuracy on the target's kernels and how far they are from the host's."""
     rows = parity_rows([rec])
     if not rows:

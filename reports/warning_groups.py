@@ -11,19 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from edgebench.reports.fields import (
-    batch_of,
-    budget_violations,
-    dig,
-    is_ok,
-    record_warnings,
-    runtime_name,
-    text,
-    threads_of,
-    within_budget,
-)
+from edgebench.reports.fields import budget_violations, dig, record_warnings, text
 from edgebench.reports.terminal.wide_table import variant_label
 from edgebench.results import stability as st
+from edgebench.results.record import Record
+from edgebench.results.runtimes import runtime_name
+from edgebench.results.selection import batch_of, is_ok, threads_of, within_budget
 
 # (pattern with the warning's number, the rule it broke, unit of the number, a sign of a noisy machine)
 RULES: tuple[tuple[re.Pattern[str], str, str, bool], ...] = (
@@ -43,7 +36,7 @@ class WarningGroup:
     unit: str = ""
     noisy_machine: bool = False  # a rule a busy machine breaks: worth naming a busy start beside it
     values: list[float] = field(default_factory=list)
-    members: list[tuple[dict[str, Any], str]] = field(default_factory=list)  # (record, its own warning text)
+    members: list[tuple[Record, str]] = field(default_factory=list)  # (record, its own warning text)
 
     @property
     def count(self) -> int:
@@ -64,7 +57,7 @@ def _classify(warning: str) -> tuple[str, str, bool, float | None]:
     return warning, "", False, None
 
 
-def group_warnings(records: Sequence[dict[str, Any]]) -> list[WarningGroup]:
+def group_warnings(records: Sequence[Record]) -> list[WarningGroup]:
     """One group per rule (or per distinct unknown text), most frequent first."""
     groups: dict[str, WarningGroup] = {}
     for rec in records:
@@ -91,18 +84,18 @@ def group_line(group: WarningGroup, measured: int, busy: bool = False) -> str:
     return line + ("; machine busy at start" if busy and group.noisy_machine else "")
 
 
-def record_name(rec: dict[str, Any]) -> str:
+def record_name(rec: Record) -> str:
     """Which benchmark a line is about: runtime, variant and settings, threads, batch (when not 1)."""
     batch = batch_of(rec)
     return (f"{runtime_name(rec.get('runtime'))} {variant_label(rec)} t{threads_of(rec)}"
             + (f" b{batch}" if batch != 1 else ""))
 
 
-def measured_count(records: Sequence[dict[str, Any]]) -> int:
+def measured_count(records: Sequence[Record]) -> int:
     return sum(1 for r in records if is_ok(r))
 
 
-def variant_notes(records: Sequence[dict[str, Any]]) -> list[str]:
+def variant_notes(records: Sequence[Record]) -> list[str]:
     """What the table's rows cannot hold, once per variant: pass notes (e.g. quantization coverage), accuracy
     budget violations, why a variant was only screened; and each failed benchmark with its reason."""
     notes: dict[str, list[str]] = {}

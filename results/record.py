@@ -8,7 +8,7 @@ import math
 import sys
 import types
 import typing
-from typing import Any, NamedTuple, TypedDict, Union
+from typing import Any, Literal, NamedTuple, TypedDict, Union
 
 if sys.version_info >= (3, 11):
     from typing import NotRequired, Required
@@ -16,6 +16,13 @@ else:  # pragma: no cover
     from typing_extensions import NotRequired, Required
 
 from edgebench.results.errors import ResultsError
+
+# The values this version writes. A reader may still meet others (a newer minor version may add a runtime or a
+# method), so validation checks only that they are strings, as it keeps fields it does not know.
+Runtime = Literal["litert", "onnxruntime"]
+Status = Literal["ok", "failed"]
+Method = Literal["full", "stopped-early", "stopped-cannot-win", "screened"]
+IntervalKey = Literal["median_ci", "p99_ci"]  # the latency fields that hold a 95% confidence interval
 
 
 class Latency(TypedDict, total=False):
@@ -146,7 +153,7 @@ class Measurement(TypedDict, total=False):
     could not win, or it is a setting whose latency the profile does not ask for; `reason` says which).
     """
 
-    method: Required[str]
+    method: Required[Method]
     processes: int
     samples: int
     median_ci_pct: float  # half-width of the median's 95% CI, in % of the median
@@ -174,12 +181,12 @@ class Record(TypedDict, total=False):
 
     benchmark: str
     model: str
-    runtime: Required[str]
+    runtime: Required[Runtime]
     variant: Required[str]
     threads: Required[int]
     batch: int
     settings_label: str | None
-    status: Required[str]
+    status: Required[Status]
     error: str | None
     latency_ms: Required[Latency | None]
     throughput_ips: float | None
@@ -232,7 +239,7 @@ def bench_name(model: str, runtime: str, variant: str, threads: int, batch: int 
     return f"{name}/{label}" if label else name
 
 
-def new_record(*, model: str, runtime: str, variant: str, threads: int, batch: int, settings_label: str | None,
+def new_record(*, model: str, runtime: Runtime, variant: str, threads: int, batch: int, settings_label: str | None,
                runtime_settings: dict[str, Any], mode: str, measured_on: MeasuredOn, error: str | None,
                model_bytes: int | None, accuracy: Accuracy, artifact: dict[str, Any] | None,
                pass_notes: list[str]) -> Record:
@@ -244,6 +251,12 @@ def new_record(*, model: str, runtime: str, variant: str, threads: int, batch: i
         model_bytes=model_bytes, accuracy=accuracy, accuracy_budget=None, artifact=artifact, pass_notes=pass_notes,
         recommended=False, runtime_settings=runtime_settings, mode=mode, measured_on=measured_on,
         timing_scope="target" if measured_on["host_is_target"] else "host", warnings=[])
+
+
+def records_in(doc: dict[str, Any]) -> list[Record]:
+    """The records of a results document read through the contract (load_run validated each one and left out,
+    naming it, any damaged record): typed, so readers need no tolerance for fields a valid record always has."""
+    return [typing.cast(Record, r) for r in doc.get("results") or [] if isinstance(r, dict)]
 
 
 # --- validation against the types above ----------------------------------------------------------------------------
@@ -287,6 +300,9 @@ def _check(value: Any, hint: Any, path: str) -> str | None:
         return None if any(p is None for p in problems) else problems[0]
     if hint is Any:
         return None
+    if origin is Literal:  # the type of its values only: see Runtime
+        kinds = tuple({type(v) for v in typing.get_args(hint)})
+        return None if isinstance(value, kinds) else f"field {path} must be a {kinds[0].__name__}, got {_shown(value)}"
     if isinstance(hint, type) and hasattr(hint, "__required_keys__"):
         return _check_typed_dict(value, hint, path + ".")
     if origin is list:

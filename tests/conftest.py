@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from edgebench.results.record import Record, new_record, validate_record
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 # The installed console script, as a user runs it; `python -m edgebench.benchmarks.cli` only when it is not installed.
@@ -65,6 +67,35 @@ def tiny_models(tmp_path_factory) -> dict[str, Path]:
     data = root / "tiny-data.npz"
     np.savez(data, image=x, y=y)
     return {"keras": keras_path, "savedmodel": sm, "tflite": tflite, "onnx": onnx_path, "data": data}
+
+
+def make_record(runtime: str = "litert", variant: str = "tflite-fp32", median: float | None = 1.0, threads: int = 1,
+                *, batch: int = 1, label: str | None = None, ci: float | None = None, ci_pct: float | None = None,
+                budget: bool | None = True, acc: dict | None = None, size: int | None = None,
+                method: str | None = None, medians: list[float] | None = None, **overrides) -> Record:
+    """A valid record (built by `new_record`, then validated): measured unless `median` is None (then failed).
+
+    p99 is 1.5 x the median. `ci`: half-width (ms) of the median's 95% CI, with a p99 CI beside it; `ci_pct`: the
+    same in % of the median; neither: a record without CIs (written before 1.1). `budget`: the accuracy budget's
+    verdict, None when accuracy was not checked. `method`: how it was measured, with `medians` its worker
+    processes' medians (default: the median alone). `overrides` replace any field.
+    """
+    rec = new_record(model="tiny", runtime=runtime, variant=variant, threads=threads, batch=batch,
+                     settings_label=label, runtime_settings={}, mode="default", measured_on={"host_is_target": True},
+                     error=None, model_bytes=size, artifact=None, pass_notes=[],
+                     accuracy=acc if acc is not None else {"top1_agreement": 1.0, "cosine": 1.0})
+    if median is not None:
+        half = ci if ci is not None else None if ci_pct is None else median * ci_pct / 100
+        latency: dict = {"median": median, "p99": median * 1.5}
+        if half is not None:
+            latency.update(median_ci=[median - half, median + half], p99_ci=[median * 1.4, median * 1.7])
+        rec.update(status="ok", latency_ms=latency)
+    if budget is not None:
+        rec["accuracy_budget"] = {"ok": budget, "violations": [] if budget else ["cosine"]}
+    if method is not None:
+        rec["measurement"] = {"method": method, "process_medians_ms": medians or [median]}
+    rec.update(overrides)
+    return validate_record(rec, "make_record")
 
 
 def run_bench(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,

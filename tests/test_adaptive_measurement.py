@@ -9,7 +9,7 @@ import os
 import signal
 
 import pytest
-from conftest import load_results, run_bench
+from conftest import load_results, make_record, run_bench
 from test_resume import _start, _wait_for_records
 
 from edgebench.benchmarks.measure.runtimes import effective_threading
@@ -46,20 +46,21 @@ def test_sampling_stops_early_only_when_the_ci_is_tight_and_the_processes_agree(
         assert fixed.verdict(fixed.min_processes, TIGHT, agree) == "full"
 
 
-def _rec(variant: str, median: float, method: str = "screened", ok: bool = True, medians: list | None = None,
-         label: str | None = None) -> dict:
-    return {"variant": variant, "runtime": "litert", "threads": 1, "batch": 1, "settings_label": label,
-            "status": "ok", "latency_ms": {"median": median, "median_ci": [median * 0.99, median * 1.01]},
-            "accuracy_budget": {"ok": ok, "violations": [] if ok else ["cosine 0.9 < 0.99"]},
-            "measurement": {"method": method, "process_medians_ms": medians or [median]}}
+# As the run leaves records: a 95% CI of the median 1% wide each side, and how they were measured
+SCREENED = {"method": "screened", "ci_pct": 1}
+FULL = {"method": "full", "ci_pct": 1}
+OVER_BUDGET = {"accuracy_budget": {"ok": False, "violations": ["cosine 0.9 < 0.99"]}}
 
 
 GROUPS = {"int8": "quantized", "fp16": "quantized", "dyn": "quantized", "wobbly": "quantized", "bad": "quantized"}
 
 
 def test_only_what_can_still_win_is_measured_in_full():
-    recs = [_rec("fp32", 2.0, "stopped-early"), _rec("fp16", 1.95), _rec("int8", 1.0), _rec("dyn", 1.04),
-            _rec("wobbly", 1.2, medians=[1.0, 1.4]), _rec("bad", 0.5, ok=False)]
+    recs = [make_record("litert", "fp32", 2.0, method="stopped-early", ci_pct=1),
+            make_record("litert", "fp16", 1.95, **SCREENED), make_record("litert", "int8", 1.0, **SCREENED),
+            make_record("litert", "dyn", 1.04, **SCREENED),
+            make_record("litert", "wobbly", 1.2, **SCREENED, medians=[1.0, 1.4]),
+            make_record("litert", "bad", 0.5, **SCREENED, **OVER_BUDGET)]
     picks = contenders(recs, GROUPS, lambda r: True)
     by = {k.variant: why for k, why in picks.items()}
     assert set(by) == {"int8", "dyn", "wobbly"}  # the best, one within 5%, one whose processes reach the best
@@ -72,7 +73,8 @@ def test_only_what_can_still_win_is_measured_in_full():
 
 
 def test_a_contender_stops_once_its_ci_lies_above_a_full_measurement_it_must_beat():
-    recs = [_rec("fp32", 2.0, "full"), _rec("int8", 1.0, "full"), _rec("dyn", 1.04)]
+    recs = [make_record("litert", "fp32", 2.0, **FULL), make_record("litert", "int8", 1.0, **FULL),
+            make_record("litert", "dyn", 1.04, **SCREENED)]
     key = record_key(recs[2])
     above = {"median": 1.2, "median_ci": [1.15, 1.25]}
     assert cannot_win(key, above, recs, GROUPS, lambda r: True).startswith(
@@ -80,43 +82,49 @@ def test_a_contender_stops_once_its_ci_lies_above_a_full_measurement_it_must_bea
     assert cannot_win(key, {"median": 1.02, "median_ci": [1.005, 1.03]}, recs, GROUPS, lambda r: True) is None
     assert cannot_win(key, {"median": 1.2}, recs, GROUPS, lambda r: True) is None  # no CI: go on
     # nothing measured in full to compare with: go on
-    alone = [_rec("fp32", 2.0), _rec("dyn", 1.04)]
+    alone = [make_record("litert", "fp32", 2.0, **SCREENED), make_record("litert", "dyn", 1.04, **SCREENED)]
     assert cannot_win(record_key(alone[1]), above, alone, GROUPS, lambda r: True) is None
 
 
 def test_a_screening_twice_the_best_of_each_of_its_pools_gets_no_second_round():
-    recs = [_rec("fp32", 2.0, "full"), _rec("int8", 1.0), _rec("fp16", 2.1), _rec("dyn", 4.2, medians=[4.1, 4.3]),
-            _rec("wobbly", 3.0, medians=[1.9]), _rec("bad", 0.5, ok=False)]
+    recs = [make_record("litert", "fp32", 2.0, **FULL), make_record("litert", "int8", 1.0, **SCREENED),
+            make_record("litert", "fp16", 2.1, **SCREENED),
+            make_record("litert", "dyn", 4.2, **SCREENED, medians=[4.1, 4.3]),
+            make_record("litert", "wobbly", 3.0, **SCREENED, medians=[1.9]),
+            make_record("litert", "bad", 0.5, **SCREENED, **OVER_BUDGET)]
     out = {r["variant"]: clearly_out(r, recs, GROUPS, lambda r: True) for r in recs}
     # fp16 is 2.1x int8 but quantized, and int8 is the best of both its pools: fp16's pool of all variants has int8
     # too, so fp16 is out; dyn is 4x; wobbly's fastest process (1.9 ms) is within 2x; bad is over the budget
     assert out == {"fp32": False, "int8": False, "fp16": True, "dyn": True, "wobbly": False, "bad": True}
-    no_quantized = [_rec("fp32", 1.0, "full"), _rec("other", 2.5)]
+    no_quantized = [make_record("litert", "fp32", 1.0, **FULL), make_record("litert", "other", 2.5, **SCREENED)]
     assert clearly_out(no_quantized[1], no_quantized, {}, lambda r: True)  # 2.5x the fp32 baseline
 
 
 def test_a_wide_ci_of_the_best_does_not_send_everything_to_a_full_measurement():
-    best = _rec("int8", 1.0, "full")
+    best = make_record("litert", "int8", 1.0, **FULL)
     best["latency_ms"]["median_ci"] = [0.8, 1.3]  # processes that disagree: an honest, wide interval
-    recs = [best, _rec("fp16", 1.2, medians=[1.18, 1.22]), _rec("dyn", 1.2, medians=[1.02, 1.38])]
+    recs = [best, make_record("litert", "fp16", 1.2, **SCREENED, medians=[1.18, 1.22]),
+                  make_record("litert", "dyn", 1.2, **SCREENED, medians=[1.02, 1.38])]
     assert [k.variant for k in contenders(recs, GROUPS, lambda r: True)] == ["dyn"]  # its fast process is within 5%
 
 
 def test_the_fastest_quantized_variant_is_measured_in_full_even_when_fp32_wins():
-    recs = [_rec("fp32", 1.0, "full"), _rec("int8", 1.5), _rec("fp16", 2.0)]
+    recs = [make_record("litert", "fp32", 1.0, **FULL), make_record("litert", "int8", 1.5, **SCREENED),
+            make_record("litert", "fp16", 2.0, **SCREENED)]
     assert [k.variant for k in contenders(recs, GROUPS, lambda r: True)] == ["int8"]
 
 
 def test_a_record_that_cannot_beat_its_runtimes_best_at_another_thread_count_keeps_its_screening():
     """The pick of a runtime is chosen across thread counts: int8 at 1 thread, the best of its own thread count, is
     1.5x int8 at 2 threads and cannot be the pick, so it is not measured in full; dyn at 2 threads can."""
-    t2 = [dict(_rec("fp32", 2.0, "full"), threads=2), dict(_rec("int8", 1.0), threads=2),
-          dict(_rec("dyn", 1.03), threads=2)]
-    t1 = [_rec("fp32", 3.0, "full"), _rec("int8", 1.5), _rec("fp16", 2.9)]
+    t2 = [make_record("litert", "fp32", 2.0, 2, **FULL), make_record("litert", "int8", 1.0, 2, **SCREENED),
+          make_record("litert", "dyn", 1.03, 2, **SCREENED)]
+    t1 = [make_record("litert", "fp32", 3.0, **FULL), make_record("litert", "int8", 1.5, **SCREENED),
+          make_record("litert", "fp16", 2.9, **SCREENED)]
     recs = t2 + t1
     assert sorted((k.variant, k.threads) for k in contenders(recs, GROUPS, lambda r: True)) == [("dyn", 2), ("int8", 2)]
     assert final_reason(t1[1], recs, lambda r: True).endswith("vs best 1.000 ms (95% CI 0.990-1.010) (int8, 2 threads) + 5%")
-    other_runtime = dict(_rec("int8", 1.5), runtime="onnxruntime")  # its own runtime's best: measured in full
+    other_runtime = make_record("onnxruntime", "int8", 1.5, **SCREENED)  # its own runtime's best: measured in full
     assert [(k.variant, k.runtime) for k in contenders(recs + [other_runtime], GROUPS, lambda r: True)
             if k.runtime == "onnxruntime"] == [("int8", "onnxruntime")]
 

@@ -1,30 +1,19 @@
 """The decision on plain records: the pick, its baseline, ties judged by CIs, and the words the terminal prints."""
 from __future__ import annotations
 
+from conftest import make_record
+
 from edgebench.reports.decision import baseline_for, decide
 from edgebench.reports.decision_text import decision_lines, with_ci
 from edgebench.reports.terminal.short_table import flags, legend, picked, row_order
 from edgebench.reports.warning_groups import group_line, group_warnings, variant_notes
 
 
-def rec(runtime, variant, median, threads=1, ci=None, budget=True, acc=None, label=None, size=None, **extra):
-    """A measured record; `ci` is the half-width of a 95% CI of the median in ms (None: a record without CIs)."""
-    latency = {"median": median, "p99": median * 1.5}
-    if ci is not None:
-        latency.update(median_ci=[median - ci, median + ci], p99_ci=[median * 1.4, median * 1.7])
-    r = {"runtime": runtime, "variant": variant, "threads": threads, "batch": 1, "settings_label": label,
-         "status": "ok", "latency_ms": latency, "model_bytes": size,
-         "accuracy": acc if acc is not None else {"top1_agreement": 1.0, "cosine": 1.0},
-         "accuracy_budget": None if budget is None else {"ok": budget, "violations": [] if budget else ["cosine"]}}
-    r.update(extra)
-    return r
-
-
 def two_runtimes(ci_int8=None, ci_qop=None):
-    return [rec("litert", "tflite-fp32", 2.0, size=8_000_000), rec("litert", "tflite-int8", 0.80, ci=ci_int8,
-                                                                   size=2_000_000),
-            rec("onnxruntime", "onnx-fp32", 1.6, size=8_000_000),
-            rec("onnxruntime", "onnx-static-int8-qop-u8s8", 0.81, ci=ci_qop, size=2_500_000)]
+    return [make_record("litert", "tflite-fp32", 2.0, size=8_000_000),
+            make_record("litert", "tflite-int8", 0.80, ci=ci_int8, size=2_000_000),
+            make_record("onnxruntime", "onnx-fp32", 1.6, size=8_000_000),
+            make_record("onnxruntime", "onnx-static-int8-qop-u8s8", 0.81, ci=ci_qop, size=2_500_000)]
 
 
 def test_tie_when_the_95_percent_cis_overlap():
@@ -72,14 +61,15 @@ def test_speedup_size_and_accuracy_against_the_same_runtimes_fp32():
 
 
 def test_accuracy_delta_prefers_labelled_accuracy_then_agreement_then_cosine():
-    labelled = [rec("litert", "tflite-fp32", 2.0, acc={"top1_accuracy": 0.95, "top1_agreement": 1.0, "cosine": 1.0}),
-                rec("litert", "tflite-int8", 1.0, acc={"top1_accuracy": 0.93, "top1_agreement": 0.97,
-                                                       "cosine": 0.999})]
+    labelled = [make_record("litert", "tflite-fp32", 2.0,
+                            acc={"top1_accuracy": 0.95, "top1_agreement": 1.0, "cosine": 1.0}),
+                make_record("litert", "tflite-int8", 1.0,
+                            acc={"top1_accuracy": 0.93, "top1_agreement": 0.97, "cosine": 0.999})]
     p = decide(labelled).overall.pick
     assert p.accuracy.metric == "top1_accuracy" and round(p.accuracy.delta, 6) == -0.02
     assert "  top-1 accuracy 93.0% vs 95.0% for fp32 (-2.0 pts)" in decision_lines(decide(labelled))
-    cosine_only = [rec("litert", "tflite-fp32", 2.0, acc={"cosine": 1.0}),
-                   rec("litert", "tflite-int8", 1.0, acc={"cosine": 0.9991})]
+    cosine_only = [make_record("litert", "tflite-fp32", 2.0, acc={"cosine": 1.0}),
+                   make_record("litert", "tflite-int8", 1.0, acc={"cosine": 0.9991})]
     p = decide(cosine_only).overall.pick
     assert p.accuracy.metric == "cosine" and not p.accuracy.in_points
     assert any("cosine similarity to the reference 0.99910 vs 1.00000 for fp32 (-9.0e-04)" in line
@@ -87,37 +77,41 @@ def test_accuracy_delta_prefers_labelled_accuracy_then_agreement_then_cosine():
 
 
 def test_missing_baseline_is_said_and_another_thread_count_stands_in():
-    alone = decide([rec("litert", "tflite-int8", 1.0)])
+    alone = decide([make_record("litert", "tflite-int8", 1.0)])
     p = alone.overall.pick
     assert p.baseline is None and p.speedup is None and "tflite-fp32 was not measured" in p.baseline_note
     assert "  no fp32 baseline: tflite-fp32 was not measured" in decision_lines(alone)
-    records = [rec("onnxruntime", "onnx-fp32", 3.0, threads=1), rec("onnxruntime", "onnx-fp32", 2.0, threads=2),
-               rec("onnxruntime", "onnx-static-int8-qop-u8s8", 1.0, threads=4)]
+    records = [make_record("onnxruntime", "onnx-fp32", 3.0, threads=1),
+               make_record("onnxruntime", "onnx-fp32", 2.0, threads=2),
+               make_record("onnxruntime", "onnx-static-int8-qop-u8s8", 1.0, threads=4)]
     base, note = baseline_for(records[2], records)
     assert base is records[1] and "not measured at 4 thread(s)" in note and "2 thread(s)" in note
     assert decide(records).overall.pick.speedup == 2.0
-    assert "no fp32 baseline is known for runtime tvm" in decide([rec("tvm", "x", 1.0)]).overall.pick.baseline_note
+    unknown = decide([make_record("tvm", "x", 1.0)]).overall.pick
+    assert "no fp32 baseline is known for runtime tvm" in unknown.baseline_note
 
 
 def test_the_pick_is_at_the_thread_count_best_for_latency_and_may_be_fp32_itself():
-    records = [rec("onnxruntime", "onnx-fp32", 2.0, threads=1), rec("onnxruntime", "onnx-fp32", 1.2, threads=2),
-               rec("onnxruntime", "onnx-dynamic-int8", 5.0, threads=2)]
+    records = [make_record("onnxruntime", "onnx-fp32", 2.0, threads=1),
+               make_record("onnxruntime", "onnx-fp32", 1.2, threads=2),
+               make_record("onnxruntime", "onnx-dynamic-int8", 5.0, threads=2)]
     p = decide(records).overall.pick
     assert p.record["threads"] == 2 and p.is_baseline and p.speedup == 1.0
     assert "  this is the fp32 baseline" in decision_lines(decide(records))
 
 
 def test_a_screened_figure_never_beats_a_full_measurement():
-    screened = rec("onnxruntime", "onnx-fp32", 0.5, label="arena-off", measurement={"method": "screened"})
-    records = [rec("onnxruntime", "onnx-fp32", 1.0, label="arena-on", measurement={"method": "full"}), screened]
+    screened = make_record("onnxruntime", "onnx-fp32", 0.5, label="arena-off", measurement={"method": "screened"})
+    records = [make_record("onnxruntime", "onnx-fp32", 1.0, label="arena-on", measurement={"method": "full"}), screened]
     assert decide(records).overall.pick.record["settings_label"] == "arena-on"
     # when screening is all there is, it is still shown
     assert decide([screened]).overall.pick.record is screened
 
 
 def test_nothing_within_budget_shows_the_fastest_flagged():
-    records = [rec("litert", "tflite-fp32", 2.0, budget=False), rec("litert", "tflite-int8", 1.0, budget=False),
-               rec("onnxruntime", "onnx-fp32", 3.0, budget=None)]
+    records = [make_record("litert", "tflite-fp32", 2.0, budget=False),
+               make_record("litert", "tflite-int8", 1.0, budget=False),
+               make_record("onnxruntime", "onnx-fp32", 3.0, budget=None)]
     d = decide(records)
     assert not d.overall.within_budget and d.overall.pick.record["variant"] == "tflite-int8"
     assert "2 over the budget, 1 not checked" in d.overall.reason
@@ -127,7 +121,7 @@ def test_nothing_within_budget_shows_the_fastest_flagged():
 
 
 def test_unchecked_accuracy_is_not_eligible_but_mentioned():
-    records = [rec("litert", "tflite-fp32", 2.0), rec("litert", "tflite-int8", 0.5, budget=None)]
+    records = [make_record("litert", "tflite-fp32", 2.0), make_record("litert", "tflite-int8", 0.5, budget=None)]
     d = decide(records)
     assert d.overall.within_budget and d.overall.pick.record["variant"] == "tflite-fp32"
     assert len(d.overall.unchecked) == 1
@@ -135,7 +129,7 @@ def test_unchecked_accuracy_is_not_eligible_but_mentioned():
 
 
 def test_nothing_measured():
-    failed = dict(rec("litert", "tflite-fp32", 1.0), status="failed", latency_ms=None, error="boom")
+    failed = dict(make_record("litert", "tflite-fp32", 1.0), status="failed", latency_ms=None, error="boom")
     d = decide([failed])
     assert d.overall.pick is None and d.overall.failed == 1
     assert decision_lines(d)[0] == "No pick: nothing measured (1 record(s) failed)."
@@ -149,9 +143,9 @@ def test_ci_is_written_with_the_larger_side_to_two_digits():
 
 
 def test_warnings_are_grouped_by_rule_with_counts_and_ranges():
-    records = [rec("litert", f"v{i}", 1.0, warnings=[f"stdev is {10 + i}% of the mean"]) for i in range(3)]
-    records += [rec("litert", "w", 1.0, warnings=["only 12 samples", "2.1% outliers (> Q3 + 3 IQR)"]),
-                rec("litert", "z", 1.0), rec("litert", "q", 1.0, warnings=["something new"])]
+    records = [make_record("litert", f"v{i}", 1.0, warnings=[f"stdev is {10 + i}% of the mean"]) for i in range(3)]
+    records += [make_record("litert", "w", 1.0, warnings=["only 12 samples", "2.1% outliers (> Q3 + 3 IQR)"]),
+                make_record("litert", "z", 1.0), make_record("litert", "q", 1.0, warnings=["something new"])]
     groups = {g.rule: g for g in group_warnings(records)}
     cv = groups["unstable: stdev > 10% of the mean"]
     assert cv.count == 3 and group_line(cv, 6, busy=True) == (
@@ -163,9 +157,9 @@ def test_warnings_are_grouped_by_rule_with_counts_and_ranges():
 
 
 def test_notes_once_per_variant_and_each_failure():
-    a = rec("litert", "tflite-int8", 1.0, threads=1, pass_notes=["quantized: 3 of 3"], budget=False)
+    a = make_record("litert", "tflite-int8", 1.0, threads=1, pass_notes=["quantized: 3 of 3"], budget=False)
     b = dict(a, threads=2)
-    c = dict(rec("litert", "tflite-fp16", 1.0), status="failed", latency_ms=None, error="boom",
+    c = dict(make_record("litert", "tflite-fp16", 1.0), status="failed", latency_ms=None, error="boom",
              measurement={"method": "screened", "reason": "could not win"})
     notes = variant_notes([a, b, c])
     assert notes == ["tflite-int8: quantized: 3 of 3", "tflite-int8: over the accuracy budget: cosine",
@@ -173,11 +167,11 @@ def test_notes_once_per_variant_and_each_failure():
 
 
 def test_flags_legend_and_row_order():
-    records = [rec("litert", "tflite-int8", 0.5, budget=False, recommended=True),
-               rec("litert", "tflite-fp32", 2.0, warnings=["stdev is 13% of the mean"]),
-               rec("onnxruntime", "onnx-dynamic-int8", 0.7, budget=None, measurement={"method": "screened"}),
-               rec("onnxruntime", "onnx-fp32", 1.5),
-               dict(rec("litert", "tflite-fp16", 1.0), status="failed", latency_ms=None)]
+    records = [make_record("litert", "tflite-int8", 0.5, budget=False, recommended=True),
+               make_record("litert", "tflite-fp32", 2.0, warnings=["stdev is 13% of the mean"]),
+               make_record("onnxruntime", "onnx-dynamic-int8", 0.7, budget=None, measurement={"method": "screened"}),
+               make_record("onnxruntime", "onnx-fp32", 1.5),
+               dict(make_record("litert", "tflite-fp16", 1.0), status="failed", latency_ms=None)]
     assert [flags(r) for r in records] == ["B", "!", "?s", "", "x"]
     # P marks the decision's picks: here onnx-fp32 (overall and ONNX Runtime), tflite-fp32 (LiteRT)
     assert [flags(r, picked(records)) for r in records] == ["B", "!P", "?s", "P", "x"]
@@ -198,7 +192,7 @@ def test_the_selfcheck_calls_two_different_picks_tied_only_when_one_runs_cis_ove
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     fresh = {"results": two_runtimes(ci_int8=0.05, ci_qop=0.05)}
-    pick, other = fresh["results"][3], rec("litert", "tflite-int8", 0.7)  # the other run's pick and figure
+    pick, other = fresh["results"][3], make_record("litert", "tflite-int8", 0.7)  # the other run's pick and figure
     assert module.tied_in(fresh, pick, other)  # 0.76-0.86 (qop) and 0.75-0.85 (int8 in this run) overlap
     apart = {"results": two_runtimes(ci_int8=0.005, ci_qop=0.005)}
     apart["results"][1]["latency_ms"]["median_ci"] = [0.70, 0.75]

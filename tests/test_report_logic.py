@@ -1,14 +1,15 @@
-"""The report's decisions on plain data: Pareto front, recommendation, runtime pairing, tolerant field access."""
+"""The report's decisions on plain data: Pareto front, the pick, runtime pairing, tolerant field access."""
 from __future__ import annotations
 
 import math
 
+from conftest import make_record
 from hypothesis import given
 from hypothesis import strategies as st
 
+from edgebench.reports.decision import decide
 from edgebench.reports.fields import accuracy_metric, fmt, num
 from edgebench.reports.pareto import dominates, pareto_front
-from edgebench.reports.recommend import pick, recommend
 from edgebench.reports.runtime_pairs import precision_family, runtime_pairs
 
 finite = st.floats(min_value=0, max_value=1e3, allow_nan=False)
@@ -27,45 +28,34 @@ def test_pareto_front_order_and_ties():
     assert pareto_front(pts) == [1, 2, 3, 0]
 
 
-def rec(runtime, variant, median, threads=1, batch=1, ok=True, budget=True, **extra):
-    r = {"runtime": runtime, "variant": variant, "threads": threads, "batch": batch,
-         "status": "ok" if ok else "failed", "latency_ms": {"median": median} if ok else None,
-         "accuracy_budget": None if budget is None else {"ok": budget, "violations": [] if budget else ["cosine"]}}
-    r.update(extra)
-    return r
-
-
-def test_recommendation_is_fastest_within_budget_per_runtime_and_overall():
+def test_the_pick_is_fastest_within_budget_per_runtime_and_overall():
     records = [
-        rec("litert", "tflite-fp32", 2.0), rec("litert", "tflite-int8", 0.5, budget=False),
-        rec("litert", "tflite-fp16", 1.5, threads=2), rec("litert", "tflite-fp16", 1.5, threads=1),
-        rec("onnxruntime", "onnx-fp32", 1.8), rec("onnxruntime", "onnx-static-int8", 0.9),
-        rec("onnxruntime", "onnx-fp32", 0.1, batch=8),  # per-call latency at batch 8 is not comparable
-        rec("onnxruntime", "ort-format", None, ok=False),
+        make_record("litert", "tflite-fp32", 2.0), make_record("litert", "tflite-int8", 0.5, budget=False),
+        make_record("litert", "tflite-fp16", 1.5, threads=2), make_record("litert", "tflite-fp16", 1.5, threads=1),
+        make_record("onnxruntime", "onnx-fp32", 1.8), make_record("onnxruntime", "onnx-static-int8", 0.9),
+        make_record("onnxruntime", "onnx-fp32", 0.1, batch=8),  # per-call latency at batch 8 is not comparable
+        make_record("onnxruntime", "ort-format", None),
     ]
-    by_rt = {r.runtime: r for r in recommend(records)}
-    assert by_rt["litert"].record["variant"] == "tflite-fp16" and by_rt["litert"].record["threads"] == 1
-    assert by_rt["onnxruntime"].record["variant"] == "onnx-static-int8"
-    assert by_rt["*"].record["variant"] == "onnx-static-int8"
-    assert "within the accuracy budget" in by_rt["*"].reason
+    d = decide(records)
+    by_rt = {c.scope: c.pick.record for c in [*d.per_runtime, d.overall]}
+    assert by_rt["litert"]["variant"] == "tflite-fp16" and by_rt["litert"]["threads"] == 1
+    assert by_rt["onnxruntime"]["variant"] == "onnx-static-int8"
+    assert by_rt["*"]["variant"] == "onnx-static-int8"
+    assert "within the accuracy budget" in d.overall.reason
 
 
-def test_recommendation_when_nothing_qualifies_or_accuracy_is_unknown():
-    over = pick([rec("litert", "tflite-int8", 0.5, budget=False)])
-    assert over.record is None and "breaks the accuracy budget" in over.reason
-    unknown = pick([rec("litert", "a", 0.7, budget=None), rec("litert", "b", 0.6, budget=None)])
-    assert unknown.record["variant"] == "b" and "NOT checked" in unknown.reason
-    failed = pick([rec("litert", "a", None, ok=False)])
-    assert failed.record is None and "1 record failed" in failed.reason
-    # a runtime nobody knows yet still gets its own recommendation
-    assert [r.runtime for r in recommend([rec("tvm", "x", 1.0)])] == ["tvm", "*"]
+def test_a_runtime_nobody_knows_yet_gets_its_own_pick():
+    d = decide([make_record("tvm", "x", 1.0), make_record("litert", "a", None)])
+    assert [c.scope for c in d.per_runtime] == ["litert", "tvm"]
+    assert d.per_runtime[0].pick is None and d.per_runtime[0].failed == 1
 
 
 def test_runtime_pairs_match_precisions_and_compute_ratio():
-    records = [rec("litert", "tflite-fp32", 2.0), rec("onnxruntime", "onnx-fp32", 4.0),
-               rec("onnxruntime", "onnx-simplified", 1.0), rec("litert", "tflite-int8", 1.0),
-               rec("onnxruntime", "onnx-static-int8", 0.5, budget=False), rec("onnxruntime", "onnx-qdq-int8", 2.0),
-               rec("litert", "tflite-fp16", 1.2)]
+    records = [make_record("litert", "tflite-fp32", 2.0), make_record("onnxruntime", "onnx-fp32", 4.0),
+               make_record("onnxruntime", "onnx-simplified", 1.0), make_record("litert", "tflite-int8", 1.0),
+               make_record("onnxruntime", "onnx-static-int8", 0.5, budget=False),
+               make_record("onnxruntime", "onnx-qdq-int8", 2.0),
+               make_record("litert", "tflite-fp16", 1.2)]
     pairs = {p.family: p for p in runtime_pairs(records)}
     assert pairs["fp32"].onnxruntime["variant"] == "onnx-simplified" and pairs["fp32"].ratio == 2.0
     # the in-budget ORT int8 variant is preferred to the faster one that breaks the budget

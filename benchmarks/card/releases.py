@@ -56,13 +56,3 @@ def parse_target(text: str, installed_ort: str | None = None) -> Target:
     else:
         version = f"{major}.{minor}.{patch}"
     return Target(f"onnxruntime-{version}", f"onnxruntime {version}", version)
-
-
-def default_targets(extra: list[str], installed_ort: str | None) -> list[Target]:
-    """The ML.NET rows, or only the --for rows when the user names some; de-duplicated, in the order given."""
-    rows = [parse_target(x, installed_ort) for x in extra] if extra else list(MLNET)
-    out: list[Target] = []
-    for t in rows:
-        if t not in out:
-            out.append(t)
-    return out

@@ -15,7 +15,7 @@ from edgebench.benchmarks.isolation.subproc import run_checked
 from edgebench.benchmarks.measure.child_call import MeasureError, child_env
 from edgebench.benchmarks.measure.pyperf_summary import medians_ms, samples, summarize
 from edgebench.benchmarks.measure.sampling import Sampling
-from edgebench.results.record import Latency
+from edgebench.results.record import Latency, Method
 from edgebench.results.stats import latency_stats
 
 INHERIT_ENV = "PYTHONPATH,EDGEBENCH_FAULT,EDGEBENCH_CACHE,EDGEBENCH_RUN_ID,EDGEBENCH_PARENT_PID,LD_LIBRARY_PATH"
@@ -41,7 +41,7 @@ def run_pyperf(bench_name: str, runtime: str, model: str, threads: int, settings
     args = ["-m", "edgebench.benchmarks.measure.worker", "--model", model, "--runtime", runtime, "--threads", str(threads),
             "--inputs", str(inputs_npz), "--settings", json.dumps(settings), "--sidecar", str(part_sidecar),
             "--bench-name", bench_name, "--inherit-environ", INHERIT_ENV, "--quiet", "--append", str(part_json)]
-    method: str | None = None
+    method: Method | None = None
     why: str | None = None
     while method is None:
         batch = sampling.next_batch(done, lat)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from edgebench.results.record import Latency, Measurement
+from edgebench.results.record import Latency, Measurement, Method
 from edgebench.results.stability import MAX_PROCESS_SPREAD, process_spread
 from edgebench.results.stats import ci_half_width_pct
 
@@ -65,7 +65,7 @@ class Sampling:
         wanted = math.ceil(done * (width / self.target_ci_pct) ** 2) - done
         return max(1, min(left, wanted))
 
-    def verdict(self, done: int, lat: Latency, process_medians: list[float]) -> str | None:
+    def verdict(self, done: int, lat: Latency, process_medians: list[float]) -> Method | None:
         """How the measurement ends after `done` processes: a Measurement method, or None to go on sampling.
 
         From 3 processes on, the median's CI includes how much the processes disagree (results/stats.py); with
@@ -82,7 +82,7 @@ class Sampling:
             return "stopped-early"
         return None
 
-    def describe(self, method: str, done: int, lat: Latency, process_medians: list[float]) -> Measurement:
+    def describe(self, method: Method, done: int, lat: Latency, process_medians: list[float]) -> Measurement:
         out = Measurement(method=method, processes=done, samples=int(lat.get("n", 0)), target_ci_pct=self.target_ci_pct,
                           process_medians_ms=[round(m, 5) for m in process_medians])
         width = ci_half_width_pct(lat)

@@ -16,8 +16,7 @@ from edgebench.benchmarks.run.parity_stage import check_on_target
 from edgebench.benchmarks.run.settings import runtime_settings
 from edgebench.benchmarks.variants.reference import align
 from edgebench.optimizers.errors import one_line
-
-RUNTIME_NAMES = {"litert": "LiteRT", "onnxruntime": "ONNX Runtime"}
+from edgebench.results.runtimes import runtime_name
 
 
 def check_variants(ctx: RunContext, built: list[BuiltVariant], reference_job: ReferenceJob | None) -> None:
@@ -81,7 +80,7 @@ def _take_reference(ctx: RunContext, built: list[BuiltVariant], ref: Reference) 
     for bv in built:
         if reference_out is None and not bv.error and bv.artifact and bv.artifact.pass_name == "source":
             reference_out = bv.outputs
-            reference_desc = f"source .{ctx.source.format} file on {RUNTIME_NAMES[bv.runtime]}"
+            reference_desc = f"source .{ctx.source.format} file on {runtime_name(bv.runtime)}"
             ctx.doc["model"]["outputs"] = bv.output_names
     ctx.doc["model"]["reference"] = reference_desc or "none (the source model could not be run)"
     return reference_out

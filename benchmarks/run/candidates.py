@@ -1,33 +1,21 @@
 """After measuring: mark the fastest quantization candidate within the accuracy budget, per runtime configuration.
 
-edgebench.reports.recommend picks the best record of a run overall; this marks, among the quantized variants a profile
-asked for, the one to deploy if you quantize, and says how it compares with fp32 under the same settings.
+The decision (reports.decision) picks the best record of a run overall; this marks, among the quantized variants a
+profile asked for, the one to deploy if you quantize, and says how it compares with fp32 under the same settings.
+Both take their rules from results.selection.
 """
 from __future__ import annotations
 
 import math
 
 from edgebench.results.record import Record, record_key
-
-BASELINES = {"litert": "tflite-fp32", "onnxruntime": "onnx-fp32"}
-
-
-def _median(rec: Record) -> float:
-    """The record's median latency (ms); infinity when it has none, so it never wins."""
-    lat = rec.get("latency_ms")
-    return lat["median"] if lat and lat.get("median") else math.inf
-
-
-def _within_budget(rec: Record) -> bool:
-    """Only a checked accuracy that stayed within the budget counts: an unknown accuracy is not a pass."""
-    budget = rec.get("accuracy_budget")
-    return budget is not None and budget["ok"] is True
+from edgebench.results.selection import BASELINES, is_screened, within_budget
+from edgebench.results.selection import median_or_inf as _median
 
 
 def _screened(r: Record) -> str:
     """Said beside a figure that comes from a screening run (a setting whose latency the profile did not ask for)."""
-    m = r.get("measurement")
-    return "; screening figures only" if m and m.get("method") == "screened" else ""
+    return "; screening figures only" if is_screened(r) else ""
 
 
 def _vs_base(r: Record, base: Record | None) -> str:
@@ -55,7 +43,7 @@ def mark_recommended(records: list[Record], groups: dict[str, str], group: str =
         cands = [r for r in same if groups.get(r["variant"]) == group and r.get("status") == "ok" and _median(r) < math.inf]
         if not cands:
             continue
-        within = [r for r in cands if _within_budget(r)]
+        within = [r for r in cands if within_budget(r) is True]
         where = f"{runtime} t{threads}" + (f" b{batch}" if batch != 1 else "") + (f" [{label}]" if label else "")
         base = next((r for r in same if r["variant"] == BASELINES.get(runtime) and r.get("status") == "ok"), None)
 

@@ -13,7 +13,7 @@ from edgebench.benchmarks.variants.data import DataSet
 from edgebench.benchmarks.variants.sources import ModelSource
 from edgebench.hardware_profiles.accuracy_budget import AccuracyBudget
 from edgebench.optimizers.artifacts import Artifact
-from edgebench.results.record import Record
+from edgebench.results.record import Record, Runtime
 
 
 @dataclass
@@ -21,7 +21,7 @@ class BuiltVariant:
     """A variant as the run knows it once built: its file, its accuracy and what measuring it needs."""
 
     name: str
-    runtime: str
+    runtime: Runtime
     artifact: Artifact | None = None
     error: str | None = None
     accuracy: dict[str, Any] = field(default_factory=dict)

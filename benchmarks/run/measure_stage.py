@@ -23,8 +23,6 @@ from edgebench.benchmarks.run.screening import (
     clearly_out,
     contenders,
     final_reason,
-    is_baseline,
-    is_screened,
     sweep_reason,
 )
 from edgebench.benchmarks.run.settings import Sweep, latency_asked, runtime_settings, settings_sweep
@@ -43,6 +41,7 @@ from edgebench.results.record import (
     new_record,
     record_key,
 )
+from edgebench.results.selection import always_measured_in_full, has_screening_figures
 
 
 def measure_all(ctx: RunContext, built: list[BuiltVariant]) -> None:
@@ -67,14 +66,14 @@ def measure_all(ctx: RunContext, built: list[BuiltVariant]) -> None:
 def _screening_rounds(ctx: RunContext, built: list[BuiltVariant]) -> None:
     """Further rounds of one screening process per benchmark, until each has the mode's screening count."""
     want = sampling_for(ctx.opts.mode, screening=True).max_processes
-    by_name = {(bv.name, bv.runtime): bv for bv in built if not bv.error}
+    by_name: dict[tuple[str, str], BuiltVariant] = {(bv.name, bv.runtime): bv for bv in built if not bv.error}
     asked, groups = latency_asked(ctx.opts.profile), {bv.name: bv.group for bv in built}
     for n in range(2, want + 1):
         # a setting whose latency the profile does not ask for keeps one process: its memory figures are complete
         # from one, and its latency is shown as a screening whatever the count
         # nor does a record one process already shows to be out of the race (screening.clearly_out)
         records = ctx.doc["results"]
-        keys = [record_key(r) for r in records if is_screened(r) and r["measurement"]["processes"] < n
+        keys = [record_key(r) for r in records if has_screening_figures(r) and r["measurement"]["processes"] < n
                 and (r["variant"], r["runtime"]) in by_name and asked(r) and not clearly_out(r, records, groups, asked)]
         if not keys:
             continue
@@ -106,7 +105,7 @@ def _full_reason(ctx: RunContext, bv: BuiltVariant, sweep_index: int) -> str | N
         return "exhaustive run: every record in full"
     if sweep_index > 0 and ctx.opts.profile.sweep_latency == "first":
         return None
-    if is_baseline(bv.name, bv.runtime, bv.artifact.pass_name if bv.artifact else None):
+    if always_measured_in_full(bv.name, bv.runtime, bv.artifact.pass_name if bv.artifact else None):
         return "fp32 baseline: every ratio is taken against it"
     return None
 
@@ -114,7 +113,7 @@ def _full_reason(ctx: RunContext, bv: BuiltVariant, sweep_index: int) -> str | N
 def _measure_contenders(ctx: RunContext, built: list[BuiltVariant]) -> None:
     """Measure in full the screened records that can still win, until none is left; say why the others were not."""
     asked, groups = latency_asked(ctx.opts.profile), {bv.name: bv.group for bv in built}
-    by_name = {(bv.name, bv.runtime): bv for bv in built if not bv.error}
+    by_name: dict[tuple[str, str], BuiltVariant] = {(bv.name, bv.runtime): bv for bv in built if not bv.error}
     tried: set[RecordKey] = set()
     while True:
         picks = {k: why for k, why in contenders(ctx.doc["results"], groups, asked).items()
@@ -137,7 +136,7 @@ def _measure_contenders(ctx: RunContext, built: list[BuiltVariant]) -> None:
             ctx.writer.replace(record, pyperf_json)
             item_done(ctx.reporter, item, record["status"])
     for rec in ctx.doc["results"]:
-        if is_screened(rec):
+        if has_screening_figures(rec):
             rec["measurement"]["reason"] = final_reason(rec, ctx.doc["results"], asked)
     ctx.writer.flush()
 

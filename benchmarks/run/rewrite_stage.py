@@ -21,6 +21,7 @@ from edgebench.benchmarks.variants.data import batch_of
 from edgebench.benchmarks.variants.reference import align
 from edgebench.benchmarks.variants.specs import REWRITTEN, registry
 from edgebench.results.errors import one_line
+from edgebench.results.selection import BASELINES
 
 TRIGGER_RUNS = 10  # profiled inferences: shares settle within a few runs, and the run should not wait for more
 
@@ -85,8 +86,8 @@ def _median(rec: dict[str, Any]) -> float | None:
 
 
 def speedup_notes(results: list[dict[str, Any]]) -> list[str]:
-    """Per measured onnx-rewritten record: its speed-up over onnx-fp32 (and its ratio to tflite-fp32) in the same
-    configuration, stored in the record's `rewrites` and said in one note each."""
+    """Per measured onnx-rewritten record: its speed-up over ONNX Runtime's fp32 baseline (and its ratio to LiteRT's)
+    in the same configuration, stored in the record's `rewrites` and said in one note each."""
     from edgebench.results.record import record_key
 
     by_key = {record_key(r): r for r in results}
@@ -96,7 +97,7 @@ def speedup_notes(results: list[dict[str, Any]]) -> list[str]:
         if rec.get("variant") != REWRITTEN or "rewrites" not in rec or not rewritten_ms:
             continue
         key = record_key(rec)
-        fp32_ms = _median(by_key.get(key._replace(variant="onnx-fp32"), {}))
+        fp32_ms = _median(by_key.get(key._replace(variant=BASELINES["onnxruntime"]), {}))
         if not fp32_ms:
             continue
         info = rec["rewrites"]
@@ -105,9 +106,10 @@ def speedup_notes(results: list[dict[str, Any]]) -> list[str]:
         label = f" [{key.settings_label}]" if key.settings_label else ""
         note = (f"{REWRITTEN}{label}, {key.threads} thread(s): {fp32_ms / rewritten_ms:.2f}x faster than onnx-fp32 "
                 f"({rewritten_ms:.3f} vs {fp32_ms:.3f} ms) after rewriting {rules}")
-        litert_ms = _median(by_key.get(key._replace(variant="tflite-fp32", runtime="litert", settings_label=None), {}))
+        litert_ms = _median(by_key.get(key._replace(variant=BASELINES["litert"], runtime="litert",
+                                                settings_label=None), {}))
         if litert_ms:
             info["ratio_to_tflite_fp32"] = round(rewritten_ms / litert_ms, 3)
-            note += f"; now {rewritten_ms / litert_ms:.2f}x LiteRT tflite-fp32's latency"
+            note += f"; now {rewritten_ms / litert_ms:.2f}x LiteRT {BASELINES['litert']}'s latency"
         notes.append(note)
     return notes

@@ -20,27 +20,29 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from edgebench.reports.decision import decide, interval, overlaps
+from edgebench.reports.decision import decide
 from edgebench.results.contract import load_run
+from edgebench.results.record import Record, records_in
+from edgebench.results.selection import tied
 
 
-def _same_config(a: dict[str, Any], b: dict[str, Any]) -> bool:
+def _same_config(a: Record, b: Record) -> bool:
     return all(a.get(k) == b.get(k) for k in ("variant", "runtime", "threads", "batch", "settings_label"))
 
 
-def tied_in(doc: dict[str, Any], pick: dict[str, Any] | None, other: dict[str, Any] | None) -> bool:
+def tied_in(doc: dict[str, Any], pick: Record | None, other: Record | None) -> bool:
     """Whether `doc`'s own figures cannot tell its pick from the other run's pick: their median CIs overlap."""
     if pick is None or other is None:
         return False
-    twin = next((r for r in doc["results"] if _same_config(r, other) and r.get("status") == "ok"), None)
-    return twin is not None and overlaps(interval(pick, "median_ci"), interval(twin, "median_ci"))
+    twin = next((r for r in records_in(doc) if _same_config(r, other) and r.get("status") == "ok"), None)
+    return twin is not None and tied(pick, twin)
 
 
-def _picks(doc: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any] | None]]:
+def _picks(doc: dict[str, Any]) -> dict[str, tuple[str, Record | None]]:
     """The pick per runtime and overall ("*"), as `bench run` and the report name it (reports.decision): its
     description and its record."""
-    decision = decide(doc["results"])
-    out: dict[str, tuple[str, dict[str, Any] | None]] = {}
+    decision = decide(records_in(doc))
+    out: dict[str, tuple[str, Record | None]] = {}
     for choice in [*decision.per_runtime, decision.overall]:
         pick = choice.pick
         if pick is None:

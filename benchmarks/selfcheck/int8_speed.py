@@ -19,8 +19,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-FP32 = {"litert": "tflite-fp32", "onnxruntime": "onnx-fp32"}
+from edgebench.results.selection import BASELINES, within_budget
+
 VARIANTS = "tflite-fp32,tflite-dynamic-int8,tflite-int8,onnx-fp32,onnx-dynamic-int8,onnx-static-int8"
 INT8_PASSES = {"tflite-dynamic-range", "tflite-full-int8", "ort-dynamic-quant", "ort-static-quant"}
 
@@ -44,7 +46,7 @@ def full_size_model(folder: Path) -> tuple[Path, Path]:
     return model, data
 
 
-def bench_run(model: Path | None, data: Path | None, profile: str, fast: bool, out: Path) -> tuple[dict, float]:
+def bench_run(model: Path | None, data: Path | None, profile: str, fast: bool, out: Path) -> tuple[dict[str, Any], float]:
     cmd = [sys.executable, "-m", "edgebench.benchmarks.cli", "run", *([str(model)] if model else []), "--profile", profile,
            "--threads", "1", "--variants", VARIANTS, "--out", str(out), *(["--data", str(data)] if data else []),
            *(["--fast"] if fast else [])]
@@ -56,7 +58,7 @@ def bench_run(model: Path | None, data: Path | None, profile: str, fast: bool, o
     return json.loads((out / "results.json").read_text()), wall
 
 
-def summarize(doc: dict, target: float, speed_only: bool = False) -> tuple[list[str], bool]:
+def summarize(doc: dict[str, Any], target: float, speed_only: bool = False) -> tuple[list[str], bool]:
     """One line per runtime configuration (ONNX Runtime may be measured with its memory arena on and off)."""
     lines, ok = [], True
     recs = [r for r in doc["results"] if r["status"] == "ok" and r["threads"] == 1]
@@ -64,7 +66,7 @@ def summarize(doc: dict, target: float, speed_only: bool = False) -> tuple[list[
     for runtime, label in configs:
         mine = [r for r in recs if (r["runtime"], r.get("settings_label") or "") == (runtime, label)]
         name = runtime + (f" [{label}]" if label else "")
-        base = next((r for r in mine if r["variant"] == FP32[runtime]), None)
+        base = next((r for r in mine if r["variant"] == BASELINES[runtime]), None)
         int8 = [r for r in mine if r["artifact"]["pass"] in INT8_PASSES]
         if base is None or not int8:
             lines.append(f"  {name:24s} not measured")
@@ -72,7 +74,7 @@ def summarize(doc: dict, target: float, speed_only: bool = False) -> tuple[list[
             continue
         fp32_ms = base["latency_ms"]["median"]
         best = min(int8, key=lambda r: r["latency_ms"]["median"])
-        within = [r for r in int8 if (r.get("accuracy_budget") or {}).get("ok")]
+        within = [r for r in int8 if within_budget(r) is True]
         ratio = best["latency_ms"]["median"] / fp32_ms
         ok &= ratio <= target
         acc = best["accuracy"]

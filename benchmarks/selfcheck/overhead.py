@@ -5,8 +5,8 @@ inferences timed one by one in a fresh process that uses the runtime the way its
 `intra_op_num_threads` set (its own defaults for everything else, intra-op spinning included) and LiteRT with only
 `num_threads` (XNNPACK, its default). The verdict is paired: fresh suite worker processes (the
 suite's own pyperf worker, settings and threads) and bare-loop processes are taken in turn, ABBA, and their medians
-compared; more than 5% apart fails the check: a handicapped runtime is a wrong result. (This VM's speed drifts by
-10-30% within seconds, so the run's record against a bare loop taken later is printed too, as context only.) Run on demand:
+compared; more than 5% apart fails the check: a handicapped runtime is a wrong result. (A shared machine's speed
+drifts within seconds, so the run's record against a bare loop taken later is printed too, as context only.) Run on demand:
 
     python benchmarks/selfcheck/overhead.py [MODEL] [--modes default,fast] [--profile x86_64] [--bare-values 3000]
 
@@ -21,13 +21,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+from edgebench.results.selection import BASELINES
 
 TOLERANCE = 0.05
-FP32 = "tflite-fp32,onnx-fp32"
+FP32 = ",".join(BASELINES.values())
 
 
-def _bare_session(runtime: str, model: str, threads: int):  # noqa: ANN202  (a runtime object of either kind)
+def _bare_session(runtime: str, model: str, threads: int) -> Callable[[list[Any]], object]:
     """A session exactly as a user of the runtime creates it: the thread count and nothing else."""
     if runtime == "onnxruntime":
         import onnxruntime as ort
@@ -41,7 +45,7 @@ def _bare_session(runtime: str, model: str, threads: int):  # noqa: ANN202  (a r
     interp.allocate_tensors()
     details = interp.get_input_details()
 
-    def run(feed: list) -> None:
+    def run(feed: list[Any]) -> None:
         for d, x in zip(details, feed):
             interp.set_tensor(d["index"], x.astype(d["dtype"], copy=False))
         interp.invoke()
@@ -83,8 +87,8 @@ def _bare_round(rec: dict, inputs: Path, values: int) -> float:
 
 
 def paired(rec: dict, inputs: Path, rounds: int, values: int) -> tuple[float, float, float]:
-    """(suite ms, bare ms, suite/bare - 1) from fresh processes taken in turn, ABBA: this VM's speed drifts by
-    10-30% within seconds, so a suite median and a bare loop taken a minute apart differ by the drift, not by
+    """(suite ms, bare ms, suite/bare - 1) from fresh processes taken in turn, ABBA: a shared machine's speed
+    drifts within seconds, so a suite median and a bare loop taken a minute apart differ by the drift, not by
     overhead; pairs taken side by side cancel it."""
     work = Path(tempfile.mkdtemp(prefix="selfcheck-rounds-"))
     suite, bare = [], []

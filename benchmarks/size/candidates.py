@@ -12,11 +12,12 @@ import numpy as np
 
 from edgebench.benchmarks.size.pool import Candidate
 from edgebench.reports.decision import decide
-from edgebench.reports.fields import within_budget
 from edgebench.results.errors import UserError
+from edgebench.results.record import Record, records_in
+from edgebench.results.selection import median_or_inf, within_budget
 
 
-def _batch1_ok(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _batch1_ok(records: list[Record]) -> list[Record]:
     return [r for r in records if r.get("status") == "ok" and int(r.get("batch") or 1) == 1]
 
 
@@ -39,33 +40,34 @@ def _inputs_npz(doc: dict[str, Any], work: Path) -> str:
     return str(path)
 
 
-def _candidate(rec: dict[str, Any], why: str, inputs: str) -> tuple[Candidate, str]:
+def _candidate(rec: Record, why: str, inputs: str) -> tuple[Candidate, str]:
     path = (rec.get("artifact") or {}).get("path")
     if not path or not Path(path).is_file():
         raise UserError(f"the file of {rec.get('variant')} ({path}) is gone from the cache: run bench run again")
-    p99 = (rec.get("latency_ms") or {}).get("p99")
+    lat = rec.get("latency_ms")
+    p99 = lat.get("p99") if lat else None
     settings = dict(rec.get("runtime_settings") or {})
     return Candidate(str(rec["variant"]), str(rec["runtime"]), str(path), settings, inputs, p99), why
 
 
 def pick_candidates(doc: dict[str, Any], work: Path, variants: list[str] | None) -> list[tuple[Candidate, str]]:
     """(candidate, why it was chosen) in the order they are sized; UserError when none qualifies."""
-    records = _batch1_ok(doc.get("results", []))
+    records = _batch1_ok(records_in(doc))
     inputs = _inputs_npz(doc, work)
-    chosen: list[tuple[dict[str, Any], str]] = []
+    chosen: list[tuple[Record, str]] = []
     if variants:
         for name in variants:
             recs = [r for r in records if r.get("variant") == name]
             if not recs:
                 raise UserError(f"--variants: {name} was not measured in the run (measured: "
                                 f"{', '.join(sorted({str(r.get('variant')) for r in records}))})")
-            good = [r for r in recs if within_budget(r)]
+            good = [r for r in recs if within_budget(r) is True]
             if not good:
                 raise UserError(f"--variants: {name} is not within the accuracy budget (or its accuracy was not "
                                 "checked): bench size considers only variants within it")
             for runtime in sorted({str(r["runtime"]) for r in good}):
                 best = min((r for r in good if r["runtime"] == runtime),
-                           key=lambda r: (r.get("latency_ms") or {}).get("median") or float("inf"))
+                           key=median_or_inf)
                 chosen.append((best, "asked for"))
     else:
         decision = decide(records)

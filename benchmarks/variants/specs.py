@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from edgebench.benchmarks.variants.sources import ModelSource
 from edgebench.optimizers.artifacts import Artifact
+from edgebench.results.record import Runtime
 
 if TYPE_CHECKING:
     from edgebench.optimizers.calibration import CalibrationSet
@@ -291,7 +292,7 @@ def build_ort_format(ctx: BuildContext) -> Artifact:
 @dataclass(frozen=True)
 class VariantSpec:
     name: str
-    runtime: str
+    runtime: Runtime
     build: Callable[[BuildContext], Artifact]
     summary: str
     group: str = "baseline"

@@ -6,9 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from edgebench.reports.fields import dig, fmt, runtime_name, within_budget
+from edgebench.reports.fields import dig, fmt
 from edgebench.reports.html.parts import e, table
 from edgebench.reports.rundata import RunData
+from edgebench.results.record import Record
+from edgebench.results.runtimes import runtime_name
+from edgebench.results.selection import within_budget
 
 SECTION_ID = "accuracy-outputs"
 _LABELS = {"top1_agreement": "top-1 agreement", "score_agreement": "score agreement",
@@ -16,13 +19,13 @@ _LABELS = {"top1_agreement": "top-1 agreement", "score_agreement": "score agreem
            "max_rel_error": "max abs error / range"}
 
 
-def _outputs(rec: dict[str, Any], names: list[str]) -> list[dict[str, Any]]:
+def _outputs(rec: Record, names: list[str]) -> list[dict[str, Any]]:
     acc = rec.get("accuracy")
     if not isinstance(acc, dict) or "error" in acc:
         return []
     outs = acc.get("outputs")
     if isinstance(outs, list):
-        return [o for o in outs if isinstance(o, dict)]
+        return [dict(o) for o in outs if isinstance(o, dict)]
     return [dict(acc, name=names[0] if names else "output")] if "metric" in acc or "cosine" in acc else []
 
 

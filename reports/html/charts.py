@@ -14,21 +14,14 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from edgebench.reports.fields import (
-    accuracy_metric,
-    batch_of,
-    dig_num,
-    is_ok,
-    median_ms,
-    num,
-    runtime_name,
-    threads_of,
-    within_budget,
-)
+from edgebench.reports.fields import accuracy_metric, dig_num, num
 from edgebench.reports.pareto import pareto_front
 from edgebench.reports.rundata import RunData
 from edgebench.reports.runtime_pairs import runtime_pairs
 from edgebench.reports.terminal.wide_table import variant_label
+from edgebench.results.record import Record
+from edgebench.results.runtimes import runtime_name, short_runtime_name
+from edgebench.results.selection import batch_of, is_ok, median_ms, threads_of, within_budget
 
 RUNTIME_COLORS = {"litert": "#e8710a", "onnxruntime": "#1a73e8"}
 OTHER_COLOR = "#7f7f7f"
@@ -55,17 +48,13 @@ def _color(runtime: Any) -> str:
     return RUNTIME_COLORS.get(str(runtime), OTHER_COLOR)
 
 
-def _short_runtime(runtime: Any) -> str:
-    return {"litert": "LiteRT", "onnxruntime": "ORT"}.get(str(runtime), str(runtime))
-
-
-def record_label(run: RunData, rec: dict[str, Any], multi: bool) -> str:
+def record_label(run: RunData, rec: Record, multi: bool) -> str:
     """Unescaped label of one record; `multi` adds the run label when several runs share a chart."""
-    label = f"{_short_runtime(rec.get('runtime'))} {variant_label(rec)} t{threads_of(rec)} b{batch_of(rec)}"
+    label = f"{short_runtime_name(rec.get('runtime'))} {variant_label(rec)} t{threads_of(rec)} b{batch_of(rec)}"
     return f"{label} | {run.label}" if multi else label
 
 
-def _sorted(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def _sorted(records: Sequence[Record]) -> list[Record]:
     return sorted(records, key=lambda r: (str(r.get("runtime")), variant_label(r), threads_of(r), batch_of(r)))
 
 
@@ -180,7 +169,7 @@ def memory_and_size(runs: Sequence[RunData]) -> Chart:
         for r in _sorted(run.records):
             b = num(r.get("model_bytes"))
             if b is not None:
-                name = f"{_short_runtime(r.get('runtime'))} {variant_label(r)}" + (f" | {run.label}" if multi else "")
+                name = f"{short_runtime_name(r.get('runtime'))} {variant_label(r)}" + (f" | {run.label}" if multi else "")
                 size_rows.setdefault(name, (r.get("runtime"), b / 1e6))
     n_mem, n_size = max(len(mem_rows), 1), max(len(size_rows), 1)
     fig = make_subplots(rows=2, cols=1, row_heights=[n_mem, n_size], vertical_spacing=0.12,
@@ -213,13 +202,13 @@ def scaling(runs: Sequence[RunData]) -> Chart:
     for i, run in enumerate(runs):
         ok = [r for r in run.records if is_ok(r)]
         symbol = RUN_SYMBOLS[i % len(RUN_SYMBOLS)]
-        groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        groups: dict[tuple[str, str], list[Record]] = {}
         for r in ok:
             groups.setdefault((str(r.get("runtime")), variant_label(r)), []).append(r)
             threads_seen.add(threads_of(r))
             batches_seen.add(batch_of(r))
         for (rt, variant), recs in sorted(groups.items()):
-            base = f"{_short_runtime(rt)} {variant}" + (f" | {run.label}" if multi else "")
+            base = f"{short_runtime_name(rt)} {variant}" + (f" | {run.label}" if multi else "")
             b0 = min(batch_of(r) for r in recs)
             by_t = sorted((r for r in recs if batch_of(r) == b0), key=threads_of)
             lat += [median_ms(r) for r in by_t]

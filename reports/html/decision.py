@@ -8,11 +8,13 @@ from collections.abc import Sequence
 
 from edgebench.reports.decision import Choice, decide
 from edgebench.reports.decision_text import accuracy_text, cautions, overall_lines, versus, with_ci
-from edgebench.reports.fields import budget_violations, dig, runtime_name, text, within_budget
+from edgebench.reports.fields import budget_violations, dig, text
 from edgebench.reports.html.parts import e, is_host_timing, run_heading, strings, table
 from edgebench.reports.rundata import RunData
 from edgebench.reports.terminal.wide_table import sort_key, variant_label
 from edgebench.reports.warning_groups import busy_at_start, group_line, group_warnings, measured_count, record_name
+from edgebench.results.runtimes import runtime_name
+from edgebench.results.selection import within_budget
 
 DECISION_NOTE = ("The pick: the fastest median latency (smallest batch measured, at its best thread count) among the "
                  "benchmarks within the profile's accuracy budget; a benchmark whose accuracy was not checked is not "

@@ -15,18 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from edgebench.reports.card.html import card_section
-from edgebench.reports.fields import (
-    batch_of,
-    budget_violations,
-    dig,
-    fmt,
-    is_ok,
-    median_ms,
-    record_warnings,
-    runtime_name,
-    text,
-    within_budget,
-)
+from edgebench.reports.fields import budget_violations, dig, fmt, record_warnings, text
 from edgebench.reports.html.accuracy import accuracy_section
 from edgebench.reports.html.charts import Chart, build_charts
 from edgebench.reports.html.decision import decision_section, warning_count, warnings_section
@@ -41,6 +30,9 @@ from edgebench.reports.sizing.html import sizing_section
 from edgebench.reports.target_parity import parity_rows
 from edgebench.reports.terminal.wide_table import COLUMNS, sort_key, variant_label
 from edgebench.results.contract import write_text_atomic
+from edgebench.results.record import Record
+from edgebench.results.runtimes import runtime_name
+from edgebench.results.selection import batch_of, is_ok, median_ms, within_budget
 
 PLOTLY_MODES = ("embed", "cdn")
 REPORT_FILE = "report.html"
@@ -95,7 +87,7 @@ def _chart_html(chart: Chart, include_plotlyjs: bool | str) -> str:
             f"<h2>{e(chart.title)}</h2>{note}{div}</section>")
 
 
-def _status(rec: dict[str, Any]) -> str:
+def _status(rec: Record) -> str:
     if rec.get("status") != "ok":
         return f'<span class="bad">FAILED: {e(rec.get("error") or "?")}</span>'
     out = []
@@ -138,7 +130,7 @@ def _records_table(runs: Sequence[RunData]) -> str:
             "</section>")
 
 
-def _safe_get(get: Callable[[dict[str, Any]], Any], rec: dict[str, Any]) -> float | None:
+def _safe_get(get: Callable[[Record], Any], rec: Record) -> float | None:
     try:
         v = get(rec)
     except (TypeError, KeyError, AttributeError):  # a field of an unexpected shape shows as "-"

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from edgebench.reports.fields import fmt, runtime_name
+from edgebench.reports.fields import fmt
 from edgebench.reports.html.parts import e, table
 from edgebench.reports.rundata import RunData
 from edgebench.reports.target_parity import ParityRow, parity_rows
+from edgebench.results.runtimes import runtime_name
 
 SECTION_ID = "target-parity"
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from edgebench.reports.fields import dig, text, timed_on
 from edgebench.reports.rundata import RunData
+from edgebench.results.record import Record
 
 
 def e(value: Any) -> str:
@@ -27,14 +28,14 @@ def strings(value: Any) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else []
 
 
-def is_host_timing(run: RunData, rec: dict[str, Any] | None = None) -> bool:
+def is_host_timing(run: RunData, rec: Record | None = None) -> bool:
     if rec is not None and rec.get("timing_scope") in ("host", "target"):
         return rec["timing_scope"] == "host"
     arch, target = timed_on(run.doc).get("arch"), dig(run.doc, "profile", "target_arch")
     return bool(arch and target and arch != target)
 
 
-def scope_badge(run: RunData, rec: dict[str, Any] | None = None) -> str:
+def scope_badge(run: RunData, rec: Record | None = None) -> str:
     if is_host_timing(run, rec):
         return ('<span class="badge host" title="measured on a host that is not the profile\'s target">'
                 "HOST timing</span>")

@@ -17,6 +17,7 @@ from plotly.colors import qualitative
 from edgebench.reports.html.charts import Chart
 from edgebench.reports.rundata import RunData
 from edgebench.results.errors import ResultsError
+from edgebench.results.runtimes import short_runtime_name
 from edgebench.results.sizing import load_sizing
 
 TEMPLATE = "plotly_white"
@@ -41,8 +42,7 @@ def latest_sizings(runs: Sequence[RunData]) -> list[tuple[RunData, dict[str, Any
 
 
 def _layouts(entry: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    rt = {"litert": "LiteRT", "onnxruntime": "ORT"}
-    return [(f"{c.get('variant')} {rt.get(str(c.get('runtime')), c.get('runtime'))} {lay.get('layout')}", lay)
+    return [(f"{c.get('variant')} {short_runtime_name(c.get('runtime'))} {lay.get('layout')}", lay)
             for c in entry.get("candidates", []) for lay in c.get("layouts", [])]
 
 

@@ -3,12 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-RUNTIMES = {"litert": "LiteRT", "onnxruntime": "ONNX Runtime"}
+from edgebench.results.runtimes import runtime_name as _rt
+
 WIDTH = 100
-
-
-def _rt(name: Any) -> str:
-    return RUNTIMES.get(str(name), str(name))
 
 
 def _pct(value: Any, signed: bool = True) -> str:

@@ -26,6 +26,7 @@ from edgebench.reports.terminal.wide_table import (
     timing_scope_caption,
 )
 from edgebench.reports.warning_groups import busy_at_start, group_line, group_warnings, measured_count, variant_notes
+from edgebench.results.record import records_in
 
 
 def output_width(console: Console) -> int | None:
@@ -75,7 +76,7 @@ def _print_rich_table(console: Console, doc: dict[str, Any]) -> None:
 
 def print_short(console: Console, doc: dict[str, Any], wide_hint: str) -> None:
     """The 100-column table with its legend, the notes per variant, and the warnings grouped by rule."""
-    records = [r for r in doc.get("results", []) if isinstance(r, dict)]
+    records = records_in(doc)
     say(console, ["", title_line(doc)])  # a blank line sets the evidence apart from the decision above it
     _print_rich_table(console, doc)
     say(console, [timing_scope_caption(doc), legend(records, accuracy_metric([records]))])

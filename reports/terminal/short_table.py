@@ -14,24 +14,14 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from edgebench.reports.decision import baseline_for, decide, is_baseline, ratio
-from edgebench.reports.fields import (
-    accuracy_metric,
-    batch_of,
-    dig,
-    dig_num,
-    fmt,
-    median_ms,
-    num,
-    record_warnings,
-    text,
-    threads_of,
-    within_budget,
-)
+from edgebench.reports.decision import baseline_for, decide, ratio
+from edgebench.reports.fields import accuracy_metric, dig, dig_num, fmt, num, record_warnings, text
+from edgebench.results.record import Record, records_in
+from edgebench.results.runtimes import short_runtime_name
+from edgebench.results.selection import batch_of, is_baseline, median_ms, threads_of, within_budget
 
 # Short runtime names: the runtime column also carries the settings label ("ORT arena-off"), which is a runtime
 # setting, and the full names would cost the variant column its width.
-SHORT_RUNTIME = {"litert": "LiteRT", "onnxruntime": "ORT"}
 
 # (flag, meaning) in the order the flags are written in a cell
 FLAGS: tuple[tuple[str, str], ...] = (
@@ -45,17 +35,17 @@ FLAGS: tuple[tuple[str, str], ...] = (
 STARRED = ("median ms", "p99 ms", "size MB")  # the best of these columns is marked, as in the wide table
 
 
-def picked(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def picked(records: Sequence[Record]) -> list[Record]:
     """The records the decision picks (overall and per runtime), each once."""
     d = decide(records)
-    out: list[dict[str, Any]] = []
+    out: list[Record] = []
     for choice in (d.overall, *d.per_runtime):
         if choice.pick is not None and choice.within_budget and not any(r is choice.pick.record for r in out):
             out.append(choice.pick.record)
     return out
 
 
-def flags(rec: dict[str, Any], picks: Sequence[dict[str, Any]] = ()) -> str:
+def flags(rec: Record, picks: Sequence[Record] = ()) -> str:
     on = {
         "x": rec.get("status") != "ok",
         "B": within_budget(rec) is False,
@@ -67,7 +57,7 @@ def flags(rec: dict[str, Any], picks: Sequence[dict[str, Any]] = ()) -> str:
     return "".join(f for f, _ in FLAGS if on[f])
 
 
-def legend(records: Sequence[dict[str, Any]], metric: tuple[str, str] | None) -> str:
+def legend(records: Sequence[Record], metric: tuple[str, str] | None) -> str:
     """The flags in use, the accuracy column's metric and the best marker, as one line of prose."""
     picks = picked(records)
     used = "".join(flags(r, picks) for r in records)
@@ -79,22 +69,22 @@ def legend(records: Sequence[dict[str, Any]], metric: tuple[str, str] | None) ->
     return "flags: " + "; ".join(parts)
 
 
-def row_order(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def row_order(records: Sequence[Record]) -> list[Record]:
     """fp32 baselines first, then by median latency; per batch size, failed benchmarks last."""
-    def key(r: dict[str, Any]) -> tuple:
+    def key(r: Record) -> tuple:
         m = median_ms(r)
         return (batch_of(r), m is None, not is_baseline(r), m if m is not None else math.inf,
                 text(r.get("runtime")), text(r.get("variant")), text(r.get("settings_label")), threads_of(r))
     return sorted(records, key=key)
 
 
-def runtime_cell(rec: dict[str, Any]) -> str:
-    name = SHORT_RUNTIME.get(text(rec.get("runtime")), text(rec.get("runtime"), "?"))
+def runtime_cell(rec: Record) -> str:
+    name = short_runtime_name(rec.get("runtime"))
     label = rec.get("settings_label")
     return f"{name} {label}" if label else name
 
 
-def delta_cell(rec: dict[str, Any], base: dict[str, Any] | None, metric: tuple[str, str] | None) -> str:
+def delta_cell(rec: Record, base: Record | None, metric: tuple[str, str] | None) -> str:
     if metric is None or base is None:
         return "-"
     mine, theirs = dig_num(rec, "accuracy", metric[0]), dig_num(base, "accuracy", metric[0])
@@ -106,7 +96,7 @@ def delta_cell(rec: dict[str, Any], base: dict[str, Any] | None, metric: tuple[s
     return f"{100 * d:+.1f}"
 
 
-def _best(records: Sequence[dict[str, Any]]) -> dict[str, float]:
+def _best(records: Sequence[Record]) -> dict[str, float]:
     getters = {"median ms": median_ms, "p99 ms": lambda r: dig_num(r, "latency_ms", "p99"),
                "size MB": lambda r: num(r.get("model_bytes"))}
     best = {}
@@ -118,8 +108,8 @@ def _best(records: Sequence[dict[str, Any]]) -> dict[str, float]:
     return best
 
 
-def _cells(rec: dict[str, Any], records: Sequence[dict[str, Any]], metric: tuple[str, str] | None,
-           best: dict[str, float], batches: bool, picks: Sequence[dict[str, Any]]) -> list[Text]:
+def _cells(rec: Record, records: Sequence[Record], metric: tuple[str, str] | None,
+           best: dict[str, float], batches: bool, picks: Sequence[Record]) -> list[Text]:
     base, _ = baseline_for(rec, records) if rec.get("status") == "ok" else (None, "")
     size = num(rec.get("model_bytes"))
     values = {"median ms": (median_ms(rec), ".4g"), "p99 ms": (dig_num(rec, "latency_ms", "p99"), ".4g"),
@@ -140,7 +130,7 @@ def _cells(rec: dict[str, Any], records: Sequence[dict[str, Any]], metric: tuple
 
 def short_table(doc: dict[str, Any]) -> Table:
     """The table itself (title, caption and legend are printed around it as plain lines, see terminal.py)."""
-    records = [r for r in doc.get("results", []) if isinstance(r, dict)]
+    records = records_in(doc)
     metric = accuracy_metric([records])
     batches = any(batch_of(r) != 1 for r in records)
     # a header rule and two spaces between columns (one of padding, one of divider): no borders to pay for

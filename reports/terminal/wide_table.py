@@ -10,7 +10,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from edgebench.reports.fields import is_screened, timed_on
+from edgebench.reports.fields import dig, timed_on
+from edgebench.results.record import Record
+from edgebench.results.selection import is_screened, within_budget
 
 
 def _fmt(v: Any, spec: str) -> str:
@@ -19,21 +21,21 @@ def _fmt(v: Any, spec: str) -> str:
     return format(v, spec)
 
 
-def _acc(rec: dict[str, Any], key: str) -> Any:
-    return (rec.get("accuracy") or {}).get(key)
+def _acc(rec: Record, key: str) -> Any:
+    return dig(rec, "accuracy", key)
 
 
 # (header, getter, format, better: "min" | "max" | None)
-COLUMNS: list[tuple[str, Callable[[dict[str, Any]], Any], str, str | None]] = [
-    ("median ms", lambda r: (r.get("latency_ms") or {}).get("median"), ".4g", "min"),
-    ("p90 ms", lambda r: (r.get("latency_ms") or {}).get("p90"), ".4g", "min"),
-    ("p99 ms", lambda r: (r.get("latency_ms") or {}).get("p99"), ".4g", "min"),
-    ("stdev", lambda r: (r.get("latency_ms") or {}).get("stdev"), ".3g", None),
+COLUMNS: list[tuple[str, Callable[[Record], Any], str, str | None]] = [
+    ("median ms", lambda r: dig(r, "latency_ms", "median"), ".4g", "min"),
+    ("p90 ms", lambda r: dig(r, "latency_ms", "p90"), ".4g", "min"),
+    ("p99 ms", lambda r: dig(r, "latency_ms", "p99"), ".4g", "min"),
+    ("stdev", lambda r: dig(r, "latency_ms", "stdev"), ".3g", None),
     ("items/s", lambda r: r.get("throughput_ips"), ",.0f", "max"),
-    ("load ms", lambda r: (r.get("cold_start") or {}).get("load_ms"), ".1f", "min"),
-    ("1st inf ms", lambda r: (r.get("cold_start") or {}).get("first_inference_ms"), ".2f", "min"),
+    ("load ms", lambda r: dig(r, "cold_start", "load_ms"), ".1f", "min"),
+    ("1st inf ms", lambda r: dig(r, "cold_start", "first_inference_ms"), ".2f", "min"),
     ("peak MB", lambda r: r.get("peak_rss_mb"), ".1f", "min"),
-    ("size MB", lambda r: (r["model_bytes"] / 1e6) if r.get("model_bytes") else None, ".2f", "min"),
+    ("size MB", lambda r: (size / 1e6) if (size := r.get("model_bytes")) else None, ".2f", "min"),
     ("top-1 agree", lambda r: _acc(r, "top1_agreement"), ".3f", "max"),
     ("cosine", lambda r: _acc(r, "cosine"), ".5f", "max"),
     ("max abs err", lambda r: _acc(r, "max_abs_error"), ".2e", "min"),
@@ -45,12 +47,12 @@ def _int(v: Any, default: int) -> int:
     return v if isinstance(v, int) and not isinstance(v, bool) else default
 
 
-def sort_key(rec: dict[str, Any]) -> tuple:
+def sort_key(rec: Record) -> tuple:
     return (str(rec.get("runtime") or ""), str(rec.get("variant") or ""), str(rec.get("settings_label") or ""),
             _int(rec.get("threads"), 0), _int(rec.get("batch"), 1))
 
 
-def variant_label(rec: dict[str, Any]) -> str:
+def variant_label(rec: Record) -> str:
     """The variant name plus the runtime setting that distinguishes this record (e.g. the ORT arena off)."""
     label = rec.get("settings_label")
     return f"{rec.get('variant', '')} [{label}]" if label else str(rec.get("variant", ""))
@@ -66,7 +68,7 @@ def timing_scope_caption(doc: dict[str, Any]) -> str:
     return f"measured on {host.get('cpu_model', '?')} ({host.get('arch', '?')}{cores})"
 
 
-def best_values(records: list[dict[str, Any]]) -> dict[str, Any]:
+def best_values(records: list[Record]) -> dict[str, Any]:
     """The best value of each ranked column over the measured records (only when there is something to beat)."""
     ok = [r for r in records if r.get("status") == "ok"]
     best: dict[str, Any] = {}
@@ -77,7 +79,7 @@ def best_values(records: list[dict[str, Any]]) -> dict[str, Any]:
     return best
 
 
-def _is_best(best: dict[str, Any], header: str, rec: dict[str, Any], value: Any) -> bool:
+def _is_best(best: dict[str, Any], header: str, rec: Record, value: Any) -> bool:
     return header in best and value == best[header] and rec.get("status") == "ok"
 
 
@@ -111,7 +113,7 @@ def results_table(doc: dict[str, Any]) -> Table:
     return table
 
 
-def _status_cell(r: dict[str, Any]) -> Text:
+def _status_cell(r: Record) -> Text:
     cell = _status_text(r)
     if r.get("recommended"):
         cell = Text("RECOMMENDED ", style="bold green") + cell
@@ -121,11 +123,11 @@ def _status_cell(r: dict[str, Any]) -> Text:
     return cell
 
 
-def _status_text(r: dict[str, Any]) -> Text:
+def _status_text(r: Record) -> Text:
     if r.get("status") != "ok":
         return Text(f"FAILED: {r.get('error') or '?'}", style="red")
-    budget = r.get("accuracy_budget") or {}
-    if budget and not budget.get("ok", True):
+    budget = r.get("accuracy_budget")
+    if budget and within_budget(r) is False:
         return Text("over accuracy budget: " + "; ".join(budget.get("violations", [])), style="yellow")
     flags = r.get("warnings") or []
     head = "ok (screened)" if is_screened(r) else "ok"
