@@ -22,6 +22,7 @@ from edgebench.benchmarks.size.predict import held_out, predict_layout
 from edgebench.benchmarks.size.queue_sim import predicted_capacity
 from edgebench.benchmarks.size.recommend import recommend
 from edgebench.benchmarks.size.search import SearchResult, find_capacity
+from edgebench.benchmarks.size.service import calibrate, model_of, service_samples
 from edgebench.benchmarks.size.validity import Rules
 from edgebench.results.sizing import save_entry
 
@@ -56,8 +57,8 @@ def _layouts(opts: SizeOptions, cand: Candidate) -> list[Layout]:
 def _first_rate(lay: dict[str, Any], rules: Rules) -> float:
     """Where the search starts: the simulation's capacity over this layout's own service times (0: it predicts
     that no rate meets the SLO, because one request alone is slower than the SLO)."""
-    from edgebench.benchmarks.size.predict import claim_pct, service_model
-    return predicted_capacity(lay["instances"], service_model(lay["interference"]), rules.bound_ms,
+    from edgebench.benchmarks.size.predict import claim_pct
+    return predicted_capacity(lay["instances"], model_of(service_samples(lay)), rules.bound_ms,
                               claim_pct(rules.to_dict()), 5000)
 
 
@@ -68,6 +69,7 @@ def measure_layout(opts: SizeOptions, rules: Rules, cand: Candidate, layout: Lay
         lay["cpus"] = pool.cpu_sets
         lay["settings"] = pool.settings()
         lay["interference"] = interference_curve(pool, opts.mode.interference_s, opts.hang_s)
+        lay["calibration"] = calibrate(pool, lay["interference"], rules, opts.hang_s)
 
         def measure(rate: float) -> dict[str, Any]:
             return run_point(pool, rate, rules, opts.hang_s, max(60.0, 20 * rules.min_duration_s))
