@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from edgebench.benchmarks.size.queue_sim import ServiceModel, percentile, predicted_capacity, simulate
 from edgebench.benchmarks.size.service import service_samples
 from edgebench.benchmarks.size.usl import USL, fit_usl
@@ -116,3 +118,21 @@ def extrapolate(cand: dict[str, Any], rate: float, rules: dict[str, Any],
         mid = (lo + hi) // 2
         lo, hi = (lo, mid) if cap(mid) >= rate else (mid, hi)
     return {"instances": hi, "threads": 1, "capacity": cap(hi), "usl": usl.to_dict(), "measured_cores": len(curve)}
+
+
+def extrapolation_interval(cand: dict[str, Any], instances: int, rules: dict[str, Any],
+                           center: float | None = None) -> dict[str, Any] | None:
+    """The bootstrap interval of the capacity extrapolated to `instances` single-thread instances: the service
+    times and the USL fit (from the same closed-loop curve) resampled together; and how far beyond it goes."""
+    from edgebench.benchmarks.size.intervals import bootstrap, usl_replicates, usl_stretch
+    multi = [lay for lay in cand["layouts"] if lay["threads"] == 1 and lay.get("interference")]
+    if not multi:
+        return None
+    widest = max(multi, key=lambda lay: lay["instances"])
+    measured = len(widest["interference"])
+    fits = usl_replicates(widest["interference"])
+    boot = bootstrap(instances, service_samples(widest), float(rules["bound_ms"]), claim_pct(rules),
+                     slowdown=usl_stretch(fits, measured), center=center)
+    return {"capacity_interval": boot["capacity"], "measured_cores": measured, "cores": instances,
+            "beyond": f"{instances} cores predicted from {measured} measured ({instances / measured:.1f}x)",
+            "sigma_interval": [float(np.percentile([f.sigma for f in fits], q)) for q in (5, 95)]}

@@ -13,6 +13,7 @@ import numpy as np
 
 from edgebench.benchmarks.run.options import Reporter, SilentReporter, item_done
 from edgebench.benchmarks.size.candidates import pick_candidates
+from edgebench.benchmarks.size.checks import all_checks
 from edgebench.benchmarks.size.closed_loop import interference_curve
 from edgebench.benchmarks.size.layouts import Layout, default_layouts, parse_layouts
 from edgebench.benchmarks.size.open_loop import run_point
@@ -169,4 +170,5 @@ def finish(entry: dict[str, Any]) -> None:
             if lay.get("interference"):
                 lay["predicted"] = predict_layout(lay, entry["rules"])
         cand["held_out"] = held_out(cand)
+    entry["checks"] = all_checks(entry)
     entry["recommendation"] = recommend(entry)
