@@ -65,9 +65,10 @@ def layout_check(cand: dict[str, Any], lay: dict[str, Any], rules: dict[str, Any
 
 def cross_core(cand: dict[str, Any], rules: dict[str, Any]) -> dict[str, Any] | None:
     """1x1 (one core) predicts 2x1 (two cores): M/G/2 over the one-core service times, no interference assumed."""
-    one = next((lay for lay in cand["layouts"] if lay["layout"] == "1x1" and lay.get("interference")), None)
+    one = next((lay for lay in cand["layouts"] if lay["layout"] == "1x1" and lay.get("interference")
+                and not lay.get("skipped")), None)
     two = next((lay for lay in cand["layouts"] if lay["instances"] == 2 and lay["threads"] == 1
-                and lay.get("predicted")), None)
+                and lay.get("capacity")), None)
     if one is None or two is None:
         return None
     samples = service_samples(one)[:1]

@@ -70,15 +70,19 @@ def measure_layout(opts: SizeOptions, rules: Rules, cand: Candidate, layout: Lay
         lay["cpus"] = pool.cpu_sets
         lay["settings"] = pool.settings()
         lay["interference"] = interference_curve(pool, opts.mode.interference_s, opts.hang_s)
-        lay["calibration"] = calibrate(pool, lay["interference"], rules, opts.hang_s)
 
         def measure(rate: float) -> dict[str, Any]:
             return run_point(pool, rate, rules, opts.hang_s, max(60.0, 20 * rules.min_duration_s))
 
         if opts.rates:
+            lay["calibration"] = calibrate(pool, lay["interference"], rules, opts.hang_s)
             result = _fixed_rates(measure, opts.rates)
         else:
-            first = lay["search_start_rate"] = _first_rate(lay, rules)
+            first = _first_rate(lay, rules)  # closed loop: one request alone over the SLO needs no calibration
+            if first > 0:
+                lay["calibration"] = calibrate(pool, lay["interference"], rules, opts.hang_s)
+                first = _first_rate(lay, rules)
+            lay["search_start_rate"] = first
             if first <= 0:  # open-loop points cannot beat one request alone: spend no minutes proving it
                 alone = float(np.percentile(lay["interference"][0]["service_ms"], opts.percentile * 100))
                 lay["skipped"] = (f"one request alone is over the SLO (closed loop p{opts.percentile * 100:g} "
