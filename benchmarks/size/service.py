@@ -20,6 +20,7 @@ from edgebench.benchmarks.size.queue_sim import ServiceModel
 
 MIN_SAMPLES = 60  # fewer open-loop samples of a busy count than this: that count comes from the closed loop
 CALIBRATION_UTILISATION = 0.5  # of the closed-loop throughput: the instances both sleep and overlap
+CALIBRATION_S = 1.5  # at most (and >= 200 queries): bench size's default mode must stay under 4 minutes
 
 
 def machine_cpu() -> tuple[int, int] | None:
@@ -88,14 +89,14 @@ def model_of(samples: list[np.ndarray]) -> ServiceModel:
 
 def calibrate(pool: Any, curve: list[dict[str, Any]], rules: Any, hang_s: float) -> dict[str, Any]:
     """The calibration point: open-loop load at CALIBRATION_UTILISATION of the closed-loop throughput, for its
-    service times only (its latencies are dropped: it is not a check). About min_duration_s of queries, at least
-    200, so a slow model does not spend LoadGen's full minimum count on it."""
+    service times only (its latencies are dropped: it is not a check). At least 200 queries over at most
+    CALIBRATION_S, so a slow model does not spend LoadGen's full minimum count on it."""
     from edgebench.benchmarks.size.instance_child import CALIBRATION
     from edgebench.benchmarks.size.open_loop import run_point
     from edgebench.benchmarks.size.validity import Rules
 
     rate = max(1.0, CALIBRATION_UTILISATION * float(curve[-1]["throughput_per_s"]))
-    cal_rules = Rules(rules.percentile, rules.bound_ms, 200, rules.min_duration_s)
+    cal_rules = Rules(rules.percentile, rules.bound_ms, 200, min(rules.min_duration_s, CALIBRATION_S))
     point = run_point(pool, rate, cal_rules, hang_s, max(60.0, 20 * rules.min_duration_s), CALIBRATION)
     keep = ("rate", "scheduled_rate", "achieved_rate", "queries", "failure", "other_cpu_cores", "served")
     return {k: point.get(k) for k in keep}
