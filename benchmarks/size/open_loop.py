@@ -220,11 +220,12 @@ def run_point(pool: InstancePool, rate: float, rules: Rules, hang_s: float, max_
     duration = float((scheduled + lat * 1e-3).max() - scheduled[0]) if n else 0.0
     gen_cpu = (r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime) / wall
     instance_cpu = [(b - a) / wall for a, b in zip(cpu0, cpu1)]
-    point: dict[str, Any] = {"rate": rate, "scheduled_rate": sched_rate, "achieved_rate": achieved,
-             "completed_rate": n / duration if duration > 0 else 0.0, "duration_s": duration,
-             "generator_cpu_cores": gen_cpu, "instance_cpu_cores": instance_cpu,
-             "max_issue_delay_ms": float((issued - scheduled).max() * 1e3) if n else None,
-             "failure": disp.failure, "loadgen": loadgen}
+    point: dict[str, Any] = {
+        "rate": rate, "scheduled_rate": sched_rate, "achieved_rate": achieved,
+        "completed_rate": n / duration if duration > 0 else 0.0, "duration_s": duration,
+        "generator_cpu_cores": gen_cpu, "instance_cpu_cores": instance_cpu,
+        "max_issue_delay_ms": float((issued - scheduled).max() * 1e3) if n else None,
+        "failure": disp.failure, "loadgen": loadgen}
     point["other_cpu_cores"] = others_cores(machine0, machine1, wall, gen_cpu + sum(instance_cpu))
     point.update(judge(lat.tolist(), duration, sched_rate, achieved, rules, disp.failure))
     point["latencies_ms"] = np.round(lat, 4).tolist()
