@@ -1,6 +1,6 @@
 """The sizing contract: sizing.json, written by `bench size` beside a run's results.json and read by the reports.
 
-{"schema_version": "1.0", "sizings": [entry, ...]}: each `bench size` appends one entry (its machine, SLO, rate,
+{"schema_version": "1.1", "sizings": [entry, ...]}: each `bench size` appends one entry (its machine, SLO, rate,
 candidates with their layouts' interference curves and raw load points, predictions and the recommendation), so
 the sizings of several machines or SLOs merge in one file, as results.json merges runs. Versioned "MAJOR.MINOR": a
 reader accepts any minor version of the major it knows and refuses a newer major with one line.
@@ -13,7 +13,7 @@ from typing import Any
 
 from edgebench.results.contract import read_versioned, write_text_atomic
 
-SIZING_VERSION = "1.0"
+SIZING_VERSION = "1.1"  # 1.1: "checks", per-layout "calibration", per-point "served" and "other_cpu_cores"
 SIZING_FILE = "sizing.json"
 
 

@@ -103,7 +103,7 @@ def test_size_answers_first_and_keeps_every_latency(sized):
     table = lines[lines.index(next(ln for ln in lines if ln.startswith("variant "))):]
     assert all(len(ln) <= 100 for ln in table[:3]) and table[1].startswith("tflite-fp32")
     doc = json.loads((run / "sizing.json").read_text())
-    assert doc["schema_version"] == "1.0"
+    assert doc["schema_version"] == "1.1"
     entry = doc["sizings"][-1]
     assert entry["status"] == "complete" and entry["driver"]["name"] == "mlcommons-loadgen"
     layouts = entry["candidates"][0]["layouts"]
@@ -116,6 +116,19 @@ def test_size_answers_first_and_keeps_every_latency(sized):
     assert layouts[1]["cpus"] == [[0], [1]] or len(usable_cpus()) < 2
     held_out = entry["candidates"][0]["held_out"]
     assert held_out["layout"] == "2x1" and held_out["pairs"] and len(held_out["measured_bracket"]) == 2
+    # the simulation's service times come from the open-loop calibration point, which is not a check
+    for lay in layouts:
+        served = lay["calibration"]["served"]
+        assert served["service_ms"] and set(served["busy"]) <= set(range(1, lay["instances"] + 1))
+        assert all(len(p["served"]["service_ms"]) == p["queries"] for p in lay["points"])
+        assert all(p["other_cpu_cores"] is None or p["other_cpu_cores"] >= 0 for p in lay["points"])
+    checks = entry["checks"]
+    assert [r["layout"] for r in checks["layouts"]] == ["1x1", "2x1"]
+    assert all(r["service"] == "open-loop calibration" and len(r["capacity_interval"]) == 2
+               for r in checks["layouts"])
+    assert checks["cross_core"][0]["from"] == "1x1" and checks["cross_core"][0]["to"] == "2x1"
+    assert isinstance(checks["reliable"], bool) and (checks["reliable"] or checks["unreliable_because"])
+    assert any("worst error over 2 measured layouts" in ln for ln in lines)
 
 
 def test_slo_below_one_request_cannot_be_met(run_copy, tmp_path):
@@ -141,7 +154,7 @@ def test_sizing_section_renders_in_chromium(sized, browser, tmp_path):
     assert proc.returncode == 0, proc.stderr
     page = Page(browser, run / "report.html")
     state = {c["key"]: c for c in page.wait_for_charts()}
-    for key in ("sizing-load", "sizing-interference", "sizing-capacity"):
+    for key in ("sizing-load", "sizing-interference", "sizing-capacity", "sizing-checks"):
         chart = state[key]
         assert chart["traces"] > 0 and chart["svg"] >= 1 and chart["marks"] > 0, chart
         assert chart["width"] > 600 and chart["height"] > 200, chart

@@ -143,17 +143,17 @@ def test_predictions_are_judged_by_the_rule_a_load_point_is_judged_by():
     assert predicted_capacity(1, model, 4.0, lambda rate: 100 * claim_level(459)) < predicted_capacity(1, model, 4.0, 99)
 
 
-def _entry(rate: float, service_ms: float) -> dict:
-    """A sizing entry as bench size writes it, for a variant whose service time is `service_ms` alone and 10% more
-    with two instances busy, measured on 1x1 and 2x1 (capacities as measured)."""
+def _entry(rate: float, service_ms: float, slow: float = 1.1, caps: tuple[float, float] = (150.0, 280.0)) -> dict:
+    """A sizing entry as bench size writes it, for a variant whose service time is `service_ms` alone and `slow`
+    times that with two instances busy, measured on 1x1 and 2x1 (capacities as measured: `caps`)."""
     rng = np.random.default_rng(0)
     s1 = (service_ms * rng.lognormal(0, 0.1, 2000)).tolist()
-    s2 = [1.1 * v for v in s1]
+    s2 = [slow * v for v in s1]
     curve1 = [{"busy": 1, "service_ms": s1, "throughput_per_s": 1e3 / np.mean(s1)}]
     curve2 = curve1 + [{"busy": 2, "service_ms": s2, "throughput_per_s": 2e3 / np.mean(s2)}]
-    lays = [{"layout": "1x1", "instances": 1, "threads": 1, "cores": 1, "interference": curve1, "capacity": 150.0,
+    lays = [{"layout": "1x1", "instances": 1, "threads": 1, "cores": 1, "interference": curve1, "capacity": caps[0],
              "memory_mb": [40.0], "points": []},
-            {"layout": "2x1", "instances": 2, "threads": 1, "cores": 2, "interference": curve2, "capacity": 280.0,
+            {"layout": "2x1", "instances": 2, "threads": 1, "cores": 2, "interference": curve2, "capacity": caps[1],
              "memory_mb": [41.0, 42.0], "points": []}]
     rules = Rules(0.99, 20.0, 459, 1.0).to_dict()
     return {"rate": rate, "slo": {"percentile": 0.99, "bound_ms": 20.0}, "rules": rules, "price_per_core_hour": 0.04,
@@ -172,11 +172,14 @@ def test_the_answer_is_measured_when_the_machine_carries_the_rate_else_predicted
     assert rec["cost_per_million"] == pytest.approx(2 * 0.04 / (200 * 3600) * 1e6)
     assert answer_lines(small)[0].startswith("200 req/s at p99 <= 20 ms: 2 cores of Test CPU as 2 instances x 1 "
                                              "thread of tflite-int8 on LiteRT; capacity 280 req/s")
-    big = _entry(800.0, 5.0)
+    # the fixture's measured capacities disagree with the model by 30-56%: measured answer, prediction flagged
+    assert any(ln.startswith("warning: the prediction is not reliable on this run (capacity missed by -56% on "
+                             "tflite-int8 1x1") for ln in answer_lines(small))
+    big = _entry(1200.0, 5.0, 1.03, (66.0, 205.0))  # capacities the model predicts within the targets
     finish(big)
     rec = big["recommendation"]
     assert rec["status"] == "predicted" and rec["cores"] > 8 and "extrapolated" in rec["warning"]
-    assert "predicted: M/G/c simulation + USL" in answer_lines(big)[0]
+    assert "predicted (90% interval [" in answer_lines(big)[0] and "M/G/c simulation + USL" in answer_lines(big)[0]
     # two instances ran 10% slower than one: the USL's throughput levels off below 2,000 req/s
     too_big = _entry(3000.0, 5.0)
     finish(too_big)
@@ -189,3 +192,61 @@ def test_capacity_search_keeps_to_its_time_budget():
     result = find_capacity(lambda r: {"rate": r, "valid": False, "failure": None}, 16.0, max_points=6,
                            resolution=0.03, budget_s=60.0, seconds_at=lambda r: 459 / r)
     assert len(result.points) == 1 and result.capacity is None and "time budget" in result.note
+
+
+def test_bootstrap_interval_widens_with_service_time_variability_and_holds_the_point_prediction():
+    from edgebench.benchmarks.size.intervals import bootstrap
+    from edgebench.benchmarks.size.predict import claim_pct
+    level = claim_pct(Rules(0.99, 20.0, 459, 1.0).to_dict())
+    rng = np.random.default_rng(3)
+    steady = [5.0 * rng.lognormal(0, 0.05, 400)]
+    jumpy = [5.0 * rng.lognormal(0, 0.35, 400)]
+    a = bootstrap(1, steady, 20.0, level, rate=100.0)
+    b = bootstrap(1, jumpy, 20.0, level, rate=100.0)
+    point = predicted_capacity(1, ServiceModel(steady), 20.0, level)
+    assert a["capacity"][0] <= point * 1.02 and point * 0.98 <= a["capacity"][1]
+    width = lambda iv: (iv[1] - iv[0]) / iv[1]  # noqa: E731
+    assert width(b["capacity"]) > width(a["capacity"]) and width(b["p99_ms"]) > width(a["p99_ms"])
+    assert b["capacity"][1] < a["capacity"][0]  # a heavier tail carries less at the same SLO
+
+
+def test_a_prediction_whose_checks_miss_or_that_ran_beside_other_work_is_not_the_answer():
+    from edgebench.benchmarks.size.sizer import finish
+    from edgebench.reports.sizing.text import answer_lines
+
+    missed = _entry(800.0, 5.0)  # measured capacities 30-56% off the model's
+    finish(missed)
+    rec = missed["recommendation"]
+    assert rec["status"] == "unreliable" and not missed["checks"]["reliable"]
+    assert rec["layout"] == "2x1" and rec["capacity"] == 280.0 and rec["prediction"]["cores"] > 2
+    lines = answer_lines(missed)
+    assert "not carried by any measured layout: the best measured layout is 2x1" in lines[0]
+    assert any("not reliable on this run (capacity missed by -56%" in ln for ln in lines)
+    busy = _entry(800.0, 5.0, 1.03, (66.0, 205.0))
+    for lay in busy["candidates"][0]["layouts"]:  # a CPU-bound neighbour on one of two cores during every point
+        lay["points"] = [{"rate": 50.0, "valid": True, "percentile_ms": None, "other_cpu_cores": 1.0}]
+    busy["cpus"] = [0, 1]
+    finish(busy)
+    assert busy["recommendation"]["status"] == "unreliable"
+    assert busy["checks"]["unreliable_because"] == ["the machine was busy during load: other processes used 1.00 "
+                                                    "of 2 cores"]
+
+
+def test_every_layout_is_a_check_and_the_worst_miss_is_quoted():
+    from edgebench.benchmarks.size.checks import miss
+    from edgebench.benchmarks.size.sizer import finish
+
+    assert miss(105.0, [100.0, 110.0]) == 0.0 and miss(90.0, [100.0, 110.0]) == pytest.approx(-0.1)
+    assert miss(121.0, [100.0, 110.0]) == pytest.approx(0.1) and miss(130.0, [100.0, None]) == pytest.approx(0.3)
+    entry = _entry(800.0, 5.0, 1.03, (66.0, 205.0))
+    finish(entry)
+    rows = entry["checks"]["layouts"]
+    assert [r["layout"] for r in rows] == ["1x1", "2x1"]
+    assert all(r["capacity_interval"][0] <= r["predicted_capacity"] <= r["capacity_interval"][1] for r in rows)
+    worst = max(rows, key=lambda r: abs(r["capacity_miss"]))
+    assert entry["checks"]["worst_capacity"]["layout"] == worst["layout"]
+    cross = entry["checks"]["cross_core"][0]
+    assert cross["from"] == "1x1" and cross["to"] == "2x1" and cross["capacity_error"] > 0  # no interference seen
+    rec = entry["recommendation"]
+    assert rec["status"] == "predicted" and rec["capacity_interval"][0] < rec["capacity"] < rec["capacity_interval"][1]
+    assert rec["beyond"].endswith("from 2 measured (" + f"{rec['cores'] / 2:.1f}x)")

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from edgebench.benchmarks.size.pool import InstanceFailed, InstancePool
+from edgebench.benchmarks.size.service import machine_cpu, others_cores, served_record
 from edgebench.benchmarks.size.validity import Rules, judge
 
 _SAMPLE = re.compile(r'"name":"Sample".*?"ph":"b".*?"ts":([\d.]+).*?"issue_start_ns":(\d+),"complete_ns":(\d+)')
@@ -34,15 +35,20 @@ _LOADGEN_KEYS = ("result_validity", "result_scheduled_samples_per_sec", "result_
 class Dispatcher:
     """FIFO queue + least-loaded dispatch over a pool; completes LoadGen's queries; stops cleanly on a failure."""
 
-    def __init__(self, pool: InstancePool, hang_s: float) -> None:
+    def __init__(self, pool: InstancePool, hang_s: float, mark: int = 0) -> None:
         import mlperf_loadgen as lg
 
-        self.lg, self.pool, self.hang_s = lg, pool, hang_s
+        # mark: bits OR-ed into every tag sent (CALIBRATION: the instance does not count it as served load)
+        self.lg, self.pool, self.hang_s, self.mark = lg, pool, hang_s, mark
         self.lock = threading.Lock()
         self.idle = list(range(len(pool.procs)))
         self.waiting: collections.deque[int] = collections.deque()
         self.inflight: dict[int, tuple[int, float]] = {}
+        self.busy_at: dict[int, int] = {}
         self.failure: str | None = None
+        # per query as the instance served it: (round trip ms, the instance's own inference ms, instances busy
+        # when it was sent, itself included): the service times of open-loop load, for the prediction
+        self.served: list[tuple[float, float, int]] = []
         self.stop = threading.Event()
         self.readers = [threading.Thread(target=self._read, args=(i,), daemon=True) for i in self.idle]
         for t in self.readers:
@@ -63,8 +69,9 @@ class Dispatcher:
 
     def _send(self, i: int, tag: int) -> None:  # with the lock held
         self.inflight[i] = (tag, time.monotonic())
+        self.busy_at[i] = len(self.inflight)
         try:
-            self.pool.send(i, tag)
+            self.pool.send(i, tag | self.mark)
         except InstanceFailed as exc:
             self._fail(str(exc))
 
@@ -103,13 +110,17 @@ class Dispatcher:
                         self._fail(self.pool.failure(i, hung=self.hang_s))
                 continue
             try:
-                tag, _ = self.pool.recv(i)
+                tag, inference_s = self.pool.recv(i)
             except InstanceFailed as exc:
                 self.abort(str(exc))
                 return
+            tag &= ~self.mark
+            done = time.monotonic()
             self._complete([tag])
             with self.lock:
-                self.inflight.pop(i, None)
+                sent = self.inflight.pop(i, None)
+                if sent is not None:
+                    self.served.append(((done - sent[1]) * 1e3, inference_s * 1e3, self.busy_at.get(i, 1)))
                 if self.failure is None and self.waiting:
                     self._send(i, self.waiting.popleft())
                 elif self.failure is None:
@@ -189,28 +200,34 @@ def _rate(times: np.ndarray) -> float:
     return (times.size - 1) / span if span > 0 else 0.0
 
 
-def run_point(pool: InstancePool, rate: float, rules: Rules, hang_s: float, max_s: float) -> dict[str, Any]:
+def run_point(pool: InstancePool, rate: float, rules: Rules, hang_s: float, max_s: float,
+              mark: int = 0) -> dict[str, Any]:
     """One load point at `rate` req/s: raw latencies, the rates really scheduled, issued and completed, the
     generator's and the instances' CPU use, and the verdict (validity.judge) beside LoadGen's own."""
     import mlperf_loadgen as lg
 
-    disp = Dispatcher(pool, hang_s)
+    disp = Dispatcher(pool, hang_s, mark)
+    machine0 = machine_cpu()
     cpu0, r0, t0 = pool.cpu_seconds(), resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
     with tempfile.TemporaryDirectory(prefix="edgebench-loadgen-") as tmp:
         _drive(lg, disp, _settings(lg, rate, rules, max_s), tmp)
         wall = time.monotonic() - t0
-        r1, cpu1 = resource.getrusage(resource.RUSAGE_SELF), pool.cpu_seconds()
+        r1, cpu1, machine1 = resource.getrusage(resource.RUSAGE_SELF), pool.cpu_seconds(), machine_cpu()
         scheduled, issued, lat = read_trace(Path(tmp) / "mlperf_log_trace.json")
         loadgen = read_verdict(Path(tmp) / "mlperf_log_detail.txt")
     n = lat.size
     sched_rate, achieved = _rate(scheduled), _rate(issued)
     duration = float((scheduled + lat * 1e-3).max() - scheduled[0]) if n else 0.0
     gen_cpu = (r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime) / wall
-    point = {"rate": rate, "scheduled_rate": sched_rate, "achieved_rate": achieved,
-             "completed_rate": n / duration if duration > 0 else 0.0, "duration_s": duration,
-             "generator_cpu_cores": gen_cpu, "instance_cpu_cores": [(b - a) / wall for a, b in zip(cpu0, cpu1)],
-             "max_issue_delay_ms": float((issued - scheduled).max() * 1e3) if n else None,
-             "failure": disp.failure, "loadgen": loadgen}
+    instance_cpu = [(b - a) / wall for a, b in zip(cpu0, cpu1)]
+    point: dict[str, Any] = {
+        "rate": rate, "scheduled_rate": sched_rate, "achieved_rate": achieved,
+        "completed_rate": n / duration if duration > 0 else 0.0, "duration_s": duration,
+        "generator_cpu_cores": gen_cpu, "instance_cpu_cores": instance_cpu,
+        "max_issue_delay_ms": float((issued - scheduled).max() * 1e3) if n else None,
+        "failure": disp.failure, "loadgen": loadgen}
+    point["other_cpu_cores"] = others_cores(machine0, machine1, wall, gen_cpu + sum(instance_cpu))
     point.update(judge(lat.tolist(), duration, sched_rate, achieved, rules, disp.failure))
     point["latencies_ms"] = np.round(lat, 4).tolist()
+    point["served"] = served_record(disp.served)
     return point

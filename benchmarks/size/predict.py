@@ -13,14 +13,17 @@ from typing import Any
 import numpy as np
 
 from edgebench.benchmarks.size.queue_sim import ServiceModel, percentile, predicted_capacity, simulate
+from edgebench.benchmarks.size.service import service_samples
 from edgebench.benchmarks.size.usl import USL, fit_usl
 from edgebench.benchmarks.size.validity import claim_level, queries_at
 
 SIM_QUERIES = 20_000
 
 
-def service_model(curve: list[dict[str, Any]], usl: USL | None = None) -> ServiceModel:
-    samples = [np.asarray(c["service_ms"], dtype=float) for c in curve]
+def service_model(layout: dict[str, Any], usl: USL | None = None) -> ServiceModel:
+    """The layout's service times (service.service_samples: open-loop when calibrated), stretched by the USL
+    beyond the busy counts measured."""
+    samples = service_samples(layout)
     if usl is None:
         return ServiceModel(samples)
     n = len(samples)
@@ -46,7 +49,7 @@ def claim_pct(rules: dict[str, Any]) -> Callable[[float], float]:
 
 def predict_layout(layout: dict[str, Any], rules: dict[str, Any]) -> dict[str, Any]:
     """Predicted capacity and, at every measured rate whose generator kept its schedule, predicted vs measured."""
-    model = service_model(layout["interference"])
+    model = service_model(layout)
     instances = int(layout["instances"])
     bound_ms, pct = float(rules["bound_ms"]), float(rules["percentile"]) * 100
     capacity = predicted_capacity(instances, model, bound_ms, claim_pct(rules), SIM_QUERIES)
@@ -66,7 +69,8 @@ def predict_layout(layout: dict[str, Any], rules: dict[str, Any]) -> dict[str, A
             # the measured capacity lies in [capacity, lowest INVALID rate above it): how sharp the check can be
             "measured_bracket": [measured, min(above) if above else None],
             "p99_error_at_capacity": at_capacity["error"] if at_capacity else None,
-            "source": f"M/G/{instances} simulation over the {layout['layout']} service times with 1..{instances} busy"}
+            "source": f"M/G/{instances} simulation over the {layout['layout']} service times with 1..{instances} busy"
+                      f" ({'open-loop calibration' if layout.get('calibration') else 'closed loop'})"}
 
 
 def held_out(cand: dict[str, Any]) -> dict[str, Any] | None:
@@ -101,8 +105,9 @@ def extrapolate(cand: dict[str, Any], rate: float, rules: dict[str, Any],
         return None
     if max(usl.throughput(n) for n in range(1, max_cores + 1)) < rate:  # no queueing model can beat throughput
         return {"instances": None, "usl": usl.to_dict(), "note": f"the scalability curve stays under {rate:g} req/s"}
-    curve = max(multi, key=lambda lay: lay["instances"])["interference"]
-    model = service_model(curve, usl)
+    widest = max(multi, key=lambda lay: lay["instances"])
+    curve = widest["interference"]
+    model = service_model(widest, usl)
     cap = lambda n: predicted_capacity(n, model, float(rules["bound_ms"]), claim_pct(rules), SIM_QUERIES)  # noqa: E731
     lo, hi = len(curve), len(curve) * 2
     while cap(hi) < rate:
@@ -113,3 +118,21 @@ def extrapolate(cand: dict[str, Any], rate: float, rules: dict[str, Any],
         mid = (lo + hi) // 2
         lo, hi = (lo, mid) if cap(mid) >= rate else (mid, hi)
     return {"instances": hi, "threads": 1, "capacity": cap(hi), "usl": usl.to_dict(), "measured_cores": len(curve)}
+
+
+def extrapolation_interval(cand: dict[str, Any], instances: int, rules: dict[str, Any],
+                           center: float | None = None) -> dict[str, Any] | None:
+    """The bootstrap interval of the capacity extrapolated to `instances` single-thread instances: the service
+    times and the USL fit (from the same closed-loop curve) resampled together; and how far beyond it goes."""
+    from edgebench.benchmarks.size.intervals import bootstrap, usl_replicates, usl_stretch
+    multi = [lay for lay in cand["layouts"] if lay["threads"] == 1 and lay.get("interference")]
+    if not multi:
+        return None
+    widest = max(multi, key=lambda lay: lay["instances"])
+    measured = len(widest["interference"])
+    fits = usl_replicates(widest["interference"])
+    boot = bootstrap(instances, service_samples(widest), float(rules["bound_ms"]), claim_pct(rules),
+                     slowdown=usl_stretch(fits, measured), center=center)
+    return {"capacity_interval": boot["capacity"], "measured_cores": measured, "cores": instances,
+            "beyond": f"{instances} cores predicted from {measured} measured ({instances / measured:.1f}x)",
+            "sigma_interval": [float(np.percentile([f.sigma for f in fits], q)) for q in (5, 95)]}

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from edgebench.benchmarks.size.predict import extrapolate
+from edgebench.benchmarks.size.predict import extrapolate, extrapolation_interval
 
 EXTRAPOLATION_LIMIT = 4  # beyond 4x the measured cores a prediction is flagged
 
@@ -41,10 +41,20 @@ def _cost(cores: int, rate: float, price: float | None) -> float | None:
     return None if not price else cores * price / (rate * 3600) * 1e6
 
 
-def _errors(cand: dict[str, Any]) -> dict[str, Any]:
-    h = cand.get("held_out") or {}
-    return {"held_out_layout": h.get("layout"), "capacity_error": h.get("capacity_error"),
-            "p99_error": h.get("p99_error")}
+def _errors(entry: dict[str, Any]) -> dict[str, Any]:
+    """The worst predicted-vs-measured misses over every measured layout (checks.all_checks), and the verdict."""
+    checks = entry.get("checks") or {}
+    cap, p99 = checks.get("worst_capacity") or {}, checks.get("worst_p99") or {}
+    return {"checked_layouts": len(checks.get("layouts") or []),
+            "capacity_error": cap.get("capacity_miss"), "capacity_error_on": _on(cap),
+            "p99_error": p99.get("p99_error"), "p99_error_on": _on(p99),
+            "cross_core": [{k: c.get(k) for k in ("variant", "to", "capacity_miss", "capacity_error")}
+                           for c in checks.get("cross_core") or []],
+            "reliable": checks.get("reliable", True), "unreliable_because": checks.get("unreliable_because") or []}
+
+
+def _on(worst: dict[str, Any]) -> str | None:
+    return f"{worst['variant']} {worst['layout']}" if worst else None
 
 
 def _predicted(entry: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -64,7 +74,10 @@ def _predicted(entry: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, A
     out = {"status": "predicted", "variant": cand["variant"], "runtime": cand["runtime"],
            "instances": ext["instances"], "threads": 1, "cores": ext["instances"], "capacity": ext["capacity"],
            "headroom": ext["capacity"] / rate - 1, "memory_mb": mem, "usl": ext["usl"],
-           "measured_cores": ext["measured_cores"], **_errors(cand)}
+           "measured_cores": ext["measured_cores"], **_errors(entry)}
+    spread = extrapolation_interval(cand, ext["instances"], entry["rules"], ext["capacity"])
+    if spread:
+        out.update(capacity_interval=spread["capacity_interval"], beyond=spread["beyond"])
     if ext["instances"] > EXTRAPOLATION_LIMIT * ext["measured_cores"]:
         out["warning"] = (f"extrapolated to {ext['instances']} cores from {ext['measured_cores']} measured "
                           f"(over {EXTRAPOLATION_LIMIT}x): the scalability curve was never checked that far")
@@ -82,20 +95,18 @@ def _why_no_prediction(entry: dict[str, Any]) -> str:
             "(instances slow each other down): more cores of this kind cannot carry it")
 
 
-def _missed_check(out: dict[str, Any]) -> str | None:
-    """A prediction whose model missed its held-out check by more than the targets (capacity 10%, p99 15%)."""
-    if out.get("status") != "predicted":
-        return None
-    cap, p99 = out.get("capacity_error"), out.get("p99_error")
-    misses = []
-    if isinstance(cap, float) and abs(cap) > 0.10:
-        misses.append(f"capacity {cap:+.0%}")
-    if isinstance(p99, float) and abs(p99) > 0.15:
-        misses.append(f"p99 {p99:+.0%}")
-    if not misses:
-        return None
-    return (f"the model missed its held-out check ({', '.join(misses)} against measured points; targets 10% and "
-            "15%): treat the predicted figures with that margin")
+def _measured_only(rows: list[dict[str, Any]], predicted: dict[str, Any]) -> dict[str, Any]:
+    """A prediction its checks do not support: the answer is the best measured layout (which does not carry the
+    rate), with the prediction kept aside and the reasons."""
+    measured = [r for r in rows if r["capacity"]]
+    out: dict[str, Any] = {"status": "unreliable", "prediction": {k: predicted.get(k) for k in (
+        "variant", "runtime", "instances", "cores", "capacity", "capacity_interval", "beyond")},
+        **{k: predicted[k] for k in predicted if k in _errors({})}}
+    if measured:
+        best = max(measured, key=lambda r: r["capacity"])
+        out.update({k: best[k] for k in ("variant", "runtime", "instances", "threads", "cores", "capacity",
+                                         "headroom", "memory_mb", "layout")})
+    return out
 
 
 def recommend(entry: dict[str, Any]) -> dict[str, Any]:
@@ -105,21 +116,20 @@ def recommend(entry: dict[str, Any]) -> dict[str, Any]:
     fits = [r for r in rows if r["capacity"] and r["capacity"] >= rate]
     if fits:
         best = min(fits, key=lambda r: (r["cores"], -r["capacity"]))
-        cand = next(c for c in entry["candidates"] if c["variant"] == best["variant"]
-                    and c["runtime"] == best["runtime"])
         out: dict[str, Any] = {"status": "measured", **{k: best[k] for k in (
             "variant", "runtime", "instances", "threads", "cores", "capacity", "headroom", "memory_mb", "layout")},
-            **_errors(cand)}
+            **_errors(entry)}
     elif singles and min(singles) > entry["slo"]["bound_ms"] and not any(r["capacity"] for r in rows):
         fastest = min((r for r in rows if r["single_ms"] is not None), key=lambda r: r["single_ms"])
         out = {"status": "impossible", "single_ms": fastest["single_ms"], "variant": fastest["variant"],
                "runtime": fastest["runtime"], "layout": fastest["layout"]}
     else:
         out = _predicted(entry, rows) or {"status": "none", "reason": _why_no_prediction(entry)}
-    miss = _missed_check(out)
-    if miss:
-        out["warning"] = f"{out['warning']}; {miss}" if out.get("warning") else miss
-    if out.get("cores"):
+    for key, value in _errors(entry).items():
+        out.setdefault(key, value)
+    if out["status"] == "predicted" and not out["reliable"]:
+        out = _measured_only(rows, out)
+    if out.get("cores") and out["status"] in ("measured", "predicted"):
         out["cost_per_million"] = _cost(out["cores"], rate, price)
     out["layouts"] = rows
     return out

@@ -13,6 +13,7 @@ import numpy as np
 
 from edgebench.benchmarks.run.options import Reporter, SilentReporter, item_done
 from edgebench.benchmarks.size.candidates import pick_candidates
+from edgebench.benchmarks.size.checks import all_checks
 from edgebench.benchmarks.size.closed_loop import interference_curve
 from edgebench.benchmarks.size.layouts import Layout, default_layouts, parse_layouts
 from edgebench.benchmarks.size.open_loop import run_point
@@ -22,6 +23,7 @@ from edgebench.benchmarks.size.predict import held_out, predict_layout
 from edgebench.benchmarks.size.queue_sim import predicted_capacity
 from edgebench.benchmarks.size.recommend import recommend
 from edgebench.benchmarks.size.search import SearchResult, find_capacity
+from edgebench.benchmarks.size.service import calibrate, model_of, service_samples
 from edgebench.benchmarks.size.validity import Rules
 from edgebench.results.sizing import save_entry
 
@@ -56,8 +58,8 @@ def _layouts(opts: SizeOptions, cand: Candidate) -> list[Layout]:
 def _first_rate(lay: dict[str, Any], rules: Rules) -> float:
     """Where the search starts: the simulation's capacity over this layout's own service times (0: it predicts
     that no rate meets the SLO, because one request alone is slower than the SLO)."""
-    from edgebench.benchmarks.size.predict import claim_pct, service_model
-    return predicted_capacity(lay["instances"], service_model(lay["interference"]), rules.bound_ms,
+    from edgebench.benchmarks.size.predict import claim_pct
+    return predicted_capacity(lay["instances"], model_of(service_samples(lay)), rules.bound_ms,
                               claim_pct(rules.to_dict()), 5000)
 
 
@@ -73,9 +75,14 @@ def measure_layout(opts: SizeOptions, rules: Rules, cand: Candidate, layout: Lay
             return run_point(pool, rate, rules, opts.hang_s, max(60.0, 20 * rules.min_duration_s))
 
         if opts.rates:
+            lay["calibration"] = calibrate(pool, lay["interference"], rules, opts.hang_s)
             result = _fixed_rates(measure, opts.rates)
         else:
-            first = lay["search_start_rate"] = _first_rate(lay, rules)
+            first = _first_rate(lay, rules)  # closed loop: one request alone over the SLO needs no calibration
+            if first > 0:
+                lay["calibration"] = calibrate(pool, lay["interference"], rules, opts.hang_s)
+                first = _first_rate(lay, rules)
+            lay["search_start_rate"] = first
             if first <= 0:  # open-loop points cannot beat one request alone: spend no minutes proving it
                 alone = float(np.percentile(lay["interference"][0]["service_ms"], opts.percentile * 100))
                 lay["skipped"] = (f"one request alone is over the SLO (closed loop p{opts.percentile * 100:g} "
@@ -167,4 +174,5 @@ def finish(entry: dict[str, Any]) -> None:
             if lay.get("interference"):
                 lay["predicted"] = predict_layout(lay, entry["rules"])
         cand["held_out"] = held_out(cand)
+    entry["checks"] = all_checks(entry)
     entry["recommendation"] = recommend(entry)

@@ -16,6 +16,7 @@ from plotly.colors import qualitative
 
 from edgebench.reports.html.charts import Chart
 from edgebench.reports.rundata import RunData
+from edgebench.reports.sizing.checks import capacity_scatter
 from edgebench.results.errors import ResultsError
 from edgebench.results.runtimes import short_runtime_name
 from edgebench.results.sizing import load_sizing
@@ -133,10 +134,15 @@ def capacity_chart(sized: list[tuple[RunData, dict[str, Any]]]) -> Chart:
                  fig, height, None)
 
 
+def checks_chart(sized: list[tuple[RunData, dict[str, Any]]]) -> Chart:
+    return Chart("sizing-checks", "Sizing: model checks", "Sizing: predicted vs measured capacity, every layout "
+                 "(bars: 90% bootstrap interval)", capacity_scatter(sized), 420, None)
+
+
 def sizing_charts(runs: Sequence[RunData]) -> list[Chart]:
     """The sizing charts, or none when no run has a sizing."""
     sized = latest_sizings(runs)
     if not sized:
         return []
-    charts = [load_chart(sized), interference_chart(sized), capacity_chart(sized)]
+    charts = [load_chart(sized), interference_chart(sized), capacity_chart(sized), checks_chart(sized)]
     return [c for c in charts if c.figure.data]

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from edgebench.reports.sizing.checks import reliability_lines, unreliable_line, worst_text
+from edgebench.reports.sizing.checks import span_text as _span
 from edgebench.results.runtimes import runtime_name as _rt
 
 WIDTH = 100
@@ -25,10 +27,7 @@ def slo_text(entry: dict[str, Any]) -> str:
 
 def held_out_text(rec: dict[str, Any]) -> str:
     """The prediction error on held-out measured points, as the label of a predicted number."""
-    if not rec.get("held_out_layout"):
-        return "no held-out check (no multi-instance layout measured)"
-    return (f"held-out error on {rec['held_out_layout']}: capacity {_pct(rec.get('capacity_error'))}, "
-            f"p99 at capacity {_pct(rec.get('p99_error'))}")
+    return worst_text(rec)
 
 
 def _config(entry: dict[str, Any], rec: dict[str, Any]) -> str:
@@ -52,7 +51,9 @@ def answer_lines(entry: dict[str, Any]) -> list[str]:
             lines.append("  (measured on a busy machine, which inflates one request's latency: size again on a quiet "
                          "one before trusting 'at any size')")
     elif status in ("measured", "predicted"):
-        label = "measured" if status == "measured" else f"predicted: M/G/c simulation + USL, {held_out_text(rec)}"
+        label = "measured" if status == "measured" else (
+            f"predicted (90% interval {_span(rec.get('capacity_interval'))}; {rec.get('beyond')}): M/G/c simulation"
+            f" + USL, {held_out_text(rec)}")
         mem = f"resident memory {rec['instances']} x {_n(rec.get('memory_mb'))} MB"
         cost = (f"; ${rec['cost_per_million']:.4g} per million inferences at ${entry['price_per_core_hour']:g} per "
                 "core-hour" if rec.get("cost_per_million") is not None else "")
@@ -60,8 +61,11 @@ def answer_lines(entry: dict[str, Any]) -> list[str]:
                  f"({_pct(rec['headroom'], False)} headroom), {label}; {mem}{cost}"]
         if status == "measured":
             lines.append(f"  prediction check ({held_out_text(rec)})")
+    elif status == "unreliable":
+        lines = [unreliable_line(head, rec), f"  prediction check ({held_out_text(rec)})"]
     else:
         lines = [f"{head}: no answer: {rec.get('reason', 'nothing was measured')}"]
+    lines += reliability_lines(rec)
     if rec.get("warning"):
         lines.append(f"warning: {rec['warning']}")
     lines += [f"warning: {w}" for w in entry.get("warnings") or []]
