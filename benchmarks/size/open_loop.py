@@ -22,7 +22,13 @@ from typing import Any
 import numpy as np
 
 from edgebench.benchmarks.size.pool import InstanceFailed, InstancePool
-from edgebench.benchmarks.size.service import machine_cpu, others_cores, served_record
+from edgebench.benchmarks.size.service import (
+    CALIBRATION_S,
+    CALIBRATION_UTILISATION,
+    machine_cpu,
+    others_cores,
+    served_record,
+)
 from edgebench.benchmarks.size.validity import Rules, judge
 
 _SAMPLE = re.compile(r'"name":"Sample".*?"ph":"b".*?"ts":([\d.]+).*?"issue_start_ns":(\d+),"complete_ns":(\d+)')
@@ -231,3 +237,17 @@ def run_point(pool: InstancePool, rate: float, rules: Rules, hang_s: float, max_
     point["latencies_ms"] = np.round(lat, 4).tolist()
     point["served"] = served_record(disp.served)
     return point
+
+
+def calibrate(pool: Any, curve: list[dict[str, Any]], rules: Any, hang_s: float) -> dict[str, Any]:
+    """The calibration point: open-loop load at CALIBRATION_UTILISATION of the closed-loop throughput, for its
+    service times only (its latencies are dropped: it is not a check). At least 200 queries over at most
+    CALIBRATION_S, so a slow model does not spend LoadGen's full minimum count on it."""
+    from edgebench.benchmarks.size.instance_child import CALIBRATION
+    from edgebench.benchmarks.size.validity import Rules
+
+    rate = max(1.0, CALIBRATION_UTILISATION * float(curve[-1]["throughput_per_s"]))
+    cal_rules = Rules(rules.percentile, rules.bound_ms, 200, min(rules.min_duration_s, CALIBRATION_S))
+    point = run_point(pool, rate, cal_rules, hang_s, max(60.0, 20 * rules.min_duration_s), CALIBRATION)
+    keep = ("rate", "scheduled_rate", "achieved_rate", "queries", "failure", "other_cpu_cores", "served")
+    return {k: point.get(k) for k in keep}

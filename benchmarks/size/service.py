@@ -85,18 +85,3 @@ def service_samples(layout: dict[str, Any]) -> list[np.ndarray]:
 
 def model_of(samples: list[np.ndarray]) -> ServiceModel:
     return ServiceModel(samples)
-
-
-def calibrate(pool: Any, curve: list[dict[str, Any]], rules: Any, hang_s: float) -> dict[str, Any]:
-    """The calibration point: open-loop load at CALIBRATION_UTILISATION of the closed-loop throughput, for its
-    service times only (its latencies are dropped: it is not a check). At least 200 queries over at most
-    CALIBRATION_S, so a slow model does not spend LoadGen's full minimum count on it."""
-    from edgebench.benchmarks.size.instance_child import CALIBRATION
-    from edgebench.benchmarks.size.open_loop import run_point
-    from edgebench.benchmarks.size.validity import Rules
-
-    rate = max(1.0, CALIBRATION_UTILISATION * float(curve[-1]["throughput_per_s"]))
-    cal_rules = Rules(rules.percentile, rules.bound_ms, 200, min(rules.min_duration_s, CALIBRATION_S))
-    point = run_point(pool, rate, cal_rules, hang_s, max(60.0, 20 * rules.min_duration_s), CALIBRATION)
-    keep = ("rate", "scheduled_rate", "achieved_rate", "queries", "failure", "other_cpu_cores", "served")
-    return {k: point.get(k) for k in keep}

@@ -16,14 +16,14 @@ from edgebench.benchmarks.size.candidates import pick_candidates
 from edgebench.benchmarks.size.checks import all_checks
 from edgebench.benchmarks.size.closed_loop import interference_curve
 from edgebench.benchmarks.size.layouts import Layout, default_layouts, parse_layouts
-from edgebench.benchmarks.size.open_loop import run_point
+from edgebench.benchmarks.size.open_loop import calibrate, run_point
 from edgebench.benchmarks.size.plan import SizeOptions
 from edgebench.benchmarks.size.pool import Candidate, InstanceFailed, InstancePool
 from edgebench.benchmarks.size.predict import held_out, predict_layout
 from edgebench.benchmarks.size.queue_sim import predicted_capacity
 from edgebench.benchmarks.size.recommend import recommend
 from edgebench.benchmarks.size.search import SearchResult, find_capacity
-from edgebench.benchmarks.size.service import calibrate, model_of, service_samples
+from edgebench.benchmarks.size.service import model_of, service_samples
 from edgebench.benchmarks.size.validity import Rules
 from edgebench.results.sizing import save_entry
 
