@@ -5,6 +5,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -96,9 +97,10 @@ def load_cached(folder: Path) -> Artifact | None:
 
 
 def _store(folder: Path, produced: Path, parent_sha: str, pass_name: str, settings: dict[str, Any],
-           notes: list[str] | None) -> Artifact:
-    """Record a finished pass output (already inside `folder`); written last so a half-made entry never counts."""
-    art = Artifact(path=str(produced), sha256=sha256_path(produced), parent=parent_sha, pass_name=pass_name,
+           notes: list[str] | None, final: Path | None = None) -> Artifact:
+    """Record a finished pass output (already inside `folder`); written last so a half-made entry never counts.
+    `final` is where the output will be once its folder is moved into place (the path the entry names)."""
+    art = Artifact(path=str(final or produced), sha256=sha256_path(produced), parent=parent_sha, pass_name=pass_name,
                    settings=settings, notes=list(notes or []))
     tmp = folder / "artifact.json.tmp"
     tmp.write_text(json.dumps(art.stored_dict(), indent=1, default=str))
@@ -110,13 +112,40 @@ def cached(parent_sha: str, pass_name: str, settings: dict[str, Any], output: st
            make: Callable[[Path], list[str] | None]) -> Artifact:
     """A pass's artifact: taken from the cache when this input content, pass and settings made it before (and it is
     intact), else made now. `make(path)` writes the output at `path` (the file or folder `output` in a fresh cache
-    folder) and returns the notes for the record; the entry is recorded last, so a failed pass leaves none."""
+    folder) and returns the notes for the record; the entry is recorded last, so a failed pass leaves none.
+
+    Two runs may make the same entry at once (two `bench run`s, a test suite beside a run). Each makes it in a
+    private folder that is renamed into place whole: a file another process has open (a runtime maps .tflite files)
+    is never rewritten under it, which would kill that process with SIGBUS."""
     folder = cache_dir_for(parent_sha, pass_name, settings)
     hit = load_cached(folder)
     if hit is not None:
         return hit
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
-    out = folder / output
-    return _store(folder, out, parent_sha, pass_name, settings, make(out))
+    private = folder.with_name(f"{folder.name}.making-{os.getpid()}-{time.monotonic_ns()}")
+    private.mkdir(parents=True)
+    try:
+        notes = make(private / output)
+        made = _store(private, private / output, parent_sha, pass_name, settings, notes, folder / output)
+        return _publish(private, folder, made)
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+
+
+def _publish(private: Path, folder: Path, made: Artifact) -> Artifact:
+    """Move a finished entry into place; when another process got there first with an intact entry, use theirs."""
+    for _ in range(3):
+        try:
+            private.rename(folder)
+        except OSError:  # the folder exists: someone else's entry, whole or a stale half-made one
+            hit = load_cached(folder)
+            if hit is not None:
+                return hit
+            stale = folder.with_name(f"{folder.name}.stale-{os.getpid()}-{time.monotonic_ns()}")
+            try:
+                folder.rename(stale)
+            except OSError:
+                continue
+            shutil.rmtree(stale, ignore_errors=True)
+            continue
+        return made
+    raise RuntimeError(f"cache entry {folder.name} could not be published")

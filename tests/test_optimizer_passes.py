@@ -403,3 +403,32 @@ def test_per_channel_upgrades_old_opsets(tmp_path):
                           StaticOptions(per_channel=True, pre_process=False))
     opset = next(o.version for o in onnx.load(art.path).opset_import if o.domain in ("", "ai.onnx"))
     assert opset >= 13
+
+
+def test_two_makers_of_one_cache_entry_never_rewrite_each_others_file(tmp_path, monkeypatch):
+    """Two runs making the same entry at once (a suite beside a run): the first whole entry wins, the file a reader
+    holds is never rewritten in place (a mapped .tflite rewritten under LiteRT dies with SIGBUS)."""
+    import threading
+    import time
+
+    from edgebench.optimizers.artifacts import cached
+
+    monkeypatch.setenv("EDGEBENCH_CACHE", str(tmp_path))
+    started = threading.Barrier(2)
+
+    def make(out: Path) -> list[str]:
+        started.wait()
+        out.write_bytes(b"x" * 1000)
+        time.sleep(0.2)
+        return [f"made by {threading.current_thread().name}"]
+
+    got: list = []
+    threads = [threading.Thread(target=lambda: got.append(cached("p" * 64, "demo", {}, "m.bin", make)), name=n)
+               for n in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(got) == 2 and got[0].path == got[1].path and Path(got[0].path).read_bytes() == b"x" * 1000
+    assert sorted(a.reused for a in got) == [False, True]  # one made it, the other took the whole entry
+    assert [p.name for p in tmp_path.joinpath("artifacts").iterdir()] == [Path(got[0].path).parent.name]
