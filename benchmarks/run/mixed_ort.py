@@ -59,7 +59,7 @@ def search_ort(ctx: RunContext, base: BuiltVariant, reference: list[Any]) -> Bui
         art = static_quantize_excluding(float_model, calibration, options, exclude)
         _, step = check_candidate(ctx, reference, f"{MIXED_ORT}-k{k}", "onnxruntime", art,
                                   lineage + [art.to_dict()])
-        step.layers = order[:k]
+        step.layers = exclude
         return step
 
     ctx.reporter.stage(f"mixed-precision search (ONNX Runtime, from {base.name}): {len(order)} ranked node(s)")
