@@ -79,7 +79,7 @@ def _activations(model_path: str, calibration: CalibrationSet, folder: Path) -> 
     augmented = folder / (Path(model_path).stem + ".augmented.onnx")
     modify_model_output_intermediate_tensors(model_path, str(augmented))
     feeds = list(calibration.feeds())[:SENSITIVITY_SAMPLES]
-    return collect_activations(str(augmented), iter(feeds))  # type: ignore[arg-type]  # any iterable of feeds
+    return collect_activations(str(augmented), iter(feeds))
 
 
 def _channels(model_path: str) -> dict[str, int]:
