@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-QUANT_KEYS = {"calibration_samples", "tflite_int8_io_type", "onnx_dynamic", "onnx_static"}
+QUANT_KEYS = {"calibration_samples", "tflite_int8_io_type", "onnx_dynamic", "onnx_static", "mixed_search_s"}
 STATIC_KEYS = {"name", "format", "activation_type", "weight_type", "per_channel", "reduce_range", "calibration",
                "percentile", "pre_process", "source"}
 STATIC_SOURCES = ("onnx-fp32", "onnx-rewritten")  # what a static candidate quantizes: rewrite first, then quantize
@@ -42,6 +42,9 @@ def check(quantization: dict[str, Any], optimization: dict[str, Any]) -> str | N
     n = quantization.get("calibration_samples", DEFAULT_CALIBRATION_SAMPLES)
     if not isinstance(n, int) or isinstance(n, bool) or n <= 0:
         return "quantization.calibration_samples must be a positive integer"
+    s = quantization.get("mixed_search_s", 600)
+    if not isinstance(s, (int, float)) or isinstance(s, bool) or s < 0:
+        return "quantization.mixed_search_s must be a number of seconds >= 0"
     if quantization.get("tflite_int8_io_type", "int8") not in IO_TYPES[1:]:
         return "quantization.tflite_int8_io_type must be int8 or uint8"
     dyn = quantization.get("onnx_dynamic", {})

@@ -209,6 +209,7 @@ class Record(TypedDict, total=False):
     measurement: NotRequired[Measurement]
     threading: NotRequired[dict[str, Any]]  # the runtime's effective threading: threads, and spinning with its source
     rewrites: NotRequired[dict[str, Any]]  # onnx-rewritten: rules fired, nodes per rule, proof figures, speed-up
+    mixed_precision: NotRequired[dict[str, Any]]  # *-mixed variants: layers kept in float, search steps, cost
     target_accuracy: NotRequired[list[TargetAccuracy]]  # per emulated target CPU model (host of another arch)
 
 

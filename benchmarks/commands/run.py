@@ -70,6 +70,8 @@ def register(sub: Subparsers) -> None:
     mode.add_argument("--fast", action="store_true", help="few processes: seconds per benchmark (development, CI)")
     mode.add_argument("--rigorous", action="store_true", help="more processes and values, for publication")
     p.add_argument("--exhaustive", action="store_true", help="no screening, no early stop (implied by --rigorous)")
+    p.add_argument("--mixed", action="store_true", help="search for a mixed-precision int8 variant (the fewest "
+                   "layers kept in float within the accuracy budget) even when full int8 keeps the budget")
     p.add_argument("--timeout", type=positive_seconds, metavar="SECONDS",
                    help="limit for each conversion check and each batch of benchmark processes (default 600)")
     p.add_argument("--resume", metavar="DIR", help="finish an interrupted run in DIR with its own options: "
@@ -109,7 +111,8 @@ def _options(args: argparse.Namespace) -> RunOptions:
                       timeout=args.timeout or 600.0, op_profile=args.op_profile,
                       exhaustive=args.exhaustive or mode == "rigorous", cluster=args.cluster,
                       input_shapes=dict(args.input_shape or []), vocab_size=args.vocab_size,
-                      output_kinds=dict(args.output_kind) if args.output_kind else None, preprocess=args.preprocess)
+                      output_kinds=dict(args.output_kind) if args.output_kind else None, preprocess=args.preprocess,
+                      mixed=args.mixed)
 
 
 def run(args: argparse.Namespace) -> int:

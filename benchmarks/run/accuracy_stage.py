@@ -19,8 +19,9 @@ from edgebench.optimizers.errors import one_line
 from edgebench.results.runtimes import runtime_name
 
 
-def check_variants(ctx: RunContext, built: list[BuiltVariant], reference_job: ReferenceJob | None) -> None:
-    """Sets each variant's accuracy (or its load-test error) and the run's reference description.
+def check_variants(ctx: RunContext, built: list[BuiltVariant], reference_job: ReferenceJob | None) -> list[Any] | None:
+    """Sets each variant's accuracy (or its load-test error) and the run's reference description; returns the
+    reference outputs (what variants made later, by the mixed-precision search, are compared with).
 
     The reference outputs (unless computed during the conversions already) and the load tests are child processes
     that each keep about one core busy: they run two at a time (edgebench.benchmarks.isolation.side_by_side), the
@@ -47,6 +48,21 @@ def check_variants(ctx: RunContext, built: list[BuiltVariant], reference_job: Re
             bv.accuracy = {"error": one_line(exc, 400)}
         bv.accuracy["data"] = ctx.data.kind
         bv.outputs = None
+    return reference_out
+
+
+def check_one(ctx: RunContext, bv: BuiltVariant, reference: list[Any]) -> None:
+    """A variant made after the accuracy stage (a mixed-precision candidate): its load test and accuracy, as above,
+    in the same child process and with the same cache."""
+    try:
+        _load_test(ctx, bv)
+        bv.accuracy = _compare(ctx, reference, bv)
+    except MeasureError as exc:
+        bv.error = f"load test failed: {exc}"
+    except Exception as exc:
+        bv.error = f"load test failed: {type(exc).__name__}: {one_line(exc, 400)}"
+    bv.accuracy["data"] = ctx.data.kind
+    bv.outputs = None
 
 
 def _runs_long(bv: BuiltVariant) -> bool:

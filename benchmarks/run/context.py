@@ -32,6 +32,7 @@ class BuiltVariant:
     group: str = "baseline"
     lineage: list[dict[str, Any]] = field(default_factory=list)
     target: list[dict[str, Any]] | None = None  # accuracy on the target's kernels (emulated), per CPU model
+    mixed: dict[str, Any] | None = None  # a mixed-precision variant: layers kept in float, search steps, cost
 
     @property
     def path(self) -> str:

@@ -173,6 +173,8 @@ def base_record(ctx: RunContext, bv: BuiltVariant, threads: int, batch: int, swe
     record["threading"] = effective_threading(bv.runtime, threads, settings)
     if art and art.pass_name == REWRITE_PASS and (rewrites := report_for(art.path)) is not None:
         record["rewrites"] = rewrites  # which rules fired, how many nodes each, and the proof figures
+    if bv.mixed is not None:
+        record["mixed_precision"] = bv.mixed
     if accuracy and "error" not in accuracy:
         violations = budget_violations(dict(accuracy), ctx.budget)
         record["accuracy_budget"] = {"ok": not violations, "violations": violations}

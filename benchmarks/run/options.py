@@ -56,3 +56,4 @@ class RunOptions:
     vocab_size: int | None = None  # random integer inputs stay below it
     output_kinds: dict[str, str] | None = None  # --output NAME=KIND: what an output is (accuracy figures fit it)
     preprocess: str | None = None  # --preprocess for an image folder given as --data
+    mixed: bool = False  # --mixed: search for a mixed-precision int8 variant even when full int8 keeps the budget

@@ -17,6 +17,7 @@ from edgebench.benchmarks.run.candidates import mark_recommended
 from edgebench.benchmarks.run.context import RunContext
 from edgebench.benchmarks.run.inputs import model_inputs, resolve_source
 from edgebench.benchmarks.run.measure_stage import measure_all, op_profiles
+from edgebench.benchmarks.run.mixed_stage import mixed_variants
 from edgebench.benchmarks.run.options import Reporter, RunOptions, SilentReporter
 from edgebench.benchmarks.run.prior import OPTIONS_KEY
 from edgebench.benchmarks.run.rewrite_stage import maybe_rewrite, speedup_notes
@@ -60,7 +61,8 @@ def run_benchmarks(opts: RunOptions, reporter: Reporter | None = None) -> dict[s
     reference = reference_job(ctx, converter, handle)
     built = maybe_rewrite(ctx, converter, build_variants(ctx, converter, still_needed(ctx, variant_specs), helper,
                                                          reference))
-    check_variants(ctx, built, reference if built else None)
+    reference_out = check_variants(ctx, built, reference if built else None)
+    built = mixed_variants(ctx, built, reference_out, converter)
     converter.close()  # TensorFlow's memory is given back before anything is measured
     if opts.op_profile:
         op_profiles(ctx, built, threads[0])

@@ -1,0 +1,72 @@
+"""ONNX Runtime's mixed-precision search: rank the nodes with qdq_loss_debug, keep the first k in float.
+
+The search starts from the fastest full-int8 static candidate (at the load test) and keeps its options (format,
+types, per-channel, calibration): only nodes_to_exclude changes, and the calibration ranges are the ones that
+candidate computed. The ranking needs a QDQ model; for a QOperator candidate one is made with the same options.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from typing import Any
+
+from edgebench.benchmarks.run.context import BuiltVariant, RunContext
+from edgebench.benchmarks.run.mixed_search import Step, search_sizes
+from edgebench.benchmarks.run.mixed_steps import MIXED_ORT, check_candidate, finish, search_time, timed
+from edgebench.benchmarks.variants.specs import STATIC_FAMILY, BuildContext
+from edgebench.optimizers.artifacts import Artifact
+from edgebench.optimizers.onnx_quant import StaticOptions
+
+
+def _options(ctx: RunContext, name: str) -> StaticOptions:
+    """The static-quantization options of candidate `name` (onnx-static-int8[-NAME]) in the profile."""
+    from edgebench.hardware_profiles.optimizer_settings import static_candidates
+
+    for cand in static_candidates(ctx.opts.profile.quantization) or [{}]:
+        cand_name = cand.pop("name", None)
+        cand.pop("source", None)
+        if (f"{STATIC_FAMILY}-{cand_name}" if cand_name else STATIC_FAMILY) == name:
+            return StaticOptions(**cand)
+    raise ValueError(f"{name} is not a static candidate of profile {ctx.opts.profile.name}")
+
+
+def _artifact(entry: dict[str, Any]) -> Artifact:
+    return Artifact(entry["path"], entry["sha256"], entry.get("parent"), entry["pass"], entry.get("settings") or {},
+                    list(entry.get("notes") or []))
+
+
+def search_ort(ctx: RunContext, base: BuiltVariant, reference: list[Any]) -> BuiltVariant | None:
+    from edgebench.benchmarks.variants.specs import _onnx_input_names
+    from edgebench.optimizers.onnx_mixed import layer_sensitivity, static_quantize_excluding
+    from edgebench.optimizers.onnx_quant import static_quantize
+
+    t0 = time.monotonic()
+    assert base.artifact is not None and len(base.lineage) >= 2
+    options = _options(ctx, base.name)
+    float_model = _artifact(base.lineage[-2])  # what the candidate quantized: the pre-processed fp32 model
+    names = [s["name"] for s in ctx.io_specs]
+    calibration = BuildContext(ctx.source, ctx.opts.profile, ctx.data, input_names=names).calibration(
+        _onnx_input_names(float_model.path))
+    qdq = base.artifact if options.format == "QDQ" else static_quantize(float_model, calibration,
+                                                                          replace(options, format="QDQ"))
+    ranked = layer_sensitivity(float_model, qdq, calibration)
+    order = [layer.node for layer in ranked]
+    groups = {layer.node: list(layer.nodes) or [layer.node] for layer in ranked}
+    lineage = base.lineage[:-1]
+
+    def attempt(k: int) -> Step:
+        exclude = list(dict.fromkeys(n for layer in order[:k] for n in groups[layer]))
+        art = static_quantize_excluding(float_model, calibration, options, exclude)
+        _, step = check_candidate(ctx, reference, f"{MIXED_ORT}-k{k}", "onnxruntime", art,
+                                  lineage + [art.to_dict()])
+        step.layers = exclude
+        return step
+
+    ctx.reporter.stage(f"mixed-precision search (ONNX Runtime, from {base.name}): {len(order)} ranked node(s)")
+    budget_s = search_time(ctx)
+    setup_s = time.monotonic() - t0
+    result = search_sizes(len(order), timed(attempt), max(0.0, budget_s - setup_s))
+    info = {"runtime": "onnxruntime", "from": base.name, "sensitivity": "onnxruntime.quantization.qdq_loss_debug "
+            "(SQNR lost per node: its inputs before QDQ vs its outputs after)", "ranked_layers": len(order),
+            "ranking": [layer.to_dict() for layer in ranked[:20]], "setup_s": setup_s}
+    return finish(ctx, "onnxruntime", MIXED_ORT, result, info, budget_s)

@@ -1,0 +1,116 @@
+"""Mixed-precision int8 for ONNX Runtime: qdq_loss_debug ranks the layers of a stand-in whose full int8 breaks the
+budget, the search keeps the fewest in float, and `bench run` makes onnx-static-int8-mixed with its search record."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import load_results, run_bench
+
+PROFILE = """name = "x86-mixed"
+target_arch = "x86_64"
+[benchmark]
+threads = [1]
+[variants]
+build = ["onnx-fp32", "onnx-static-int8"]
+[onnxruntime]
+enable_cpu_mem_arena = true
+[quantization]
+mixed_search_s = {seconds}
+[[quantization.onnx_static]]
+name = "qdq-u8s8"
+format = "QDQ"
+activation_type = "uint8"
+weight_type = "int8"
+"""
+
+
+def _cnn(tmp_path):  # type: ignore[no-untyped-def]
+    from edgebench.benchmarks.selfcheck.mixed_standins import cnn
+    from edgebench.optimizers.artifacts import Artifact, sha256_path
+    from edgebench.optimizers.calibration import CalibrationSet
+    from edgebench.optimizers.onnx_quant import pre_process
+
+    path, data, _ = cnn(tmp_path)
+    model = pre_process(Artifact(str(path), sha256_path(path), None, "source", {}))
+    return model, CalibrationSet(dict(np.load(data)), "user", "stand-in")
+
+
+def _top1(path: str, x: np.ndarray) -> np.ndarray:
+    import onnxruntime as ort
+    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    return np.concatenate([sess.run(None, {"x": x[i:i + 1]})[0] for i in range(len(x))]).argmax(axis=1)
+
+
+def test_the_first_and_last_layers_rank_first_and_keeping_them_in_float_restores_top1(tmp_path):
+    from edgebench.optimizers.onnx_mixed import layer_sensitivity, static_quantize_excluding
+    from edgebench.optimizers.onnx_quant import StaticOptions, static_quantize
+
+    model, cal = _cnn(tmp_path)
+    options = StaticOptions(format="QDQ", activation_type="uint8")
+    full = static_quantize(model, cal, options)
+    ranked = layer_sensitivity(model, full, cal)
+    assert [layer.nodes for layer in ranked[:2]] == [("relu1", "conv_first"), ("classifier",)]
+    x = cal.arrays["x"][:16]
+    reference = _top1(model.path, x)
+    assert (_top1(full.path, x) == reference).mean() < 0.5  # the stand-in does break full int8
+    mixed = static_quantize_excluding(model, cal, options, ["relu1", "conv_first", "classifier"])
+    assert (_top1(mixed.path, x) == reference).all()
+    assert "kept in float: 3 node(s)" in " ".join(mixed.notes)
+    assert any("quantized: 1 of 3" in n for n in mixed.notes)  # conv2 stays int8
+
+
+def test_search_grows_then_bisects_and_stops_at_its_time_budget():
+    from edgebench.benchmarks.run.mixed_search import Step, search_sizes
+
+    tried: list[int] = []
+
+    def attempt(k: int) -> Step:
+        tried.append(k)
+        return Step(k, [f"n{i}" for i in range(k)], within_budget=k >= 5)
+
+    result = search_sizes(20, attempt, budget_s=1e9)
+    assert tried == [1, 2, 4, 8, 6, 5] and result.best is not None and result.best.size == 5
+    assert not result.out_of_time
+    stopped = search_sizes(20, attempt, budget_s=0.0)
+    assert stopped.out_of_time and stopped.best is None and stopped.steps == []
+
+
+@pytest.mark.slow
+def test_bench_run_makes_the_mixed_variant_when_full_int8_breaks_the_budget(tmp_path):
+    from edgebench.benchmarks.selfcheck.mixed_standins import cnn
+
+    model, data, _ = cnn(tmp_path)
+    profile = tmp_path / "x86-mixed.toml"
+    profile.write_text(PROFILE.format(seconds=600))
+    out = tmp_path / "run"
+    proc = run_bench("run", str(model), "--profile", str(profile), "--fast", "--data", str(data), "--out", str(out),
+                     "--output", "logits=class-scores")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    doc = load_results(out)
+    rec = {r["variant"]: r for r in doc["results"]}
+    assert rec["onnx-static-int8-qdq-u8s8"]["accuracy_budget"]["ok"] is False
+    mixed = rec["onnx-static-int8-mixed"]
+    assert mixed["status"] == "ok" and mixed["accuracy_budget"]["ok"] is True
+    info = mixed["mixed_precision"]
+    assert info["layers_in_float"] == ["relu1", "conv_first", "classifier"]
+    assert [s["size"] for s in info["steps"]] == [1, 2] and info["steps"][-1]["within_budget"]
+    assert all(s["latency_ms"] for s in info["steps"]) and info["seconds"] > 0
+    assert doc["mixed_search"]["onnxruntime"]["from"] == "onnx-static-int8-qdq-u8s8"
+    assert [a["pass"] for a in mixed["artifact"]["lineage"]][-1] == "ort-static-quant-mixed"
+    assert any(n.startswith("onnx-static-int8-mixed: 2 of 5 ranked layer(s) kept in float") for n in doc["notes"])
+
+
+@pytest.mark.slow
+def test_an_exhausted_time_budget_says_so_in_one_note(tmp_path):
+    from edgebench.benchmarks.selfcheck.mixed_standins import cnn
+
+    model, data, _ = cnn(tmp_path)
+    profile = tmp_path / "x86-mixed.toml"
+    profile.write_text(PROFILE.format(seconds=0))
+    out = tmp_path / "run"
+    proc = run_bench("run", str(model), "--profile", str(profile), "--fast", "--data", str(data), "--out", str(out),
+                     "--output", "logits=class-scores")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    doc = load_results(out)
+    assert "onnx-static-int8-mixed" not in {r["variant"] for r in doc["results"]}
+    assert any("ran out of its time budget ([quantization] mixed_search_s = 0 s)" in n for n in doc["notes"])
