@@ -14,6 +14,7 @@ from edgebench.benchmarks.run.mixed_search import SearchResult, Step
 from edgebench.benchmarks.run.settings import settings_sweep
 from edgebench.benchmarks.variants.specs import QUANTIZED, STATIC_FAMILY
 from edgebench.optimizers.artifacts import Artifact
+from edgebench.results.record import Runtime
 
 MIXED_ORT = f"{STATIC_FAMILY}-mixed"
 MIXED_LITERT = "tflite-int8-mixed"
@@ -30,7 +31,7 @@ def figures(accuracy: dict[str, Any]) -> dict[str, float]:
     return out
 
 
-def check_candidate(ctx: RunContext, reference: list[Any], name: str, runtime: str, art: Artifact,
+def check_candidate(ctx: RunContext, reference: list[Any], name: str, runtime: Runtime, art: Artifact,
                     lineage: list[dict[str, Any]]) -> tuple[BuiltVariant, Step]:
     """Load-test, compare and screen one candidate once (batch 1, the run's first thread count)."""
     from edgebench.benchmarks.run.measure_stage import measure_one

@@ -21,7 +21,7 @@ OPSET = 17
 SAMPLES = 64
 
 
-def _save(nodes: list[Any], inputs: list[Any], outputs: list[Any], inits: dict[str, np.ndarray], path: Path) -> Path:
+def _save(nodes: list[Any], inputs: list[Any], outputs: list[Any], inits: dict[str, Any], path: Path) -> Path:
     import onnx
     from onnx import helper, numpy_helper
     graph = helper.make_graph(nodes, path.stem, inputs, outputs,
@@ -108,8 +108,8 @@ def encoder(folder: Path) -> tuple[Path, Path, dict[str, str]]:
                  ("MatMul", ["h1", "w1"], ["m1"], "mlp_up"), ("Relu", ["m1"], ["m2"], "mlp_relu"),
                  ("MatMul", ["m2", "w2"], ["m3"], "mlp_down"), ("Add", ["r1", "m3"], ["r2"], "residual2"),
                  ("LayerNormalization", ["r2", "g", "be"], ["hidden"], "ln_out")]
-    nodes = [helper.make_node(op, i, o, n, **({"perm": [0, 2, 1]} if op == "Transpose" else {}))
-             for op, i, o, n in spec]
+    attrs: dict[str, Any] = {"perm": [0, 2, 1]}
+    nodes = [helper.make_node(op, i, o, n, **(attrs if op == "Transpose" else {})) for op, i, o, n in spec]
     path = _save(nodes, [helper.make_tensor_value_info("tokens", TensorProto.FLOAT, ["N", 16, d])],
                  [helper.make_tensor_value_info("hidden", TensorProto.FLOAT, ["N", 16, d])], inits,
                  folder / "encoder.onnx")
