@@ -12,7 +12,8 @@ from edgebench.reports.html.page import render_report
 from edgebench.reports.rundata import load_run_data
 
 CHART_KEYS = ["latency", "pareto", "memory", "scaling", "runtimes"]
-SECTIONS = ["decision", "warnings", *CHART_KEYS, "runtime-table", "records", "environment"]
+# a run with per-output accuracy figures (every run since issue 27) has the "Accuracy per output" section
+SECTIONS = ["decision", "warnings", *CHART_KEYS, "runtime-table", "accuracy-outputs", "records", "environment"]
 # bench run writes card.json for its ONNX variants; the report shows it before the records
 RUN_SECTIONS = [*SECTIONS[:SECTIONS.index("records")], "card", *SECTIONS[SECTIONS.index("records"):]]
 
