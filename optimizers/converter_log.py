@@ -44,8 +44,9 @@ def _exception_text(exc: BaseException) -> str:
 
 
 def _failed_node(log: str) -> str | None:
-    m = re.search(r"onnx_op_name:\s*(\S+)", log)
-    return m.group(1) if m else None
+    # a failure inside a subgraph (If, Loop) is printed for the inner node first, then for the graph's own node
+    found = re.findall(r"onnx_op_name:\s*(\S+)", log)
+    return found[-1] if found else None
 
 
 def _first_error_line(log: str) -> str | None:

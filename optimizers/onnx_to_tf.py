@@ -96,6 +96,15 @@ def _convert(request: dict[str, Any], out: Path) -> tuple[str, str]:
     return f"onnx2tf {other}, installed privately with --no-deps (onnx2tf {mine} failed: {reason})", both
 
 
+def _restore_layout(static_model: Path, out: Path) -> list[str]:
+    import onnx
+
+    from edgebench.optimizers.onnx2tf_layout import restore_output_layout
+    graph = onnx.load(str(static_model)).graph
+    shapes = {o.name: [d.dim_value for d in o.type.tensor_type.shape.dim] for o in graph.output}
+    return restore_output_layout(out, {n: s for n, s in shapes.items() if s and all(d > 0 for d in s)})
+
+
 def onnx_to_savedmodel(onnx_path: str | Path, parent_sha: str, input_shapes: dict[str, list[int]],
                        keep_layout: list[str], accurate: bool = False) -> Artifact:
     """The ONNX model as a SavedModel (serving_default signature, inputs named as in ONNX). `input_shapes` sets
@@ -111,12 +120,15 @@ def onnx_to_savedmodel(onnx_path: str | Path, parent_sha: str, input_shapes: dic
                        "keep_layout": [safe_name(n) for n in keep_layout],
                        "options": _options(accurate, list(input_shapes))}
             which, _log = _convert(request, out)
+            turned = _restore_layout(model, out)
         for extra in out.glob("*.tflite"):  # our TFLiteConverter passes make the .tflite files from the SavedModel
             extra.unlink()
         settings_note = [f"onnx2tf accuracy-preserving settings: {ACCURATE}"] if accurate else []
-        return [*notes, which, *settings_note]
+        layout = [f"output(s) {', '.join(turned)} transposed back to the ONNX layout (onnx2tf writes them "
+                  "channel-last)"] if turned else []
+        return [*notes, which, *settings_note, *layout]
 
-    settings: dict[str, Any] = {"recipe": 3, "input_shapes": input_shapes, "keep_layout": keep_layout,
+    settings: dict[str, Any] = {"recipe": 5, "input_shapes": input_shapes, "keep_layout": keep_layout,
                                 "accurate": ACCURATE if accurate else None,
                                 "tool": tool_versions("onnx2tf", "onnx", "onnxsim", "tensorflow", "tensorflow-cpu")}
     return cached(parent_sha, "onnx2tf", settings, "saved_model", convert)
