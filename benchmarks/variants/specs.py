@@ -246,8 +246,9 @@ def build_onnx_transformer(ctx: BuildContext) -> Artifact:
 
 
 def build_onnx_dynamic_int8(ctx: BuildContext) -> Artifact:
+    from edgebench.optimizers.onnx_hygiene import weights_as_initializers
     from edgebench.optimizers.onnx_quant import DynamicOptions, dynamic_quantize
-    return dynamic_quantize(ctx.variant("onnx-fp32"), DynamicOptions(**ctx.profile.quantization.get("onnx_dynamic", {})))
+    return dynamic_quantize(ctx.remember(weights_as_initializers(ctx.variant("onnx-fp32"))), DynamicOptions(**ctx.profile.quantization.get("onnx_dynamic", {})))
 
 
 def build_onnx_rewritten(ctx: BuildContext) -> Artifact:
@@ -263,10 +264,11 @@ def build_onnx_rewritten(ctx: BuildContext) -> Artifact:
 
 def _static_builder(settings: dict[str, Any]) -> Callable[[BuildContext], Artifact]:
     def build(ctx: BuildContext) -> Artifact:
+        from edgebench.optimizers.onnx_hygiene import weights_as_initializers
         from edgebench.optimizers.onnx_quant import StaticOptions, pre_process, static_quantize
         settings_ = dict(settings)
         # `source = "onnx-rewritten"`: rewrite first, then quantize (a skipped rewrite skips this candidate too)
-        model = ctx.variant(settings_.pop("source", "onnx-fp32"))
+        model = ctx.remember(weights_as_initializers(ctx.variant(settings_.pop("source", "onnx-fp32"))))
         options = StaticOptions(**settings_)
         if options.pre_process:
             model = ctx.remember(pre_process(model))
