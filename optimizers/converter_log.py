@@ -69,10 +69,11 @@ def first_error(exc: BaseException, log: str, node_names: dict[str, str] | None 
                                           else f"exited with code {exc.code}")
     else:
         text = f"{type(exc).__name__}: {_exception_text(exc)}"
+    text = no_paths(text)  # before the node's name is added: exporters name nodes like paths ('/model.22/Concat')
     node = _failed_node(log)
     if node:
         op = node.split("_", 1)[1] if re.match(r"node\d+_", node) else None
         where = (node_names or {}).get(node, node)
         text = f"ONNX {op + ' ' if op else ''}node {where!r}: {text}"  # first: a long message is cut at its end
-    text = " ".join(no_paths(text).split())
+    text = " ".join(text.split())
     return text if len(text) <= REASON_CHARS else text[:REASON_CHARS - 3] + "..."
