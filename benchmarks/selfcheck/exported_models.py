@@ -63,7 +63,7 @@ def paddle_style(path: Path) -> tuple[Path, list[str]]:
     return path, ["--input-shape", "x=1,3,24,24"]
 
 
-def _shape_reshape(src: str, shape_of: str, tail: list[int], out: str, tag: str) -> list[Any]:
+def _shape_reshape(src: str, shape_of: str, tail: list[int], out: str, tag: str) -> tuple[list[Any], list[Any]]:
     """Reshape `src` to [batch of `shape_of`, *tail], the batch taken from Shape at run time (as exporters write)."""
     from onnx import helper
     return [helper.make_node("Shape", [shape_of], [f"{tag}_shape"], name=f"/{tag}/Shape"),

@@ -6,7 +6,7 @@ the two is kept and the notes say which settings made it and how close it came.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
