@@ -39,7 +39,8 @@ class Agreement:
 
 
 def _key(name: str) -> str:
-    return re.sub(r"\W", "_", name.lower().split(":")[0]).removeprefix("serving_default_")
+    # the converter names inputs as onnx_static.safe_name does (`x:0` -> `x_0`), its signature may add a prefix
+    return re.sub(r"\W", "_", name.lower()).removeprefix("serving_default_")
 
 
 def _cosine(a: np.ndarray, b: np.ndarray) -> float:
