@@ -117,8 +117,9 @@ def _tf2onnx(args: list[str], out: Path) -> None:
     argv = [*args, "--output", str(out), "--opset", str(DEFAULT_OPSET)]
     log = _tf2onnx_here(argv) if os.environ.get(IN_CONVERTER_CHILD) == "1" else _tf2onnx_child(argv)
     if not out.is_file():
-        cause = next((ln for ln in reversed(log) if "rror" in ln), log[-1] if log else "it wrote no model")
-        raise ConversionError(f"tf2onnx failed: {one_line(cause, 300)}")
+        from edgebench.optimizers.converter_log import LoggedConversionError, no_paths
+        cause = next((ln for ln in log if "rror" in ln), log[-1] if log else "it wrote no model")
+        raise LoggedConversionError(f"tf2onnx failed: {no_paths(one_line(cause, 300))}", "\n".join(log))
     # tf2onnx may log unsupported ops and still write a model: name them; the load test then decides.
     unsupported = [ln.split("Unsupported ops:", 1)[1].strip() for ln in log if "Unsupported ops:" in ln]
     if unsupported:

@@ -152,6 +152,9 @@ def transformer_fusions(model: Artifact, model_type: str = "bert", num_heads: in
                                        hidden_size=hidden_size, opt_level=0, use_gpu=False)
             fused = {k: v for k, v in optimized.get_fused_operator_statistics().items() if v}
         except Exception as exc:
+            if not patterns["attention"]:  # a CNN whose SE blocks look like layer norm (EfficientNet): not its graph
+                raise PassSkipped(f"no attention in the graph and ORT's transformer optimizer cannot take it "
+                                  f"({one_line(exc, 120)}): skipped") from None
             raise ConversionError(f"transformer fusion failed: {one_line(exc)}") from None
         finally:
             quiet.setLevel(old)

@@ -1,30 +1,44 @@
-"""ONNX -> TensorFlow SavedModel with onnx2tf, so that a model born in PyTorch reaches LiteRT through the same
-TFLiteConverter passes (fp32, fp16, dynamic-range and full int8) as a Keras model.
+"""ONNX -> TensorFlow SavedModel with onnx2tf, so that a model born in PyTorch or Paddle reaches LiteRT through the
+same TFLiteConverter passes (fp32, fp16, dynamic-range and full int8) as a Keras model.
 
-onnx2tf 1.28.8 is the last release that declares no dependencies; later ones pin exact versions of TensorFlow,
-ONNX, ONNX Runtime and numpy and would downgrade our whole stack. It runs inside the converter child (TensorFlow
-is there already), with three of its habits disarmed: it downloads a sample-image file from GitHub whenever every
-input looks like an RGB image (we write that file, from fixed random data, in a private working directory so
-nothing is fetched); TensorFlow refuses ONNX node names such as `Softmax@0` as scope names (we rename every node);
-and it would run the `onnxsim` command from PATH (we run onnxsim's Python API ourselves instead).
+The graph is made static first (edgebench.optimizers.onnx_static): onnx2tf fails on symbolic dims handed to it as
+overrides. onnx2tf 1.28.8 is the last release that declares no dependencies and runs in the converter child (TensorFlow
+is there already); when it fails, onnx2tf 1.29.24 (installed privately, `--no-deps`: edgebench.optimizers.onnx2tf_env)
+gets the same static graph. Habits disarmed: the sample-image download (we write that file, from fixed random data,
+in a private working directory), TensorFlow's refusal of node names such as `Softmax@0` (every node is renamed), and
+the `onnxsim` command from PATH (we run onnxsim's Python API ourselves).
 """
 from __future__ import annotations
 
-import contextlib
-import io
-import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from edgebench.optimizers.artifacts import Artifact, cached
 from edgebench.optimizers.convert import ConversionError, tool_versions
-from edgebench.results.errors import one_line
+from edgebench.optimizers.onnx_static import safe_name
+
+__all__ = ["ACCURATE", "ConverterMissing", "available", "onnx_to_savedmodel", "safe_name"]
 
 INSTALL_HINT = ("pip install onnx2tf==1.28.8 'onnx-graphsurgeon>=0.6.1' sng4onnx tf-keras "
                 "(edgebench's own dependencies: reinstalling edgebench brings them)")
-# onnx2tf reads this file from the working directory before it would download it
-SAMPLE_FILE = "calibration_image_sample_data_20x128x128x3_float32.npy"
+# onnx2tf's accuracy-preserving settings, for a retry when the default conversion disagrees with the source
+# (measured here on the BERT-like stand-in: cosine 0.984 -> 1.000000, max abs 0.74 -> 1e-6):
+# - keep_shape_absolutely_input_names (-kat, every input): onnx2tf otherwise reads any 4-D input as NCHW and
+#   transposes it, which breaks a float attention mask [1,1,1,L] added to transposed attention scores (broadcast
+#   along the wrong axis; a mask of ones hides it);
+# - replace_to_pseudo_operators Erf/GeLU/Power (-rtpo): GELU and Pow as plain elementwise graphs, not TF's fused forms;
+# - disable_group_convolution (-dgc): grouped convolutions as separable ones instead of TF's grouped kernel.
+ACCURATE: dict[str, Any] = {"keep_shape_absolutely_input_names": "every input",
+                            "replace_to_pseudo_operators": ["Erf", "GeLU", "Power"],
+                            "disable_group_convolution": True}
+
+
+def _options(accurate: bool, inputs: list[str]) -> dict[str, Any]:
+    if not accurate:
+        return {}
+    return dict(ACCURATE, keep_shape_absolutely_input_names=[safe_name(n) for n in inputs])
 
 
 class ConverterMissing(RuntimeError):
@@ -40,85 +54,81 @@ def available() -> None:
                                f"install it with: {INSTALL_HINT}")
 
 
-def safe_name(name: str) -> str:
-    """An input name onnx2tf can take: its NAME:D0,D1 arguments split at ':' (tf2onnx names inputs `x:0`)."""
-    import re
-    safe = re.sub(r"\W", "_", name)
-    return safe if safe[:1].isalpha() else f"i_{safe}"
-
-
-def _prepared(onnx_path: str | Path, work: Path) -> tuple[Path, list[str]]:
-    """A copy of the model with every node renamed, inputs named safely and, when onnxsim manages, simplified;
-    (path, notes)."""
+def _prepared(onnx_path: str | Path, work: Path, input_shapes: dict[str, list[int]]) -> tuple[Path, dict[str, str],
+                                                                                                 list[str]]:
+    """(the static model's path, {converter node name: the model's own}, notes)."""
     import onnx
+
+    from edgebench.optimizers.onnx_static import make_static
     model = onnx.load(str(onnx_path))
-    for i, node in enumerate(model.graph.node):
-        node.name = f"node{i}_{node.op_type}"
-    weights = {t.name for t in model.graph.initializer}
-    renamed = {i.name: safe_name(i.name) for i in model.graph.input if i.name not in weights}
-    for i in model.graph.input:
-        i.name = renamed.get(i.name, i.name)
-    for node in model.graph.node:
-        node.input[:] = [renamed.get(n, n) for n in node.input]
-    notes = []
+    own = {f"node{i}_{n.op_type}": n.name or f"#{i}" for i, n in enumerate(model.graph.node)}
     try:
-        import onnxsim
-        simplified, ok = onnxsim.simplify(model)
-        if ok:
-            model = simplified
-            notes.append("onnxsim before onnx2tf")
-    except Exception as exc:  # onnx2tf often copes with the unsimplified graph: say so, go on
-        notes.append(f"onnxsim failed before onnx2tf ({one_line(exc, 120)}); converted unsimplified")
+        model, notes = make_static(model, input_shapes)
+    except ValueError as exc:
+        raise ConversionError(f"cannot make the graph static for onnx2tf: {exc}") from None
     path = work / "model.onnx"
     onnx.save(model, str(path))
-    return path, notes
+    return path, own, notes
 
 
-def _reason(exc: BaseException, log: str) -> str:
-    """onnx2tf prints its error and then exits: its last ERROR line says more than the exception."""
-    lines = [ln.strip() for ln in log.splitlines() if ln.strip()]
-    flagged = [ln for ln in lines if "ERROR" in ln or "Error" in ln]
-    text = flagged[-1] if flagged else one_line(exc, None) or (lines[-1] if lines else type(exc).__name__)
-    import re
-    return one_line(re.sub(r"\x1b\[[0-9;]*m", "", text), 300)
+def _convert(request: dict[str, Any], out: Path) -> tuple[str, str]:
+    """onnx2tf, then the fallback release on failure: (notes line, full log); raises LoggedConversionError."""
+    from importlib.metadata import version
+
+    from edgebench.optimizers import onnx2tf_env
+    from edgebench.optimizers.converter_log import LoggedConversionError
+    from edgebench.optimizers.onnx2tf_child import convert_here
+    mine = version("onnx2tf")
+    ok, reason, log = convert_here(request)
+    if ok:
+        return f"onnx2tf {mine}", log
+    if not onnx2tf_env.enabled() or mine == onnx2tf_env.FALLBACK_VERSION:
+        raise LoggedConversionError(f"onnx2tf failed: {reason}", log)
+    shutil.rmtree(out, ignore_errors=True)
+    other = onnx2tf_env.FALLBACK_VERSION
+    try:
+        ok2, reason2, log2 = onnx2tf_env.run(request)
+    except Exception as exc:  # no index, no disk: the first version's reason is the one that matters
+        ok2, reason2, log2 = False, f"not installed ({exc})", ""
+    both = f"=== onnx2tf {mine} ===\n{log}\n=== onnx2tf {other} (fallback) ===\n{log2}"
+    if not ok2:
+        raise LoggedConversionError(f"onnx2tf failed: {reason} (onnx2tf {other} too: {reason2})", both)
+    return f"onnx2tf {other}, installed privately with --no-deps (onnx2tf {mine} failed: {reason})", both
+
+
+def _restore_layout(static_model: Path, out: Path) -> list[str]:
+    import onnx
+
+    from edgebench.optimizers.onnx2tf_layout import restore_output_layout
+    graph = onnx.load(str(static_model)).graph
+    shapes = {o.name: [d.dim_value for d in o.type.tensor_type.shape.dim] for o in graph.output}
+    return restore_output_layout(out, {n: s for n, s in shapes.items() if s and all(d > 0 for d in s)})
 
 
 def onnx_to_savedmodel(onnx_path: str | Path, parent_sha: str, input_shapes: dict[str, list[int]],
-                       keep_layout: list[str]) -> Artifact:
-    """The ONNX model as a SavedModel (serving_default signature, inputs named as in ONNX). `input_shapes` fixes
-    symbolic dimensions; the inputs in `keep_layout` keep their NCHW layout (a transpose inside the graph), so the
-    same data feeds the ONNX and the TFLite files."""
+                       keep_layout: list[str], accurate: bool = False) -> Artifact:
+    """The ONNX model as a SavedModel (serving_default signature, inputs named as in ONNX). `input_shapes` sets
+    every input's dims in the graph; the inputs in `keep_layout` keep their NCHW layout (a transpose inside the
+    graph), so the same data feeds the ONNX and the TFLite files; `accurate` adds onnx2tf's ACCURATE settings."""
     available()
 
     def convert(out: Path) -> list[str]:
-        import numpy as np
-        import onnx2tf
-
         with tempfile.TemporaryDirectory(prefix="edgebench-onnx2tf-") as tmp:
             work = Path(tmp)
-            model, notes = _prepared(onnx_path, work)
-            sample = np.random.default_rng(0).uniform(0, 1, (20, 128, 128, 3)).astype(np.float32)
-            np.save(work / SAMPLE_FILE, sample)
-            log, cwd = io.StringIO(), os.getcwd()
-            try:
-                os.chdir(work)
-                with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-                    onnx2tf.convert(input_onnx_file_path=str(model), output_folder_path=str(out),
-                                    output_signaturedefs=True, not_use_onnxsim=True,
-                                    overwrite_input_shape=[f"{safe_name(n)}:{','.join(map(str, s))}"
-                                                           for n, s in input_shapes.items()] or None,
-                                    keep_ncw_or_nchw_or_ncdhw_input_names=[safe_name(n) for n in keep_layout] or None,
-                                    verbosity="error")
-            except (Exception, SystemExit) as exc:  # onnx2tf ends with sys.exit(1) on a model it cannot take
-                raise ConversionError(f"onnx2tf failed: {_reason(exc, log.getvalue())}") from None
-            finally:
-                os.chdir(cwd)
-        if not (out / "saved_model.pb").is_file():
-            raise ConversionError(f"onnx2tf wrote no SavedModel: {_reason(RuntimeError(''), log.getvalue())}")
+            model, own, notes = _prepared(onnx_path, work, input_shapes)
+            request = {"model": str(model), "out": str(out), "work": str(work), "node_names": own,
+                       "keep_layout": [safe_name(n) for n in keep_layout],
+                       "options": _options(accurate, list(input_shapes))}
+            which, _log = _convert(request, out)
+            turned = _restore_layout(model, out)
         for extra in out.glob("*.tflite"):  # our TFLiteConverter passes make the .tflite files from the SavedModel
             extra.unlink()
-        return notes
+        settings_note = [f"onnx2tf accuracy-preserving settings: {ACCURATE}"] if accurate else []
+        layout = [f"output(s) {', '.join(turned)} transposed back to the ONNX layout (onnx2tf writes them "
+                  "channel-last)"] if turned else []
+        return [*notes, which, *settings_note, *layout]
 
-    settings: dict[str, Any] = {"recipe": 2, "input_shapes": input_shapes, "keep_layout": keep_layout,
-                                "tool": tool_versions("onnx2tf", "onnx", "tensorflow", "tensorflow-cpu")}
+    settings: dict[str, Any] = {"recipe": 5, "input_shapes": input_shapes, "keep_layout": keep_layout,
+                                "accurate": ACCURATE if accurate else None,
+                                "tool": tool_versions("onnx2tf", "onnx", "onnxsim", "tensorflow", "tensorflow-cpu")}
     return cached(parent_sha, "onnx2tf", settings, "saved_model", convert)

@@ -79,6 +79,24 @@ def _known(ctx: BuildContext) -> list[dict[str, Any]]:
     return [a.to_dict() for a in ctx.known.values()]
 
 
+def _logged(req: dict[str, Any], exc: BaseException) -> str:
+    """The one-line reason, and the tool's full output (else the traceback) kept at DIR/logs/<variant>.log; the
+    reason points at it."""
+    from edgebench.optimizers.converter_log import REASON_CHARS as SHORT
+    reason = one_line(exc, SHORT)
+    if not req.get("logs"):
+        return reason
+    import traceback
+    log = getattr(exc, "log", None) or "".join(traceback.format_exception(exc))
+    try:
+        folder = Path(req["logs"])
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{req['variant']}.log").write_text(f"{reason}\n\n{log}", encoding="utf-8")
+    except OSError:  # a full disk costs the log, not the reason
+        return reason
+    return f"{reason} (full log: logs/{req['variant']}.log)"
+
+
 def handle(state: _State, req: dict[str, Any]) -> dict[str, Any]:
     from edgebench.benchmarks.isolation import faults
     from edgebench.optimizers.convert import ConversionError
@@ -104,7 +122,7 @@ def handle(state: _State, req: dict[str, Any]) -> dict[str, Any]:
         except NotApplicable as exc:
             return {"not_applicable": one_line(exc, REASON_CHARS), "known": _known(ctx)}
         except Exception as exc:  # a failing pass costs its own variant (and those made from it) only
-            return {"error": one_line(exc, REASON_CHARS), "known": _known(ctx)}
+            return {"error": _logged(req, exc), "known": _known(ctx)}
         return {"ok": True, "artifact": art.to_dict(), "lineage": ctx.lineage(art), "known": _known(ctx)}
     if op == "prepare":
         ctx = _context(state, req)

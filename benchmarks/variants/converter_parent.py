@@ -198,6 +198,7 @@ class ConverterProcess:
         from edgebench.benchmarks.variants.specs import NotApplicable
 
         reply = self.call({"op": "build", "variant": variant, "source": source.to_dict(), "input_names": input_names,
+                           "logs": str(workdir.parent / "logs"),  # DIR/logs/<variant>.log for a failed pass
                            "profile": {"raw": profile.raw, "source": profile.source},
                            "data": self._data_request(data, workdir)}, f"building {variant}")
         for d in reply.get("known", []):

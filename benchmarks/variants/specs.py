@@ -73,20 +73,16 @@ class BuildContext:
             self.variant("onnx-fp32")
 
     def _from_onnx(self) -> Artifact:
-        """onnx2tf on the ONNX source, or on a .tflite source's ONNX form (tf2onnx): the TFLite converter's passes
-        then apply to them too. Every input keeps its layout, so the same data feeds every variant."""
-        from edgebench.optimizers.onnx_to_tf import ConverterMissing, onnx_to_savedmodel
-        onnx_file = self.variant("onnx-fp32")
-        names = self.input_names or [f"input_{i}" for i in range(len(self.data.inputs))]
-        if self.source.format == "tflite":
-            names = _onnx_input_names(onnx_file.path)
-        shapes = {n: [1 if i == axis else d for i, d in enumerate(x.shape)]
-                  for n, x, axis in zip(names, self.data.inputs, self.data.batch_axes) if x.ndim >= 1}
-        keep = [n for n, x in zip(names, self.data.inputs) if 3 <= x.ndim <= 5]
+        """onnx2tf on the ONNX source, or on a .tflite source's ONNX form (tf2onnx), made static first and checked
+        against that ONNX file on the run's data (edgebench.benchmarks.variants.onnx_reach): the TFLite converter's
+        passes then apply to them too. Every input keeps its layout, so the same data feeds every variant."""
+        from edgebench.benchmarks.variants.onnx_reach import checked_conversion
+        from edgebench.optimizers.onnx_to_tf import ConverterMissing
         try:
-            return onnx_to_savedmodel(onnx_file.path, onnx_file.sha256, shapes, keep)
+            sm, self.cache["checked-tflite"] = checked_conversion(self, self.variant("onnx-fp32"))
         except ConverterMissing as exc:
             raise NotApplicable(str(exc)) from None
+        return sm
 
     def variant(self, name: str) -> Artifact:
         """Build (once per run) the variant another one starts from; its failure is remembered, not retried."""
@@ -175,6 +171,8 @@ def build_tflite_fp32(ctx: BuildContext) -> Artifact:
         return _source_artifact(ctx)
     from edgebench.optimizers.convert import savedmodel_to_tflite
     sm = ctx.saved_model()
+    if ctx.source.format == "onnx":  # made and checked against the source with the SavedModel
+        return ctx.cache["checked-tflite"]
     return savedmodel_to_tflite(sm.path, sm.sha256)
 
 
@@ -253,8 +251,9 @@ def build_onnx_transformer(ctx: BuildContext) -> Artifact:
 
 
 def build_onnx_dynamic_int8(ctx: BuildContext) -> Artifact:
+    from edgebench.optimizers.onnx_hygiene import weights_as_initializers
     from edgebench.optimizers.onnx_quant import DynamicOptions, dynamic_quantize
-    return dynamic_quantize(ctx.variant("onnx-fp32"), DynamicOptions(**ctx.profile.quantization.get("onnx_dynamic", {})))
+    return dynamic_quantize(ctx.remember(weights_as_initializers(ctx.variant("onnx-fp32"))), DynamicOptions(**ctx.profile.quantization.get("onnx_dynamic", {})))
 
 
 def build_onnx_rewritten(ctx: BuildContext) -> Artifact:
@@ -270,10 +269,11 @@ def build_onnx_rewritten(ctx: BuildContext) -> Artifact:
 
 def _static_builder(settings: dict[str, Any]) -> Callable[[BuildContext], Artifact]:
     def build(ctx: BuildContext) -> Artifact:
+        from edgebench.optimizers.onnx_hygiene import weights_as_initializers
         from edgebench.optimizers.onnx_quant import StaticOptions, pre_process, static_quantize
         settings_ = dict(settings)
         # `source = "onnx-rewritten"`: rewrite first, then quantize (a skipped rewrite skips this candidate too)
-        model = ctx.variant(settings_.pop("source", "onnx-fp32"))
+        model = ctx.remember(weights_as_initializers(ctx.variant(settings_.pop("source", "onnx-fp32"))))
         options = StaticOptions(**settings_)
         if options.pre_process:
             model = ctx.remember(pre_process(model))
