@@ -36,7 +36,7 @@ def _artifact(entry: dict[str, Any]) -> Artifact:
 
 
 def search_ort(ctx: RunContext, base: BuiltVariant, reference: list[Any]) -> BuiltVariant | None:
-    from edgebench.benchmarks.variants.specs import _onnx_input_names
+    from edgebench.benchmarks.variants.shapes import onnx_input_names
     from edgebench.optimizers.onnx_mixed import layer_sensitivity, static_quantize_excluding
     from edgebench.optimizers.onnx_quant import static_quantize
 
@@ -46,7 +46,7 @@ def search_ort(ctx: RunContext, base: BuiltVariant, reference: list[Any]) -> Bui
     float_model = _artifact(base.lineage[-2])  # what the candidate quantized: the pre-processed fp32 model
     names = [s["name"] for s in ctx.io_specs]
     calibration = BuildContext(ctx.source, ctx.opts.profile, ctx.data, input_names=names).calibration(
-        _onnx_input_names(float_model.path))
+        onnx_input_names(float_model.path))
     qdq = base.artifact if options.format == "QDQ" else static_quantize(float_model, calibration,
                                                                           replace(options, format="QDQ"))
     ranked = layer_sensitivity(float_model, qdq, calibration)

@@ -6,7 +6,7 @@ the two is kept and the notes say which settings made it and how close it came.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -14,8 +14,15 @@ from edgebench.optimizers.artifacts import Artifact
 from edgebench.results.errors import one_line
 
 if TYPE_CHECKING:
-    from edgebench.benchmarks.variants.specs import BuildContext
     from edgebench.optimizers.conversion_check import Agreement
+
+
+class BuildContext(Protocol):
+    """What the check reads of specs.BuildContext (named here so that specs, which calls this module, is not
+    imported back)."""
+
+    data: Any
+    input_names: list[str] | None
 
 CHECK_SAMPLES = 8  # enough to see a broken layout or an approximation; each sample runs on both runtimes
 
@@ -43,11 +50,11 @@ def _feeds(ctx: BuildContext, onnx_path: str, onnx_names: list[str]) -> list[dic
 
 def _attempt(ctx: BuildContext, onnx_file: Artifact, accurate: bool) -> tuple[Artifact, Artifact, Agreement | str]:
     """(SavedModel, its fp32 .tflite, the agreement or why the .tflite could not be checked)."""
-    from edgebench.benchmarks.variants.specs import _onnx_input_names
+    from edgebench.benchmarks.variants.shapes import onnx_input_names
     from edgebench.optimizers.conversion_check import compare
     from edgebench.optimizers.convert import savedmodel_to_tflite
     from edgebench.optimizers.onnx_to_tf import onnx_to_savedmodel
-    names = _onnx_input_names(onnx_file.path)
+    names = onnx_input_names(onnx_file.path)
     feeds = _feeds(ctx, onnx_file.path, names)
     shapes = {n: list(x.shape) for n, x in feeds[0].items() if x.ndim >= 1}
     keep = [n for n, x in feeds[0].items() if 3 <= x.ndim <= 5]

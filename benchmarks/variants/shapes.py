@@ -155,3 +155,11 @@ def from_data(specs: list[dict[str, Any]], shapes: list[tuple[int, ...]],
             spec.setdefault("declared_shape", shape)
             spec["shape"] = fixed
     return out
+
+
+def onnx_input_names(path: str) -> list[str]:
+    """An ONNX file's real inputs: graph inputs that are not initializers (older exporters list weights as inputs)."""
+    import onnx
+    graph = onnx.load(path, load_external_data=False).graph
+    inits = {t.name for t in graph.initializer}
+    return [i.name for i in graph.input if i.name not in inits]

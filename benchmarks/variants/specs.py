@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from edgebench.benchmarks.variants.shapes import onnx_input_names
 from edgebench.benchmarks.variants.sources import ModelSource
 from edgebench.optimizers.artifacts import Artifact
 from edgebench.results.record import Runtime
@@ -222,13 +223,6 @@ def build_tflite_int8_io(ctx: BuildContext) -> Artifact:
 
 # --- ONNX passes ----------------------------------------------------------------------------------------------------
 
-def _onnx_input_names(path: str) -> list[str]:
-    import onnx
-    graph = onnx.load(path, load_external_data=False).graph
-    inits = {t.name for t in graph.initializer}
-    return [i.name for i in graph.input if i.name not in inits]
-
-
 def build_onnx_simplified(ctx: BuildContext) -> Artifact:
     from edgebench.optimizers.onnx_passes import simplify
     return simplify(ctx.variant("onnx-fp32"))
@@ -261,7 +255,7 @@ def build_onnx_rewritten(ctx: BuildContext) -> Artifact:
     from edgebench.optimizers.rewrites.apply import rewrite
     model = ctx.variant("onnx-fp32")
     try:
-        return rewrite(model, ctx.evaluation(_onnx_input_names(model.path)),
+        return rewrite(model, ctx.evaluation(onnx_input_names(model.path)),
                        ctx.profile.optimization.get("rewrite_rules"))
     except PassSkipped as exc:
         raise NotApplicable(str(exc)) from None
@@ -277,7 +271,7 @@ def _static_builder(settings: dict[str, Any]) -> Callable[[BuildContext], Artifa
         options = StaticOptions(**settings_)
         if options.pre_process:
             model = ctx.remember(pre_process(model))
-        return static_quantize(model, ctx.calibration(_onnx_input_names(model.path)), options)
+        return static_quantize(model, ctx.calibration(onnx_input_names(model.path)), options)
     return build
 
 
