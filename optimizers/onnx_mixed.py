@@ -13,26 +13,15 @@ from __future__ import annotations
 
 import math
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from edgebench.optimizers.artifacts import Artifact, cached
+from edgebench.optimizers.artifacts import Artifact
 from edgebench.optimizers.calibration import CalibrationSet
-from edgebench.optimizers.calibration_ranges import calibrate_once
-from edgebench.optimizers.convert import ConversionError, tool_versions
-from edgebench.optimizers.onnx_quant import (
-    _UPGRADED,
-    StaticOptions,
-    _quant_type,
-    _quiet_quantizer,
-    _reader,
-    _upgrade_opset,
-)
-from edgebench.optimizers.quant_stats import onnx_quant_stats
-from edgebench.results.errors import one_line
+from edgebench.optimizers.onnx_quant import StaticOptions, _quiet_quantizer, static_quantize
 
 PASS_NAME = "ort-static-quant-mixed"
 SQNR_CAP_DB = 100.0  # an exact tensor: a finite figure, so that differences stay meaningful
@@ -159,31 +148,5 @@ def layer_sensitivity(float_model: Artifact, qdq_model: Artifact, calibration: C
 
 def static_quantize_excluding(model: Artifact, calibration: CalibrationSet, options: StaticOptions,
                               exclude: list[str]) -> Artifact:
-    """onnx_quant.static_quantize with the named nodes kept in float; the ranges are the very ones the full-int8
-    candidate of the same options calibrated (calibration_ranges), so a candidate costs a quantization, not a
-    calibration."""
-    def run(out: Path) -> list[str]:
-        from onnxruntime.quantization import CalibrationMethod, QuantFormat, quantize_static
-
-        method = {"minmax": CalibrationMethod.MinMax, "entropy": CalibrationMethod.Entropy,
-                  "percentile": CalibrationMethod.Percentile}[options.calibration]
-        extra = {"CalibPercentile": options.percentile} if options.calibration == "percentile" else {}
-        fmt = QuantFormat.QDQ if options.format == "QDQ" else QuantFormat.QOperator
-        try:
-            src = _upgrade_opset(model.path, out.parent) if options.per_channel else model.path
-            with _quiet_quantizer():
-                calibrate_once(model.sha256, options, calibration, lambda cache: quantize_static(
-                    src, str(out), _reader(calibration), quant_format=fmt, per_channel=options.per_channel,
-                    reduce_range=options.reduce_range, activation_type=_quant_type(options.activation_type),
-                    weight_type=_quant_type(options.weight_type), calibrate_method=method, extra_options=extra,
-                    nodes_to_exclude=list(exclude), **cache))
-        except Exception as exc:
-            raise ConversionError(f"ORT static quantization (mixed) failed: {one_line(exc)}") from None
-        out.with_name(_UPGRADED).unlink(missing_ok=True)
-        kept = f"kept in float: {len(exclude)} node(s)" + (f" ({', '.join(exclude[:6])}"
-                                                            f"{', ...' if len(exclude) > 6 else ''})" if exclude else "")
-        return onnx_quant_stats(out).notes() + [kept] + calibration.notes()
-
-    settings = {**asdict(options), "nodes_to_exclude": sorted(exclude), "calibration_data": calibration.settings(),
-                "tool": tool_versions("onnxruntime", "onnx")}
-    return cached(model.sha256, PASS_NAME, settings, "model.onnx", run)
+    """onnx_quant.static_quantize with the named nodes kept in float, cached under its own pass name."""
+    return static_quantize(model, calibration, options, exclude, PASS_NAME)

@@ -9,7 +9,7 @@ import contextlib
 import logging
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -177,8 +177,11 @@ def _reader(calibration: CalibrationSet) -> CalibrationDataReader:
     return Reader()
 
 
-def static_quantize(model: Artifact, calibration: CalibrationSet, options: StaticOptions) -> Artifact:
-    """Weights and activations int8/uint8 with ranges calibrated on `calibration` (keyed by the model's input names)."""
+def static_quantize(model: Artifact, calibration: CalibrationSet, options: StaticOptions,
+                    exclude: Sequence[str] = (), pass_name: str = "ort-static-quant") -> Artifact:
+    """Weights and activations int8/uint8 with ranges calibrated on `calibration` (keyed by the model's input names).
+    `exclude` names nodes kept in float (the mixed-precision search); the ranges are the shared calibration's, so a
+    search candidate costs a quantization, not a calibration."""
     def run(out: Path) -> list[str]:
         from onnxruntime.quantization import CalibrationMethod, QuantFormat, quantize_static
 
@@ -186,6 +189,7 @@ def static_quantize(model: Artifact, calibration: CalibrationSet, options: Stati
                   "percentile": CalibrationMethod.Percentile}[options.calibration]
         extra = {"CalibPercentile": options.percentile} if options.calibration == "percentile" else {}
         fmt = QuantFormat.QDQ if options.format == "QDQ" else QuantFormat.QOperator
+        float_nodes = {"nodes_to_exclude": list(exclude)} if exclude else {}
         try:
             src = _upgrade_opset(model.path, out.parent) if options.per_channel else model.path
             with _quiet_quantizer():
@@ -193,12 +197,17 @@ def static_quantize(model: Artifact, calibration: CalibrationSet, options: Stati
                     src, str(out), _reader(calibration), quant_format=fmt, per_channel=options.per_channel,
                     reduce_range=options.reduce_range, activation_type=_quant_type(options.activation_type),
                     weight_type=_quant_type(options.weight_type), calibrate_method=method, extra_options=extra,
-                    **cache))
+                    **float_nodes, **cache))
         except Exception as exc:
-            raise ConversionError(f"ORT static quantization failed: {one_line(exc)}") from None
+            what = "ORT static quantization" + (" (mixed)" if exclude else "")
+            raise ConversionError(f"{what} failed: {one_line(exc)}") from None
         out.with_name(_UPGRADED).unlink(missing_ok=True)
-        return onnx_quant_stats(out).notes() + calibration.notes()
+        kept = [f"kept in float: {len(exclude)} node(s) ({', '.join(exclude[:6])}{', ...' if len(exclude) > 6 else ''})"
+                ] if exclude else []
+        return onnx_quant_stats(out).notes() + kept + calibration.notes()
 
     settings = {**asdict(options), "calibration_data": calibration.settings(),
                 "tool": tool_versions("onnxruntime", "onnx")}
-    return cached(model.sha256, "ort-static-quant", settings, "model.onnx", run)
+    if exclude:  # absent for full int8, so its cache key is the one earlier releases wrote
+        settings["nodes_to_exclude"] = sorted(exclude)
+    return cached(model.sha256, pass_name, settings, "model.onnx", run)
