@@ -10,8 +10,9 @@ import time
 from typing import Any
 
 from edgebench.benchmarks.run.context import BuiltVariant, RunContext
+from edgebench.benchmarks.run.mixed_names import MIXED_LITERT
 from edgebench.benchmarks.run.mixed_search import Step, search_sizes
-from edgebench.benchmarks.run.mixed_steps import MIXED_LITERT, check_candidate, finish, search_time, timed
+from edgebench.benchmarks.run.mixed_steps import check_candidate, finish, search_time, timed
 
 
 def search_litert(ctx: RunContext, base: BuiltVariant, reference: list[Any], converter: Any) -> BuiltVariant | None:

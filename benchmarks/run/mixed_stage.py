@@ -15,19 +15,11 @@ from typing import Any
 from edgebench.benchmarks.measure.accuracy import budget_violations
 from edgebench.benchmarks.run.context import BuiltVariant, RunContext
 from edgebench.benchmarks.run.mixed_litert import search_litert
+from edgebench.benchmarks.run.mixed_names import MIXED_LITERT, is_full_int8
 from edgebench.benchmarks.run.mixed_ort import search_ort
-from edgebench.benchmarks.run.mixed_steps import MIXED_LITERT, MIXED_ORT
-from edgebench.benchmarks.variants.specs import STATIC_FAMILY
 from edgebench.optimizers.errors import one_line
 
 DYNAMIC_INT8 = ("onnx-dynamic-int8", "tflite-dynamic-int8")  # int8 too: when one keeps the budget, no search
-
-
-def is_full_int8(name: str, runtime: str) -> bool:
-    """The variants whose failure to keep the budget starts a search: static int8 (ORT), full-integer (LiteRT)."""
-    if runtime == "onnxruntime":
-        return name.startswith(STATIC_FAMILY) and name != MIXED_ORT
-    return name in ("tflite-int8", "tflite-int8-io")
 
 
 def _over_budget(ctx: RunContext, bv: BuiltVariant) -> bool:
