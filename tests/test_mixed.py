@@ -114,3 +114,28 @@ def test_an_exhausted_time_budget_says_so_in_one_note(tmp_path):
     doc = load_results(out)
     assert "onnx-static-int8-mixed" not in {r["variant"] for r in doc["results"]}
     assert any("ran out of its time budget ([quantization] mixed_search_s = 0 s)" in n for n in doc["notes"])
+
+
+@pytest.mark.slow
+def test_litert_search_makes_tflite_int8_mixed_and_the_report_shows_its_steps(tmp_path):
+    from edgebench.benchmarks.selfcheck.mixed_standins import cnn
+
+    model, data, _ = cnn(tmp_path)
+    profile = tmp_path / "x86-mixed.toml"
+    profile.write_text(PROFILE.format(seconds=600))
+    out = tmp_path / "run"
+    proc = run_bench("run", str(model), "--profile", str(profile), "--fast", "--data", str(data), "--out", str(out),
+                     "--variants", "tflite-fp32,tflite-int8", "--output", "logits=class-scores")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    doc = load_results(out)
+    rec = {r["variant"]: r for r in doc["results"]}
+    assert rec["tflite-int8"]["accuracy_budget"]["ok"] is False
+    mixed = rec["tflite-int8-mixed"]
+    assert mixed["status"] == "ok" and mixed["accuracy_budget"]["ok"] is True
+    info = mixed["mixed_precision"]
+    assert info["runtime"] == "litert" and info["from"] == "tflite-int8"
+    assert "convolution" in info["ranking"][0]["node"]  # the first convolution's own int8 error is the worst
+    assert info["layers_in_float"] and all(s["latency_ms"] for s in info["steps"])
+    assert [a["pass"] for a in mixed["artifact"]["lineage"]][-1] == "tflite-full-int8-mixed"
+    html = (out / "report.html").read_text()
+    assert "LiteRT mixed search" in html
