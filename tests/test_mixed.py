@@ -56,7 +56,7 @@ def test_the_first_and_last_layers_rank_first_and_keeping_them_in_float_restores
     mixed = static_quantize_excluding(model, cal, options, ["relu1", "conv_first", "classifier"])
     assert (_top1(mixed.path, x) == reference).all()
     assert "kept in float: 3 node(s)" in " ".join(mixed.notes)
-    assert any("quantized: 1 of 3" in n for n in mixed.notes)  # conv2 stays int8
+    assert any("quantized: 2 of 4" in n for n in mixed.notes)  # conv2 and conv3 stay int8
 
 
 def test_search_grows_then_bisects_and_stops_at_its_time_budget():
@@ -97,7 +97,7 @@ def test_bench_run_makes_the_mixed_variant_when_full_int8_breaks_the_budget(tmp_
     assert all(s["latency_ms"] for s in info["steps"]) and info["seconds"] > 0
     assert doc["mixed_search"]["onnxruntime"]["from"] == "onnx-static-int8-qdq-u8s8"
     assert [a["pass"] for a in mixed["artifact"]["lineage"]][-1] == "ort-static-quant-mixed"
-    assert any(n.startswith("onnx-static-int8-mixed: 2 of 5 ranked layer(s) kept in float") for n in doc["notes"])
+    assert any(n.startswith("onnx-static-int8-mixed: 2 of 6 ranked layer(s) kept in float") for n in doc["notes"])
 
 
 @pytest.mark.slow
@@ -114,3 +114,26 @@ def test_an_exhausted_time_budget_says_so_in_one_note(tmp_path):
     doc = load_results(out)
     assert "onnx-static-int8-mixed" not in {r["variant"] for r in doc["results"]}
     assert any("ran out of its time budget ([quantization] mixed_search_s = 0 s)" in n for n in doc["notes"])
+
+
+@pytest.mark.slow
+def test_litert_search_makes_tflite_int8_mixed_and_the_report_shows_its_steps(tmp_path):
+    from edgebench.benchmarks.selfcheck.mixed_standins import cnn
+
+    model, data, _ = cnn(tmp_path)
+    out = tmp_path / "run"  # onnx-fp32: an ONNX source's reference outputs come from it
+    proc = run_bench("run", str(model), "--profile", "x86_64", "--threads", "1", "--batch", "1", "--fast", "--data", str(data), "--out", str(out),
+                     "--variants", "onnx-fp32,tflite-fp32,tflite-int8", "--output", "logits=class-scores")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    doc = load_results(out)
+    rec = {r["variant"]: r for r in doc["results"]}
+    assert rec["tflite-int8"]["accuracy_budget"]["ok"] is False
+    mixed = rec["tflite-int8-mixed"]
+    assert mixed["status"] == "ok" and mixed["accuracy_budget"]["ok"] is True
+    info = mixed["mixed_precision"]
+    assert info["runtime"] == "litert" and info["from"] == "tflite-int8"
+    assert "convolution" in info["ranking"][0]["node"]  # the first convolution's own int8 error is the worst
+    assert info["layers_in_float"] and all(s["latency_ms"] for s in info["steps"])
+    assert [a["pass"] for a in mixed["artifact"]["lineage"]][-1] == "tflite-full-int8-mixed"
+    html = (out / "report.html").read_text()
+    assert "LiteRT mixed search" in html

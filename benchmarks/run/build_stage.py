@@ -19,9 +19,15 @@ from edgebench.optimizers.errors import one_line
 
 
 def still_needed(ctx: RunContext, specs: list[VariantSpec]) -> list[VariantSpec]:
-    """The variants with at least one benchmark left to measure (all of them, unless resuming)."""
-    return [s for s in specs if any(ctx.unfinished(s.name, s.runtime, t, b, label) for t in ctx.threads
-                                    for b in ctx.batches for label, _ in settings_sweep(ctx.opts.profile, s.runtime))]
+    """The variants with at least one benchmark left to measure (all of them, unless resuming), and the full-int8
+    variants a resumed mixed-precision search starts from (edgebench.benchmarks.run.mixed_stage.resumed_search)."""
+    from edgebench.benchmarks.run.mixed_names import is_full_int8, resumed_search
+
+    def left(name: str, runtime: str) -> bool:
+        return any(ctx.unfinished(name, runtime, t, b, label) for t in ctx.threads for b in ctx.batches
+                   for label, _ in settings_sweep(ctx.opts.profile, runtime))
+    again = resumed_search(ctx, left)
+    return [s for s in specs if left(s.name, s.runtime) or (s.runtime in again and is_full_int8(s.name, s.runtime))]
 
 
 def build_variants(ctx: RunContext, converter: ConverterProcess, specs: list[VariantSpec],

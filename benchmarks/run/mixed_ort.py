@@ -11,8 +11,9 @@ from dataclasses import replace
 from typing import Any
 
 from edgebench.benchmarks.run.context import BuiltVariant, RunContext
+from edgebench.benchmarks.run.mixed_names import MIXED_ORT
 from edgebench.benchmarks.run.mixed_search import Step, search_sizes
-from edgebench.benchmarks.run.mixed_steps import MIXED_ORT, check_candidate, finish, search_time, timed
+from edgebench.benchmarks.run.mixed_steps import check_candidate, finish, search_time, timed
 from edgebench.benchmarks.variants.specs import STATIC_FAMILY, BuildContext
 from edgebench.optimizers.artifacts import Artifact
 from edgebench.optimizers.onnx_quant import StaticOptions

@@ -12,12 +12,10 @@ from edgebench.benchmarks.run.accuracy_stage import check_one
 from edgebench.benchmarks.run.context import BuiltVariant, RunContext
 from edgebench.benchmarks.run.mixed_search import SearchResult, Step
 from edgebench.benchmarks.run.settings import settings_sweep
-from edgebench.benchmarks.variants.specs import QUANTIZED, STATIC_FAMILY
+from edgebench.benchmarks.variants.specs import QUANTIZED
 from edgebench.optimizers.artifacts import Artifact
 from edgebench.results.record import Runtime
 
-MIXED_ORT = f"{STATIC_FAMILY}-mixed"
-MIXED_LITERT = "tflite-int8-mixed"
 DEFAULT_SEARCH_S = 600.0
 
 

@@ -36,7 +36,8 @@ def run_options_record(opts: RunOptions, variants: list[str], threads: list[int]
             "data": str(data) if data else None, "data_sha256": sha256_path(data) if data else None,
             "mode": opts.mode, "timeout": opts.timeout, "op_profile": bool(getattr(opts, "op_profile", False)),
             "exhaustive": bool(opts.exhaustive), "cluster": opts.cluster, "input_shapes": opts.input_shapes,
-            "vocab_size": opts.vocab_size, "output_kinds": opts.output_kinds, "preprocess": opts.preprocess}
+            "vocab_size": opts.vocab_size, "output_kinds": opts.output_kinds, "preprocess": opts.preprocess,
+            "mixed": bool(getattr(opts, "mixed", False))}
 
 
 def options_from_run(run_dir: str | Path, timeout: float | None) -> RunOptions:
@@ -60,7 +61,8 @@ def options_from_run(run_dir: str | Path, timeout: float | None) -> RunOptions:
                       # a run from before adaptive sampling measured everything in full: finish it the same way
                       exhaustive=bool(options.get("exhaustive", True)), cluster=options.get("cluster"),
                       input_shapes=options.get("input_shapes"), vocab_size=options.get("vocab_size"),
-                      output_kinds=options.get("output_kinds"), preprocess=options.get("preprocess"))
+                      output_kinds=options.get("output_kinds"), preprocess=options.get("preprocess"),
+                      mixed=bool(options.get("mixed", False)))
 
 
 def _same_file(path: str | None, sha: str | None, what: str, run_dir: str | Path) -> None:

@@ -8,6 +8,8 @@ whatever TensorFlow, Keras or tf2onnx print cannot corrupt a reply). Requests:
   {"op": "prepare", "source", "profile", "data", "input_names"}   build what both runtimes' variants start from
   {"op": "warm"}                                           import TensorFlow now (a first run will need it)
   {"op": "reference", "source", "specs", "inputs", "outputs"}  the source model's outputs on the inputs (.npz)
+  {"op": "litert_mixed", "source", "profile", "data", "input_names", "denylist"?}  rank the layers of full int8
+                                                           (no denylist) or build it keeping them in float
 Replies carry "ok", or "user_error" / "not_applicable" / "error" with one line. A crash of TensorFlow kills only
 this process; the parent (edgebench.benchmarks.variants.converter_parent) turns it into a failed variant and starts a fresh child.
 """
@@ -131,6 +133,8 @@ def handle(state: _State, req: dict[str, Any]) -> dict[str, Any]:
         except Exception as exc:  # each variant that needs it fails with this reason when it is built
             return {"error": one_line(exc, REASON_CHARS), "known": _known(ctx)}
         return {"ok": True, "known": _known(ctx)}
+    if op == "litert_mixed":
+        return _litert_mixed(_context(state, req), req.get("denylist"))
     if op == "warm":  # a first run: TensorFlow is imported now, beside the other child's work, not when first needed
         from edgebench.optimizers.convert import import_tensorflow
         import_tensorflow()
@@ -151,6 +155,21 @@ def handle(state: _State, req: dict[str, Any]) -> dict[str, Any]:
         write_arrays(req["outputs"], outs)
         return {"ok": True, "names": names if len(names) == len(outs) else None}
     return {"error": f"unknown request {op!r}"}
+
+
+def _litert_mixed(ctx: BuildContext, denylist: list[str] | None) -> dict[str, Any]:
+    """QuantizationDebugger's ranking of the full-int8 layers, or the int8 model keeping `denylist` in float."""
+    from edgebench.optimizers.tflite_mixed import int8_denylisting, layer_sensitivity
+    try:
+        sm = ctx.saved_model()
+        names = ctx.input_names or [f"input_{i}" for i in range(len(ctx.data.inputs))]
+        calibration = ctx.calibration(names)
+        if denylist is None:
+            return {"ok": True, "layers": layer_sensitivity(sm.path, calibration)}
+        art = ctx.remember(int8_denylisting(sm.path, sm.sha256, calibration, denylist))
+    except Exception as exc:
+        return {"error": one_line(exc, REASON_CHARS)}
+    return {"ok": True, "artifact": art.to_dict(), "lineage": ctx.lineage(art), "known": _known(ctx)}
 
 
 def main() -> None:

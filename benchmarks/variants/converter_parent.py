@@ -245,6 +245,23 @@ class ConverterProcess:
                 on_done(spec.name, "failed" if out[-1].error else "skipped" if out[-1].skipped else "ok")
         return out
 
+    def litert_mixed(self, denylist: list[str] | None, source: ModelSource, profile: Profile, data: DataSet,
+                     input_names: list[str], workdir: Path) -> dict[str, Any]:
+        """The LiteRT mixed-precision search's two requests (edgebench.optimizers.tflite_mixed): without a denylist
+        the ranked layers ({"layers": [...]}), with one the int8 model keeping them in float ({"artifact",
+        "lineage"}). Raises ChildFailed with the child's reason."""
+        reply = self.call({"op": "litert_mixed", "denylist": denylist, "source": source.to_dict(),
+                           "input_names": input_names, "profile": {"raw": profile.raw, "source": profile.source},
+                           "data": self._data_request(data, workdir)},
+                          "ranking the int8 layers" if denylist is None else "building tflite-int8-mixed")
+        for d in reply.get("known", []):
+            self._known[d["sha256"]] = _artifact(d)
+        if "error" in reply:
+            raise ChildFailed(reply["error"])
+        if "artifact" in reply:
+            reply["artifact"] = _artifact(reply["artifact"])
+        return reply
+
     def conversion_summary(self) -> str:
         """edgebench.benchmarks.variants.specs.conversion_summary over every artifact the converter children made or reused."""
         from edgebench.benchmarks.variants.specs import conversion_summary

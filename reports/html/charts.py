@@ -133,6 +133,7 @@ def accuracy_vs_latency(runs: Sequence[RunData]) -> Chart:
                     hovertemplate="%{text}<br>%{x:.4g} ms median<br>" + _t(label) + " %{y:.4g}<br>%{customdata}"
                                   "<extra></extra>"))
             ys += [y for r in pts if (y := dig_num(r, "accuracy", key)) is not None]
+            ys += _search_steps(fig, run, key, symbol, multi)
             front = [pts[j] for j in pareto_front([(median_ms(r) or math.inf, dig_num(r, "accuracy", key) or 0.0)
                                                    for r in pts])]
             fig.add_trace(go.Scatter(
@@ -144,12 +145,40 @@ def accuracy_vs_latency(runs: Sequence[RunData]) -> Chart:
         xs = [median_ms(r) for run in runs for r in run.records if is_ok(r)]
         _layout(fig, 440, xaxis=dict(title="median latency (ms) at the smallest batch measured", type=_axis_type(xs)),
                 yaxis=dict(title=_t(label), range=_accuracy_range(ys)))
-        notes.append(f"accuracy = {label}; open markers break the profile's accuracy budget")
+        notes.append(f"accuracy = {label}; open markers break the profile's accuracy budget"
+                     + ("; small markers are the mixed-precision search's candidates (k layers kept in float; "
+                        "screening latency, batch 1, the run's first thread count)"
+                        if any(run.doc.get("mixed_search") for run in runs) else ""))
     if metric is None:
         _layout(fig, 300)
     return Chart("pareto", "Accuracy vs latency", "Accuracy vs latency, with the Pareto front", fig,
                  440 if metric else 300,
                  "; ".join(notes))
+
+
+def _search_steps(fig: go.Figure, run: RunData, key: str, symbol: str, multi: bool) -> list[float]:
+    """The mixed-precision search's candidates (results.json `mixed_search`, per runtime) as small markers beside the
+    variants: where each number of layers kept in float lands between full int8 and fp32. Returns their accuracies."""
+    ys: list[float] = []
+    searches = run.doc.get("mixed_search")
+    for rt, info in sorted(searches.items()) if isinstance(searches, dict) else []:
+        pts = []
+        for step in (info.get("steps") if isinstance(info, dict) else None) or []:
+            figs = step.get("figures") if isinstance(step, dict) else None
+            acc = [num(v) for k, v in (figs or {}).items() if str(k).endswith(f" {key}")]
+            if acc and acc[0] is not None and num(step.get("latency_ms")) is not None:
+                pts.append((num(step.get("latency_ms")), min(a for a in acc if a is not None), step))
+        if not pts:
+            continue
+        fig.add_trace(go.Scatter(
+            x=[p[0] for p in pts], y=[p[1] for p in pts], mode="markers+text" if not multi else "markers",
+            name=_t(f"{runtime_name(rt)} mixed search" + (f" | {run.label}" if multi else "")),
+            marker=dict(color=_color(rt), size=7, symbol=[symbol if p[2].get("within_budget") else f"{symbol}-open"
+                                                          for p in pts]),
+            text=[_t(f"k={p[2].get('size')}") for p in pts], textposition="bottom center",
+            hovertemplate="%{text} layer(s) in float<br>%{x:.4g} ms screening median<br>%{y:.4g}<extra></extra>"))
+        ys += [p[1] for p in pts]
+    return ys
 
 
 def _accuracy_range(ys: list[float]) -> list[float] | None:
