@@ -61,22 +61,26 @@ def _inputs(ctx: BuildContext, onnx_path: str) -> _Inputs:
     except Exception:  # ONNX Runtime cannot load the source (a custom op): the data's own types; onnx2tf says more
         types = {}
     dtypes = {n: np.int64 if "int64" in t else np.int32 if "int32" in t else np.float32 for n, t in types.items()}
+    ins = _Inputs(names, order, dtypes, {})
     dims = {i.name: i.type.tensor_type.shape.dim for i in onnx.load(onnx_path, load_external_data=False).graph.input}
-    open_axes = {}
     for n, i in zip(names, order):
         ax = data.batch_axes[i]
         if ax is not None and ax < len(dims.get(n, [])) and not dims[n][ax].dim_value > 0:
-            open_axes[n] = ax
-    return _Inputs(names, order, dtypes, open_axes)
+            ins.open_axes[n] = ax
+    if ins.open_axes and data.samples >= 2:
+        try:  # a source that cannot run a batch of two (a Gemm on [1, L, H] reshaped to [L, H]) gains nothing
+            ort.InferenceSession(onnx_path, providers=["CPUExecutionProvider"]).run(None, ins.feed(ctx, 0, 2))
+        except Exception:
+            ins.open_axes.clear()
+    return ins
 
 
-def _attempt(ctx: BuildContext, onnx_file: Artifact, accurate: bool,
+def _attempt(ctx: BuildContext, onnx_file: Artifact, ins: _Inputs, accurate: bool,
              open_batch: bool) -> tuple[Artifact, Artifact, Agreement | str]:
     """(SavedModel, its fp32 .tflite, the agreement or why the .tflite could not be checked)."""
     from edgebench.optimizers.conversion_check import compare
     from edgebench.optimizers.convert import savedmodel_to_tflite
     from edgebench.optimizers.onnx_to_tf import onnx_to_savedmodel
-    ins = _inputs(ctx, onnx_file.path)
     feeds = [ins.feed(ctx, s, s + 1) for s in range(min(CHECK_SAMPLES, ctx.data.samples))]
     shapes = {n: list(x.shape) for n, x in feeds[0].items() if x.ndim >= 1}
     keep = [n for n, x in feeds[0].items() if 3 <= x.ndim <= 5]
@@ -98,17 +102,17 @@ def _noted(art: Artifact, notes: list[str]) -> Artifact:
 Converted = tuple[Artifact, Artifact, "Agreement", list[str]]  # SavedModel, fp32 .tflite, agreement, notes
 
 
-def _with_retry(ctx: BuildContext, onnx_file: Artifact, open_batch: bool) -> Converted:
+def _with_retry(ctx: BuildContext, onnx_file: Artifact, ins: _Inputs, open_batch: bool) -> Converted:
     """The default conversion, and the accuracy-preserving one when the default misses: the better of the two.
     Raises ConversionError when no attempt gives a file LiteRT runs."""
     from edgebench.optimizers.convert import ConversionError
     from edgebench.optimizers.onnx_to_tf import ACCURATE
-    sm, tfl, agree = _attempt(ctx, onnx_file, False, open_batch)
+    sm, tfl, agree = _attempt(ctx, onnx_file, ins, False, open_batch)
     if not isinstance(agree, str) and agree.ok:
         return sm, tfl, agree, [agree.text()]
     first = agree if isinstance(agree, str) else agree.text()
     try:
-        sm2, tfl2, agree2 = _attempt(ctx, onnx_file, True, open_batch)
+        sm2, tfl2, agree2 = _attempt(ctx, onnx_file, ins, True, open_batch)
     except ConversionError as exc:
         sm2, tfl2, agree2 = sm, tfl, f"the retry failed: {one_line(exc, 160)}"
     better = not isinstance(agree2, str) and (isinstance(agree, str) or agree2.better_than(agree))
@@ -128,9 +132,10 @@ def checked_conversion(ctx: BuildContext, onnx_file: Artifact) -> tuple[Artifact
     from edgebench.optimizers.convert import ConversionError
     opened: Converted | None = None
     why = ""
-    if _inputs(ctx, onnx_file.path).open_axes:
+    ins = _inputs(ctx, onnx_file.path)
+    if ins.open_axes:
         try:
-            opened = _with_retry(ctx, onnx_file, open_batch=True)
+            opened = _with_retry(ctx, onnx_file, ins, open_batch=True)
         except ConversionError as exc:
             why = f"with a symbolic batch axis: {one_line(exc, 160)}"
         else:
@@ -138,7 +143,7 @@ def checked_conversion(ctx: BuildContext, onnx_file: Artifact) -> tuple[Artifact
                 return _noted(opened[0], opened[3]), _noted(opened[1], opened[3])
             why = f"with a symbolic batch axis the file missed ({opened[2].text()})"
     try:
-        kept = _with_retry(ctx, onnx_file, open_batch=False)
+        kept = _with_retry(ctx, onnx_file, ins, open_batch=False)
     except ConversionError:
         if opened is None:
             raise
