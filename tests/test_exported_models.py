@@ -84,3 +84,27 @@ def test_a_lossy_default_conversion_is_retried_and_the_record_says_so(tmp_path):
     (rec,) = [r for r in load_results(out)["results"] if r["runtime"] == "litert"]
     assert rec["accuracy"]["cosine"] > 0.9999 and rec["accuracy_budget"]["ok"]
     assert any("kept the retry" in n for n in rec["pass_notes"])
+
+
+@pytest.mark.slow  # a TFLite conversion and a whole run
+def test_a_tflite_with_convolution2d_transpose_bias_reaches_onnx_runtime(tmp_path):
+    """MediaPipe's custom op (LiteRT runs it only through XNNPACK) becomes ConvTranspose with its bias: the ONNX
+    file matches the source .tflite on LiteRT, and the record names the op."""
+    import onnx
+
+    from edgebench.benchmarks.selfcheck.tflite_stand_ins import tflite_conv_transpose_bias
+    from edgebench.optimizers.tflite_custom_ops import custom_ops
+
+    src = tflite_conv_transpose_bias(tmp_path / "seg.tflite")
+    assert custom_ops(src) == ["Convolution2DTransposeBias"]
+    out = tmp_path / "seg"
+    proc = run_bench("run", str(src), "--fast", "--threads", "1", "--variants", "tflite-fp32,onnx-fp32", "--out",
+                     str(out))
+    assert proc.returncode == 0, proc.stderr
+    doc = load_results(out)
+    by_variant = {r["variant"]: r for r in doc["results"] if r["settings_label"] != "arena-off"}
+    onnx_rec = by_variant["onnx-fp32"]
+    assert onnx_rec["status"] == "ok" and onnx_rec["accuracy"]["max_abs_error"] < 1e-4
+    assert any("Convolution2DTransposeBias (1 node(s))" in n for n in onnx_rec["pass_notes"])
+    ops = {n.op_type for n in onnx.load(onnx_rec["artifact"]["path"]).graph.node}
+    assert "ConvTranspose" in ops
