@@ -43,6 +43,25 @@ def test_paddle_dims_are_set_in_the_graph(tmp_path):
     assert y.shape == (1, 4) and any("onnxsim" in n for n in notes)
 
 
+def test_an_open_batch_axis_stays_symbolic_and_a_fixed_one_stays_fixed(tmp_path):
+    """Every other dim static, the batch axis the source leaves open symbolic: the file still runs a batch of two."""
+    import onnx
+    import onnxruntime as ort
+
+    from edgebench.optimizers.onnx_static import make_static
+    path, _ = paddle_style(tmp_path / "p.onnx")
+    model, notes = make_static(onnx.load(str(path)), {"x": [1, 3, 24, 24]}, {"x": 0})
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    assert dims[0].dim_param == "batch" and [d.dim_value for d in dims[1:]] == [3, 24, 24]
+    assert "batch axis kept symbolic: x" in notes[0]
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    assert sess.run(None, {"x": np.ones((2, 3, 24, 24), np.float32)})[0].shape == (2, 4)
+    fixed, _ = make_static(onnx.load(str(path)), {"x": [1, 3, 24, 24]})  # a source whose batch is fixed at 1...
+    again, notes = make_static(fixed, {"x": [1, 3, 24, 24]}, {"x": 0})
+    assert again.graph.input[0].type.tensor_type.shape.dim[0].dim_value == 1  # ...is not reopened
+    assert "kept symbolic" not in notes[0]
+
+
 def test_constant_weights_become_initializers_so_ort_dynamic_quantization_accepts_them(tmp_path, monkeypatch):
     from edgebench.optimizers.artifacts import Artifact, sha256_path
     from edgebench.optimizers.onnx_hygiene import weights_as_initializers, weights_through_nodes
