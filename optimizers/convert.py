@@ -132,6 +132,8 @@ def _tf2onnx_here(argv: list[str]) -> list[str]:
 
     import tf2onnx.convert
 
+    from edgebench.optimizers.tflite_custom_ops import register
+    register()  # MediaPipe's custom ops (Convolution2DTransposeBias, ...) in a .tflite source
     log: list[str] = []
 
     class Collect(logging.Handler):
@@ -157,7 +159,9 @@ def _tf2onnx_child(argv: list[str]) -> list[str]:
     import subprocess
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", TF_ENABLE_ONEDNN_OPTS="0")
     try:
-        proc = subprocess.run([sys.executable, "-m", "tf2onnx.convert", *argv], capture_output=True, text=True,
+        # tf2onnx's command line with edgebench's handlers for MediaPipe's custom ops registered first
+        proc = subprocess.run([sys.executable, "-m", "edgebench.optimizers.tflite_custom_ops", *argv],
+                              capture_output=True, text=True,
                               env=env, timeout=1800)
     except subprocess.TimeoutExpired:
         raise ConversionError("tf2onnx did not finish within 30 minutes") from None
@@ -178,21 +182,32 @@ def savedmodel_to_onnx(saved_model: str | Path, parent_sha: str) -> Artifact:
 
 
 def tflite_to_onnx(tflite_path: str | Path, parent_sha: str) -> Artifact:
-    """tf2onnx's TFLite path; sparse weights (which tf2onnx misreads) are made dense first."""
+    """tf2onnx's TFLite path; sparse weights (which tf2onnx misreads) are made dense first, and MediaPipe's custom
+    ops get their options in the form tf2onnx reads (edgebench.optimizers.tflite_custom_ops)."""
+    from edgebench.optimizers.tflite_custom_ops import custom_ops, options_as_flexbuffers
     from edgebench.optimizers.tflite_densify import densify, sparse_tensors
 
     def make(out: Path) -> list[str]:
-        if not sparse_tensors(tflite_path):
-            _tf2onnx(["--tflite", str(tflite_path)], out)
-            return []
-        dense = out.with_name("densified.tflite")
-        try:
-            count = densify(tflite_path, dense)
-        except ValueError as exc:
-            raise ConversionError(f"cannot densify the sparse weights: {one_line(exc)}") from None
-        _tf2onnx(["--tflite", str(dense)], out)
-        dense.unlink()
-        return [f"{count} sparse weight tensor(s) made dense (DENSIFY ops removed) before tf2onnx"]
+        src, notes, scratch = Path(tflite_path), [], []
+        if sparse_tensors(src):
+            scratch.append(out.with_name("densified.tflite"))
+            try:
+                count = densify(src, scratch[-1])
+            except ValueError as exc:
+                raise ConversionError(f"cannot densify the sparse weights: {one_line(exc)}") from None
+            src = scratch[-1]
+            notes.append(f"{count} sparse weight tensor(s) made dense (DENSIFY ops removed) before tf2onnx")
+        found = custom_ops(src)
+        if found:
+            scratch.append(out.with_name("custom-options.tflite"))
+            options_as_flexbuffers(src, scratch[-1])
+            src = scratch[-1]
+            notes.append(f"MediaPipe custom op(s) converted by edgebench's tf2onnx handlers: "
+                         f"{', '.join(sorted(set(found)))} ({len(found)} node(s))")
+        _tf2onnx(["--tflite", str(src)], out)
+        for f in scratch:
+            f.unlink()
+        return notes
 
-    settings = {"opset": DEFAULT_OPSET, "tool": tool_versions("tf2onnx", "onnx")}
+    settings = {"opset": DEFAULT_OPSET, "tool": tool_versions("tf2onnx", "onnx"), "custom_ops": 1}
     return cached(parent_sha, "tf2onnx-tflite", settings, "model.onnx", make)

@@ -16,7 +16,7 @@ def _key(name: str) -> str:
 
 def _channel_last_perm(onnx_shape: list[int], tf_shape: list[int]) -> list[int] | None:
     """The permutation that turns the converted (channel-last) output back into the ONNX layout, when that is what
-    happened: same rank, ONNX [N, C, *S] and converted [N, *S, C] with the two differing."""
+    happened: same rank, ONNX [N, C, *S] and converted [N, *S, C] with the two differing (-1: a symbolic dim)."""
     rank = len(onnx_shape)
     if rank < 3 or rank != len(tf_shape) or onnx_shape == tf_shape:
         return None
@@ -39,7 +39,7 @@ def restore_output_layout(saved_model: Path, onnx_outputs: dict[str, list[int]])
     perms: dict[str, list[int]] = {}
     for name, spec in outs.items():
         shape = wanted.get(_key(name))
-        perm = _channel_last_perm(shape, list(spec.shape)) if shape else None
+        perm = _channel_last_perm(shape, [-1 if d is None else d for d in spec.shape]) if shape else None
         if perm:
             perms[name] = perm
     if not perms:

@@ -21,11 +21,22 @@ def safe_name(name: str) -> str:
     return safe if safe[:1].isalpha() else f"i_{safe}"
 
 
-def _set_dims(value_info: Any, shape: list[int]) -> None:
+BATCH = "batch"  # the one name every symbolic batch axis gets, so shape inference knows they are equal
+
+
+def _set_dims(value_info: Any, shape: list[int], batch_axis: int | None = None) -> bool:
+    """Set the dims; the batch axis stays symbolic when the source left it open (a source that fixed it runs only
+    that batch anyway). Returns whether it did."""
     dims = value_info.type.tensor_type.shape.dim
+    open_batch = (batch_axis is not None and 0 <= batch_axis < len(dims) == len(shape)
+                  and not (dims[batch_axis].HasField("dim_value") and dims[batch_axis].dim_value > 0))
     del dims[:]
     for d in shape:
         dims.add().dim_value = int(d)
+    if open_batch:
+        assert batch_axis is not None
+        dims[batch_axis].dim_param = BATCH
+    return open_batch
 
 
 def _clear_dims(value_info: Any) -> None:
@@ -52,15 +63,19 @@ def _rename(model: Any) -> dict[str, str]:
     return renamed
 
 
-def make_static(model: Any, input_shapes: dict[str, list[int]]) -> tuple[Any, list[str]]:
+def make_static(model: Any, input_shapes: dict[str, list[int]],
+                batch_axes: dict[str, int] | None = None) -> tuple[Any, list[str]]:
     """(the model with every input dim set from `input_shapes` (keyed by the original or the safe input name),
-    shapes inferred, simplified and names made safe; notes for the record). Raises ValueError naming an input
-    whose dims stay unknown."""
+    shapes inferred, simplified and names made safe; notes for the record). An input named in `batch_axes` keeps
+    that axis symbolic if the source left it open, so the converted file still runs other batch sizes. Raises
+    ValueError naming an input whose dims stay unknown."""
     import onnx
 
     graph = model.graph
     weights = {t.name for t in graph.initializer}
     by_safe = {safe_name(k): v for k, v in input_shapes.items()}
+    axes = {safe_name(k): v for k, v in (batch_axes or {}).items()}
+    kept_open: list[str] = []
     for vi in graph.input:
         if vi.name in weights:
             continue
@@ -70,12 +85,14 @@ def make_static(model: Any, input_shapes: dict[str, list[int]]) -> tuple[Any, li
             if any(not d.HasField("dim_value") or d.dim_value < 0 for d in dims):
                 raise ValueError(f"input {vi.name!r} has symbolic dims and no shape was given for it")
             continue
-        _set_dims(vi, shape)
+        if _set_dims(vi, shape, axes.get(safe_name(vi.name))):
+            kept_open.append(vi.name)
     for vi in graph.output:
         _clear_dims(vi)
     del graph.value_info[:]
     _rename(model)
-    notes = ["input dims set in the graph, output dims and value_info cleared, shapes inferred"]
+    notes = ["input dims set in the graph" + (f" (batch axis kept symbolic: {', '.join(kept_open)})" if kept_open
+                                              else "") + ", output dims and value_info cleared, shapes inferred"]
     try:
         model = onnx.shape_inference.infer_shapes(model, data_prop=True)
     except Exception as exc:  # onnxsim infers again below; onnx2tf copes with missing intermediate shapes

@@ -54,8 +54,8 @@ def available() -> None:
                                f"install it with: {INSTALL_HINT}")
 
 
-def _prepared(onnx_path: str | Path, work: Path, input_shapes: dict[str, list[int]]) -> tuple[Path, dict[str, str],
-                                                                                                 list[str]]:
+def _prepared(onnx_path: str | Path, work: Path, input_shapes: dict[str, list[int]],
+              batch_axes: dict[str, int] | None) -> tuple[Path, dict[str, str], list[str]]:
     """(the static model's path, {converter node name: the model's own}, notes)."""
     import onnx
 
@@ -63,7 +63,7 @@ def _prepared(onnx_path: str | Path, work: Path, input_shapes: dict[str, list[in
     model = onnx.load(str(onnx_path))
     own = {f"node{i}_{n.op_type}": n.name or f"#{i}" for i, n in enumerate(model.graph.node)}
     try:
-        model, notes = make_static(model, input_shapes)
+        model, notes = make_static(model, input_shapes, batch_axes)
     except ValueError as exc:
         raise ConversionError(f"cannot make the graph static for onnx2tf: {exc}") from None
     path = work / "model.onnx"
@@ -101,21 +101,25 @@ def _restore_layout(static_model: Path, out: Path) -> list[str]:
 
     from edgebench.optimizers.onnx2tf_layout import restore_output_layout
     graph = onnx.load(str(static_model)).graph
-    shapes = {o.name: [d.dim_value for d in o.type.tensor_type.shape.dim] for o in graph.output}
-    return restore_output_layout(out, {n: s for n, s in shapes.items() if s and all(d > 0 for d in s)})
+    # a symbolic dim (the batch axis) is -1: it matches TensorFlow's None
+    shapes = {o.name: [d.dim_value if d.HasField("dim_value") else -1 for d in o.type.tensor_type.shape.dim]
+              for o in graph.output}
+    return restore_output_layout(out, {n: s for n, s in shapes.items() if s and all(d > 0 for d in s[1:])})
 
 
 def onnx_to_savedmodel(onnx_path: str | Path, parent_sha: str, input_shapes: dict[str, list[int]],
-                       keep_layout: list[str], accurate: bool = False) -> Artifact:
+                       keep_layout: list[str], accurate: bool = False,
+                       batch_axes: dict[str, int] | None = None) -> Artifact:
     """The ONNX model as a SavedModel (serving_default signature, inputs named as in ONNX). `input_shapes` sets
-    every input's dims in the graph; the inputs in `keep_layout` keep their NCHW layout (a transpose inside the
+    every input's dims in the graph, except the axes of `batch_axes` the source left open (they stay symbolic, so
+    the file runs any batch); the inputs in `keep_layout` keep their NCHW layout (a transpose inside the
     graph), so the same data feeds the ONNX and the TFLite files; `accurate` adds onnx2tf's ACCURATE settings."""
     available()
 
     def convert(out: Path) -> list[str]:
         with tempfile.TemporaryDirectory(prefix="edgebench-onnx2tf-") as tmp:
             work = Path(tmp)
-            model, own, notes = _prepared(onnx_path, work, input_shapes)
+            model, own, notes = _prepared(onnx_path, work, input_shapes, batch_axes)
             request = {"model": str(model), "out": str(out), "work": str(work), "node_names": own,
                        "keep_layout": [safe_name(n) for n in keep_layout],
                        "options": _options(accurate, list(input_shapes))}
@@ -128,7 +132,8 @@ def onnx_to_savedmodel(onnx_path: str | Path, parent_sha: str, input_shapes: dic
                   "channel-last)"] if turned else []
         return [*notes, which, *settings_note, *layout]
 
-    settings: dict[str, Any] = {"recipe": 5, "input_shapes": input_shapes, "keep_layout": keep_layout,
+    settings: dict[str, Any] = {"recipe": 6, "input_shapes": input_shapes, "keep_layout": keep_layout,
+                                "batch_axes": batch_axes or {},
                                 "accurate": ACCURATE if accurate else None,
                                 "tool": tool_versions("onnx2tf", "onnx", "onnxsim", "tensorflow", "tensorflow-cpu")}
     return cached(parent_sha, "onnx2tf", settings, "saved_model", convert)

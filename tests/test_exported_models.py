@@ -43,6 +43,25 @@ def test_paddle_dims_are_set_in_the_graph(tmp_path):
     assert y.shape == (1, 4) and any("onnxsim" in n for n in notes)
 
 
+def test_an_open_batch_axis_stays_symbolic_and_a_fixed_one_stays_fixed(tmp_path):
+    """Every other dim static, the batch axis the source leaves open symbolic: the file still runs a batch of two."""
+    import onnx
+    import onnxruntime as ort
+
+    from edgebench.optimizers.onnx_static import make_static
+    path, _ = paddle_style(tmp_path / "p.onnx")
+    model, notes = make_static(onnx.load(str(path)), {"x": [1, 3, 24, 24]}, {"x": 0})
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    assert dims[0].dim_param == "batch" and [d.dim_value for d in dims[1:]] == [3, 24, 24]
+    assert "batch axis kept symbolic: x" in notes[0]
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    assert sess.run(None, {"x": np.ones((2, 3, 24, 24), np.float32)})[0].shape == (2, 4)
+    fixed, _ = make_static(onnx.load(str(path)), {"x": [1, 3, 24, 24]})  # a source whose batch is fixed at 1...
+    again, notes = make_static(fixed, {"x": [1, 3, 24, 24]}, {"x": 0})
+    assert again.graph.input[0].type.tensor_type.shape.dim[0].dim_value == 1  # ...is not reopened
+    assert "kept symbolic" not in notes[0]
+
+
 def test_constant_weights_become_initializers_so_ort_dynamic_quantization_accepts_them(tmp_path, monkeypatch):
     from edgebench.optimizers.artifacts import Artifact, sha256_path
     from edgebench.optimizers.onnx_hygiene import weights_as_initializers, weights_through_nodes
@@ -84,3 +103,27 @@ def test_a_lossy_default_conversion_is_retried_and_the_record_says_so(tmp_path):
     (rec,) = [r for r in load_results(out)["results"] if r["runtime"] == "litert"]
     assert rec["accuracy"]["cosine"] > 0.9999 and rec["accuracy_budget"]["ok"]
     assert any("kept the retry" in n for n in rec["pass_notes"])
+
+
+@pytest.mark.slow  # a TFLite conversion and a whole run
+def test_a_tflite_with_convolution2d_transpose_bias_reaches_onnx_runtime(tmp_path):
+    """MediaPipe's custom op (LiteRT runs it only through XNNPACK) becomes ConvTranspose with its bias: the ONNX
+    file matches the source .tflite on LiteRT, and the record names the op."""
+    import onnx
+
+    from edgebench.benchmarks.selfcheck.tflite_stand_ins import tflite_conv_transpose_bias
+    from edgebench.optimizers.tflite_custom_ops import custom_ops
+
+    src = tflite_conv_transpose_bias(tmp_path / "seg.tflite")
+    assert custom_ops(src) == ["Convolution2DTransposeBias"]
+    out = tmp_path / "seg"
+    proc = run_bench("run", str(src), "--fast", "--threads", "1", "--variants", "tflite-fp32,onnx-fp32", "--out",
+                     str(out))
+    assert proc.returncode == 0, proc.stderr
+    doc = load_results(out)
+    by_variant = {r["variant"]: r for r in doc["results"] if r["settings_label"] != "arena-off"}
+    onnx_rec = by_variant["onnx-fp32"]
+    assert onnx_rec["status"] == "ok" and onnx_rec["accuracy"]["max_abs_error"] < 1e-4
+    assert any("Convolution2DTransposeBias (1 node(s))" in n for n in onnx_rec["pass_notes"])
+    ops = {n.op_type for n in onnx.load(onnx_rec["artifact"]["path"]).graph.node}
+    assert "ConvTranspose" in ops
