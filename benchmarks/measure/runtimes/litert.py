@@ -41,10 +41,17 @@ class LiteRTSession:
         resized = False
         for d, x in zip(self._inputs, inputs):  # every input of a new shape (a batch size, a state's batch axis)
             if list(d["shape"]) != list(x.shape):
+                if all(int(s) >= 0 for s in d["shape_signature"]):
+                    # A file converted with every dim fixed: XNNPACK's own "failed to reshape" would not say why
+                    self._fixed = (f"input {d['name']!r} of this .tflite is fixed at {list(d['shape_signature'])} "
+                                   f"and was asked for {list(x.shape)}")
                 self._interp.resize_tensor_input(d["index"], list(x.shape))
                 resized = True
         if resized:
-            self._interp.allocate_tensors()
+            try:
+                self._interp.allocate_tensors()
+            except Exception as exc:
+                raise self._explained(exc) from None
             self._inputs = self._interp.get_input_details()
             self._outputs = self._interp.get_output_details()
             self._order_outputs()
@@ -52,7 +59,15 @@ class LiteRTSession:
             self._interp.set_tensor(d["index"], _to_input_dtype(x, d))
 
     def invoke(self) -> None:
-        self._interp.invoke()
+        try:
+            self._interp.invoke()
+        except Exception as exc:
+            raise self._explained(exc) from None
+
+    def _explained(self, exc: Exception) -> Exception:
+        fixed = getattr(self, "_fixed", None)
+        return RuntimeError(f"{fixed}: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}"
+                            ) if fixed else exc
 
     def outputs(self) -> list[np.ndarray]:
         return [_from_output_dtype(self._interp.get_tensor(d["index"]), d) for d in self._outputs]
