@@ -43,8 +43,8 @@ class LiteRTSession:
             if list(d["shape"]) != list(x.shape):
                 if all(int(s) >= 0 for s in d["shape_signature"]):
                     # A file converted with every dim fixed: XNNPACK's own "failed to reshape" would not say why
-                    self._fixed = (f"input {d['name']!r} of this .tflite is fixed at {list(d['shape_signature'])} "
-                                   f"and was asked for {list(x.shape)}")
+                    self._fixed = (f"input {d['name']!r} of this .tflite is fixed at {[int(s) for s in d['shape_signature']]} "
+                                   f"and was asked for {list(x.shape)} (a file converted for batch 1 only: see its notes)")
                 self._interp.resize_tensor_input(d["index"], list(x.shape))
                 resized = True
         if resized:
