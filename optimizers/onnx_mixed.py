@@ -150,3 +150,42 @@ def static_quantize_excluding(model: Artifact, calibration: CalibrationSet, opti
                               exclude: list[str]) -> Artifact:
     """onnx_quant.static_quantize with the named nodes kept in float, cached under its own pass name."""
     return static_quantize(model, calibration, options, exclude, PASS_NAME)
+
+
+def layer_links(float_model: Artifact, ranked: list[LayerError]
+                ) -> tuple[dict[str, list[str]], dict[str, dict[str, int]]]:
+    """The graph around the ranked layers: per layer, the layers that consume its output (keeping a tensor in float
+    needs its producer *and* its consumers excluded: a quantized consumer quantizes its input again), and per model
+    output, the layers upstream of it with their distance in nodes (0: the layer that makes the output)."""
+    import onnx
+    graph = onnx.load(float_model.path, load_external_data=False).graph
+    layer_of: dict[str, str] = {}
+    for layer in ranked:
+        for n in layer.nodes or (layer.node,):
+            layer_of.setdefault(n, layer.node)
+    producers = {o: n for n in graph.node for o in n.output}
+    consumers: dict[str, list[str]] = {}
+    for n in graph.node:
+        for t in n.input:
+            consumers.setdefault(t, []).append(n.name)
+    successors = {}
+    for layer in ranked:
+        node = next((n for n in graph.node if n.name == layer.node), None)
+        outs = list(node.output) if node is not None else []
+        found = [layer_of[c] for o in outs for c in consumers.get(o, []) if c in layer_of]
+        successors[layer.node] = [s for s in dict.fromkeys(found) if s != layer.node]
+    upstream: dict[str, dict[str, int]] = {}
+    for out in graph.output:
+        dist: dict[str, int] = {}
+        todo = [(producers[out.name], 0)] if out.name in producers else []
+        while todo:
+            node, d = todo.pop(0)
+            if node.name in dist:
+                continue
+            dist[node.name] = d
+            todo += [(producers[t], d + 1) for t in node.input if t in producers]
+        upstream[out.name] = {}
+        for n, d in dist.items():
+            if n in layer_of:
+                upstream[out.name][layer_of[n]] = min(d, upstream[out.name].get(layer_of[n], d))
+    return successors, upstream

@@ -137,3 +137,51 @@ def test_litert_search_makes_tflite_int8_mixed_and_the_report_shows_its_steps(tm
     assert [a["pass"] for a in mixed["artifact"]["lineage"]][-1] == "tflite-full-int8-mixed"
     html = (out / "report.html").read_text()
     assert "LiteRT mixed search" in html
+
+
+def test_probing_by_the_budget_metric_puts_the_detectors_score_prior_first(tmp_path):
+    """SQNR ranks the prior's Add last (the -40 prior is the tensor's signal); a probe that keeps it in float with
+    the Sigmoid consuming it restores score agreement, so the re-scored order starts with it."""
+    import onnxruntime as ort
+
+    from edgebench.benchmarks.measure.accuracy import budget_violations, compare_outputs
+    from edgebench.benchmarks.run.mixed_rescore import candidates, failing, rescore
+    from edgebench.benchmarks.run.mixed_steps import figures
+    from edgebench.benchmarks.selfcheck.mixed_standins import detector
+    from edgebench.hardware_profiles.accuracy_budget import AccuracyBudget
+    from edgebench.optimizers.artifacts import Artifact, sha256_path
+    from edgebench.optimizers.calibration import CalibrationSet
+    from edgebench.optimizers.onnx_mixed import layer_links, layer_sensitivity, static_quantize_excluding
+    from edgebench.optimizers.onnx_quant import StaticOptions, pre_process, static_quantize
+
+    path, data, kinds = detector(tmp_path)
+    model = pre_process(Artifact(str(path), sha256_path(path), None, "source", {}))
+    cal = CalibrationSet(dict(np.load(data)), "user", "stand-in")
+    options = StaticOptions(format="QDQ", activation_type="uint8")
+    full = static_quantize(model, cal, options)
+    ranked = layer_sensitivity(model, full, cal)
+    order = [layer.node for layer in ranked]
+    assert order.index("score_prior") > order.index("box_conv")  # what the search used to follow
+    x, budget = cal.arrays["image"][:32], AccuracyBudget(outputs=kinds)
+
+    def run(p: str) -> list[np.ndarray]:
+        sess = ort.InferenceSession(p, providers=["CPUExecutionProvider"])
+        return [np.concatenate(a) for a in zip(*[sess.run(None, {"image": x[i:i + 1]}) for i in range(len(x))])]
+    reference = run(model.path)
+
+    def accuracy(p: str) -> dict:  # type: ignore[type-arg]
+        return compare_outputs(reference, run(p), None, ["boxes", "scores"], budget)
+    base = accuracy(full.path)
+    fail = failing(base, budget)
+    assert list(fail) == ["scores score_agreement"]
+    successors, upstream = layer_links(model, ranked)
+    assert successors["score_prior"] == ["score_sigmoid"] and "box_conv" not in upstream["scores"]
+    groups = {layer.node: list(layer.nodes) for layer in ranked}
+    new_order, new_groups, probes = rescore(
+        order, groups, successors, candidates(order, upstream, ["scores"]), fail, figures(base),
+        lambda exclude: figures(accuracy(static_quantize_excluding(model, cal, options, exclude).path)))
+    assert new_order[0] == "score_prior" and new_groups["score_prior"] == ["score_prior", "score_sigmoid"]
+    assert sorted(new_order) == sorted(order) and len(probes) <= 6
+    assert new_order[:2] == ["score_prior", "stem_relu"]  # the prior's Add, then the ranking's first (the stem)
+    exclude = [n for layer in new_order[:2] for n in new_groups[layer]]
+    assert not budget_violations(accuracy(static_quantize_excluding(model, cal, options, exclude).path), budget)

@@ -7,14 +7,18 @@ candidate computed. The ranking needs a QDQ model; for a QOperator candidate one
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from edgebench.benchmarks.measure.accuracy import normalize_name
+from edgebench.benchmarks.run.accuracy_stage import check_one
 from edgebench.benchmarks.run.context import BuiltVariant, RunContext
 from edgebench.benchmarks.run.mixed_names import MIXED_ORT
+from edgebench.benchmarks.run.mixed_rescore import Probe, candidates, failing, rescore
 from edgebench.benchmarks.run.mixed_search import Step, search_sizes
-from edgebench.benchmarks.run.mixed_steps import check_candidate, finish, search_time, timed
-from edgebench.benchmarks.variants.specs import STATIC_FAMILY, BuildContext
+from edgebench.benchmarks.run.mixed_steps import check_candidate, figures, finish, search_time, timed
+from edgebench.benchmarks.variants.specs import QUANTIZED, STATIC_FAMILY, BuildContext
 from edgebench.optimizers.artifacts import Artifact
 from edgebench.optimizers.onnx_quant import StaticOptions
 
@@ -51,13 +55,16 @@ def search_ort(ctx: RunContext, base: BuiltVariant, reference: list[Any]) -> Bui
     qdq = base.artifact if options.format == "QDQ" else static_quantize(float_model, calibration,
                                                                           replace(options, format="QDQ"))
     ranked = layer_sensitivity(float_model, qdq, calibration)
-    order = [layer.node for layer in ranked]
-    groups = {layer.node: list(layer.nodes) or [layer.node] for layer in ranked}
     lineage = base.lineage[:-1]
+
+    def build(exclude: list[str]) -> Artifact:
+        return static_quantize_excluding(float_model, calibration, options, exclude)
+
+    order, groups, probes = _rescored(ctx, base, reference, ranked, float_model, build, lineage)
 
     def attempt(k: int) -> Step:
         exclude = list(dict.fromkeys(n for layer in order[:k] for n in groups[layer]))
-        art = static_quantize_excluding(float_model, calibration, options, exclude)
+        art = build(exclude)
         _, step = check_candidate(ctx, reference, f"{MIXED_ORT}-k{k}", "onnxruntime", art,
                                   lineage + [art.to_dict()])
         step.layers = exclude
@@ -69,5 +76,33 @@ def search_ort(ctx: RunContext, base: BuiltVariant, reference: list[Any]) -> Bui
     result = search_sizes(len(order), timed(attempt), max(0.0, budget_s - setup_s))
     info = {"runtime": "onnxruntime", "from": base.name, "sensitivity": "onnxruntime.quantization.qdq_loss_debug "
             "(SQNR lost per node: its inputs before QDQ vs its outputs after)", "ranked_layers": len(order),
-            "ranking": [layer.to_dict() for layer in ranked[:20]], "setup_s": setup_s}
+            "ranking": [layer.to_dict() for layer in ranked[:20]], "setup_s": setup_s,
+            "rescored": [p.to_dict() for p in probes], "order": order[:20]}
     return finish(ctx, "onnxruntime", MIXED_ORT, result, info, budget_s)
+
+
+def _rescored(ctx: RunContext, base: BuiltVariant, reference: list[Any], ranked: list[Any], float_model: Artifact,
+              build: Callable[[list[str]], Artifact], lineage: list[dict[str, Any]]
+              ) -> tuple[list[str], dict[str, list[str]], list[Probe]]:
+    """The ranking re-ordered by the budget metric of a few one-layer probes (mixed_rescore)."""
+    from edgebench.optimizers.onnx_mixed import layer_links
+
+    order = [layer.node for layer in ranked]
+    groups = {layer.node: list(layer.nodes) or [layer.node] for layer in ranked}
+    fail = failing(base.accuracy, ctx.budget)
+    if not fail:
+        return order, groups, []
+    successors, upstream = layer_links(float_model, ranked)
+    names = {normalize_name(o) for o, _, _ in fail.values()}
+    outputs = [o for o in upstream if normalize_name(o) in names] or list(upstream)
+
+    def evaluate(exclude: list[str]) -> dict[str, float]:
+        art = build(exclude)
+        bv = BuiltVariant(name=f"{MIXED_ORT}-probe", runtime="onnxruntime", artifact=art, group=QUANTIZED,
+                          lineage=lineage + [art.to_dict()])
+        check_one(ctx, bv, reference)
+        return figures(bv.accuracy) if not bv.error else {}
+
+    ctx.reporter.stage("mixed-precision search (ONNX Runtime): probing the head of the ranking by the budget metric")
+    return rescore(order, groups, successors, candidates(order, upstream, outputs), fail, figures(base.accuracy),
+                   evaluate)
