@@ -1,6 +1,8 @@
 """The decision in words: the lines `bench run` and `bench report` print first, and report.html shows on top.
 
-Built from reports/decision.py's data. A CI is written "0.80 +/- 0.02 ms" (the issue's form); a tie is claimed only
+Built from reports/decision.py's data. A CI is written as its two ends, "0.80 ms [0.78, 0.83]": latency intervals
+are asymmetric (a p99's upper end may be four times its distance below), and a "+/-" of the wider side printed a
+lower bound below zero that was never measured. A tie is claimed only
 when both records carry a 95% CI of the median and the two overlap, and a run without CIs says no tie is judged.
 """
 from __future__ import annotations
@@ -19,15 +21,15 @@ SHORT_METRIC = {"top1_accuracy": "top-1 accuracy", "top1_agreement": "top-1 agre
 
 
 def with_ci(value: float | None, ci: tuple[float, float] | None) -> str:
-    """"0.788 +/- 0.023 ms": the half-width is the CI's larger side (never understated), to two significant digits,
-    and the value is rounded to the same decimal place; without a CI just the value."""
+    """"0.788 ms [0.765, 0.811]": the interval as its two ends, to the decimal place that shows its narrower side
+    with two significant digits; without a CI just the value."""
     if value is None:
         return "- ms"
-    half = max(value - ci[0], ci[1] - value) if ci else 0.0
-    if not ci or half <= 0:
+    if not ci or ci[1] - ci[0] <= 0:
         return f"{fmt(value)} ms"
-    decimals = min(6, max(0, 1 - math.floor(math.log10(half))))
-    return f"{value:.{decimals}f} +/- {half:.{decimals}f} ms"
+    narrow = min(d for d in (value - ci[0], ci[1] - value, ci[1] - ci[0]) if d > 0)
+    decimals = min(6, max(0, 1 - math.floor(math.log10(narrow))))
+    return f"{value:.{decimals}f} ms [{ci[0]:.{decimals}f}, {ci[1]:.{decimals}f}]"
 
 
 def _threads(rec: Record) -> str:

@@ -24,6 +24,9 @@ RULES: tuple[tuple[re.Pattern[str], str, str, bool], ...] = (
     (re.compile(r"([\d.]+)% outliers"), f"more than {st.MAX_OUTLIER_SHARE:.0%} outliers (> Q3 + 3 IQR)", "%", True),
     (re.compile(r"worker processes disagree by ([\d.]+)%"),
      f"worker processes disagree by more than {st.MAX_PROCESS_SPREAD:.0%}", "%", True),
+    # "median CI reaches 1.4% from the median, beyond the 1% target" (older runs: "median CI +/-1.4% is wider")
+    (re.compile(r"median CI (?:reaches |\+/-)([\d.]+)%"), "median CI beyond the target after every process",
+     "%", True),
     (re.compile(r"only (\d+) samples"), f"fewer than {st.MIN_SAMPLES} samples", " samples", False),
     (re.compile(r"shortest sample ([\d.]+) us"),
      f"samples shorter than {st.MIN_SAMPLE_S * 1e6:.0f} us, too short to time reliably", " us", False),

@@ -163,3 +163,22 @@ def can_still_win(rec: Record, best: Record) -> bool:
 def lies_above(ci: Sequence[float], best: Record) -> bool:
     """A median CI wholly above `best`'s: however many more samples it gets, it cannot beat `best`."""
     return ci[0] > median_ci_or_point(best)[1]
+
+
+# --- whether two runs' records may be compared (`bench compare`) ---------------------------------------------------
+
+def process_medians(rec: Mapping[str, Any]) -> list[float]:
+    """Each worker process's median (ms) as the record keeps it; [] for records written before it was kept."""
+    m = rec.get("measurement")
+    values = m.get("process_medians_ms") if isinstance(m, dict) else None
+    return [v for v in (_number(x) for x in values) if v is not None] if isinstance(values, list) else []
+
+
+def why_not_compared(a: Mapping[str, Any], b: Mapping[str, Any]) -> str | None:
+    """Why two records of the same key in two runs are not tested against each other, or None when they may be: a
+    screening (one or two short processes) is never called slower or faster than anything."""
+    if not (is_ok(a) and is_ok(b)):
+        return "not comparable: failed"
+    if is_screened(a) or is_screened(b):
+        return "not compared: screened"
+    return None

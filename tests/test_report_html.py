@@ -133,7 +133,7 @@ def test_decision_block_on_top_with_cis_and_warnings_grouped(keras_run, tmp_path
     html = render_report(load_run_data([run]))
     assert sections(html) == SECTIONS
     decision = html[html.index('id="decision"'):html.index('id="warnings"')]
-    assert "Best overall: " in decision and " +/- " in decision and " are tied: " in decision
+    assert "Best overall: " in decision and " ms [" in decision and " are tied: " in decision
     assert "this is the fp32 baseline" in decision  # the tiny run measures fp32 only
     warnings = html[html.index('id="warnings"'):html.index('id="latency"')]
     n = len(load_results(run)["results"])

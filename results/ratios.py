@@ -1,0 +1,76 @@
+"""Ratios between two records and how sure they are, at the level of what varies independently: worker processes.
+
+Samples of one worker process share its moment on the machine, so a test that counts every sample as independent
+calls back-to-back runs of unchanged code "significantly" different (seen: p = 1.9e-17 for a 1.2x that was the VM's
+speed, not the code's). Here the unit is the process: `bench compare` tests the two records' process medians, and a
+paired measurement takes the ratio within each round (one process of each record, interleaved) and its interval
+from the rounds (the sign test's order statistics: distribution-free, as the medians' own intervals are).
+"""
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from edgebench.results.stats import CONFIDENCE, quantile_ci_ranks
+
+
+@dataclass(frozen=True)
+class ProcessShift:
+    """B against A from their process medians: the ratio of the medians of process medians, Welch's two-sided
+    p-value on the logs of the process medians (slowdowns are multiplicative), and its 95% interval of the ratio."""
+
+    ratio: float
+    p_value: float | None
+    ci: tuple[float, float] | None
+
+
+def process_shift(a_medians: Sequence[float], b_medians: Sequence[float],
+                  confidence: float = CONFIDENCE) -> ProcessShift | None:
+    """None unless both sides have two or more positive process medians (one process says nothing of the spread)."""
+    la = [math.log(v) for v in a_medians if v > 0]
+    lb = [math.log(v) for v in b_medians if v > 0]
+    if len(la) < 2 or len(lb) < 2:
+        return None
+    ratio = statistics.median(b_medians) / statistics.median(a_medians)
+    va, vb = statistics.variance(la) / len(la), statistics.variance(lb) / len(lb)
+    diff = statistics.fmean(lb) - statistics.fmean(la)
+    if va + vb == 0:
+        return ProcessShift(ratio, None if diff == 0 else 0.0, (math.exp(diff), math.exp(diff)))
+    # Welch-Satterthwaite degrees of freedom; scipy for the t distribution (imported here: reports load lazily)
+    df = (va + vb) ** 2 / (va**2 / (len(la) - 1) + vb**2 / (len(lb) - 1))
+    from scipy.stats import t as student_t
+    se = math.sqrt(va + vb)
+    p = float(2 * student_t.sf(abs(diff) / se, df))
+    half = float(student_t.ppf(1 - (1 - confidence) / 2, df)) * se
+    return ProcessShift(ratio, p, (math.exp(diff - half), math.exp(diff + half)))
+
+
+@dataclass(frozen=True)
+class RoundRatio:
+    """The median of per-round ratios and its interval from the sign test (None with fewer than 6 rounds)."""
+
+    ratio: float
+    ci: tuple[float, float] | None
+    rounds: int
+
+
+def round_ratio(ratios: Sequence[float], confidence: float = CONFIDENCE) -> RoundRatio | None:
+    """The median of the per-round ratios, with the order statistics that bound it at `confidence` (sign test)."""
+    values = sorted(r for r in ratios if r > 0 and math.isfinite(r))
+    if not values:
+        return None
+    ranks = quantile_ci_ranks(len(values), 0.5, confidence)
+    ci = (values[ranks[0] - 1], values[ranks[1] - 1]) if ranks else None
+    return RoundRatio(statistics.median(values), ci, len(values))
+
+
+def drift(medians_in_order: Sequence[float]) -> float | None:
+    """How much the machine's speed changed during a sequence of process medians (in the order they were taken):
+    the ratio of the later half's median to the earlier half's, or None with fewer than 4."""
+    if len(medians_in_order) < 4:
+        return None
+    half = len(medians_in_order) // 2
+    early, late = statistics.median(medians_in_order[:half]), statistics.median(medians_in_order[-half:])
+    return late / early if early > 0 else None
