@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from edgebench.reports.fields import ACCURACY_METRICS, dig_num, num
+from edgebench.results.ratios import RoundRatio, paired_ratio
 from edgebench.results.record import Record
 from edgebench.results.runtimes import runtimes
 from edgebench.results.selection import (
@@ -99,6 +101,9 @@ class Pick:
     baseline_note: str  # "" when the baseline is the exact counterpart
     accuracy: AccuracyDelta | None
     runner_up: Record | None  # the fastest other eligible variant (another runtime counts as another)
+    # from interleaved rounds (results.json `paired`), as the other's median over the pick's: above 1, pick faster
+    paired_speedup: RoundRatio | None = None
+    paired_runner_up: RoundRatio | None = None
 
     @property
     def median(self) -> float:
@@ -153,17 +158,27 @@ class Choice:
 class Decision:
     overall: Choice
     per_runtime: list[Choice]
+    paired: Sequence[Any] = ()  # results.json `paired.comparisons`: the ratios measured in interleaved rounds
+
+    def versus_overall(self, choice: Choice) -> RoundRatio | None:
+        """A runtime's pick against the overall pick, from interleaved rounds (above 1: the overall is faster)."""
+        if self.overall.pick is None or choice.pick is None:
+            return None
+        return paired_ratio(self.paired, self.overall.pick.record, choice.pick.record)
 
 
-def _pick(rec: Record, pool: list[Record], records: Sequence[Record]) -> Pick:
+def _pick(rec: Record, pool: list[Record], records: Sequence[Record], paired: Sequence[Any] = ()) -> Pick:
     base, note = baseline_for(rec, records)
     # Runner-up: another deployable (variant on a runtime), not the same file at other settings or threads.
     others = [r for r in pool if (r.get("runtime"), r.get("variant")) != (rec.get("runtime"), rec.get("variant"))
               and batch_of(r) == batch_of(rec)]
-    return Pick(rec, base, note, accuracy_delta(rec, base), fastest(others) if others else None)
+    runner = fastest(others) if others else None
+    return Pick(rec, base, note, accuracy_delta(rec, base), runner,
+                paired_ratio(paired, rec, base) if base is not None and base is not rec else None,
+                paired_ratio(paired, rec, runner) if runner is not None else None)
 
 
-def choose(records: Sequence[Record], scope: str, everything: Sequence[Record]) -> Choice:
+def choose(records: Sequence[Record], scope: str, everything: Sequence[Record], paired: Sequence[Any] = ()) -> Choice:
     """The pick among `records`; baselines are looked up in `everything` (the whole run)."""
     failed = len(records) - sum(1 for r in records if is_ok(r))
     measured = fully_measured(records)
@@ -174,16 +189,41 @@ def choose(records: Sequence[Record], scope: str, everything: Sequence[Record]) 
     over = sum(1 for r in measured if within_budget(r) is False)
     unchecked = [r for r in measured if within_budget(r) is None]
     if eligible:
-        return Choice(scope, _pick(fastest(eligible), eligible, everything), True,
+        return Choice(scope, _pick(fastest(eligible), eligible, everything, paired), True,
                       "fastest median latency within the accuracy budget", over, unchecked, failed)
     why = [f"{over} over the budget" if over else "", f"{len(unchecked)} not checked" if unchecked else ""]
     reason = (f"nothing is within the accuracy budget ({', '.join(w for w in why if w)}): "
               "the fastest measured is shown, NOT a recommendation")
-    return Choice(scope, _pick(fastest(measured), measured, everything), False, reason, over, unchecked, failed)
+    return Choice(scope, _pick(fastest(measured), measured, everything, paired), False, reason, over, unchecked,
+                  failed)
 
 
-def decide(records: Sequence[Record]) -> Decision:
-    """The overall pick and one pick per runtime (LiteRT, ONNX Runtime, then any other in name order)."""
+def decide(records: Sequence[Record], paired: Any = None) -> Decision:
+    """The overall pick and one pick per runtime (LiteRT, ONNX Runtime, then any other in name order); `paired`,
+    results.json's `paired` section, gives the printed ratios their interleaved measurement where it has them."""
     recs = [r for r in records if isinstance(r, dict)]
-    per_runtime = [choose([r for r in recs if str(r.get("runtime")) == rt], rt, recs) for rt in runtimes(recs)]
-    return Decision(choose(recs, "*", recs), per_runtime)
+    comps = paired.get("comparisons") if isinstance(paired, dict) else None
+    comps = comps if isinstance(comps, list) else []
+    per_runtime = [choose([r for r in recs if str(r.get("runtime")) == rt], rt, recs, comps) for rt in runtimes(recs)]
+    return Decision(choose(recs, "*", recs, comps), per_runtime, comps)
+
+
+def decisive_pairs(records: Sequence[Record]) -> list[tuple[str, Record, Record]]:
+    """The comparisons the decision prints, as (role, pick, other), each pair once: every pick against its fp32
+    baseline, the overall pick against its runner-up and against each runtime's pick."""
+    d = decide(records)
+    out: list[tuple[str, Record, Record]] = []
+
+    def add(role: str, pick: Record, other: Record | None) -> None:
+        if other is not None and other is not pick and not any({id(pick), id(other)} == {id(a), id(b)}
+                                                               for _, a, b in out):
+            out.append((role, pick, other))
+    for choice in [d.overall, *d.per_runtime]:
+        if choice.pick is not None:
+            add("pick vs fp32", choice.pick.record, choice.pick.baseline)
+    if d.overall.pick is not None:
+        add("pick vs runner-up", d.overall.pick.record, d.overall.pick.runner_up)
+        for choice in d.per_runtime:
+            if choice.pick is not None:
+                add("pick vs runtime pick", d.overall.pick.record, choice.pick.record)
+    return out

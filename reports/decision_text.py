@@ -13,6 +13,7 @@ from edgebench.reports.decision import Choice, Decision, Pick
 from edgebench.reports.fields import budget_violations, dig, fmt, num, record_warnings
 from edgebench.reports.target_parity import target_summary
 from edgebench.reports.terminal.wide_table import variant_label
+from edgebench.results.ratios import RoundRatio
 from edgebench.results.record import Record
 from edgebench.results.runtimes import runtime_name
 from edgebench.results.selection import interval, median_ms, threads_of, within_budget
@@ -65,12 +66,27 @@ def versus(p: Pick, short: bool = False) -> str:
         return p.baseline_note or "no fp32 baseline"
     s = p.speedup
     name = p.baseline.get("variant") if short else f"{variant_label(p.baseline)} ({_threads(p.baseline)})"
-    speed = f"{s:.2f}x faster than {name}" if s >= 1 else f"{1 / s:.2f}x slower than {name}"
+    speed = paired_text(p.paired_speedup, str(name)) if p.paired_speedup else \
+        (f"{s:.2f}x faster than {name}" if s >= 1 else f"{1 / s:.2f}x slower than {name}")
     size = "" if p.size_ratio is None else f", {p.size_ratio:.2f}x its size"
     if p.size_ratio is not None and not short:
         mine, theirs = (num(r.get("model_bytes")) or 0.0 for r in (p.record, p.baseline))
         size += f" ({fmt(mine / 1e6, '.3g')} vs {fmt(theirs / 1e6, '.3g')} MB)"
     return speed + size
+
+
+def paired_text(r: RoundRatio, name: str) -> str:
+    """"1.98x faster than tflite-fp32 (95% CI 1.91-2.04)" from interleaved rounds (`r`: the other's median over
+    ours); an interval that holds 1.0 is "no measurable difference"."""
+    if r.ci is None:
+        shown = f"{r.ratio:.2f}x faster than {name}" if r.ratio >= 1 else f"{1 / r.ratio:.2f}x slower than {name}"
+        return f"{shown} ({r.rounds} interleaved rounds: too few for a 95% CI)"
+    low, high = r.ci
+    if low <= 1.0 <= high:
+        return f"no measurable difference from {name} ({r.ratio:.2f}x, 95% CI {low:.2f}-{high:.2f})"
+    if r.ratio >= 1:
+        return f"{r.ratio:.2f}x faster than {name} (95% CI {low:.2f}-{high:.2f})"
+    return f"{1 / r.ratio:.2f}x slower than {name} (95% CI {1 / high:.2f}-{1 / low:.2f})"
 
 
 def _runner_up(p: Pick, named: str) -> str | None:
@@ -82,6 +98,9 @@ def _runner_up(p: Pick, named: str) -> str | None:
     if p.tied:
         return f"{named} and {other} are tied: {mine} vs {theirs} (95% CIs of the median overlap)"
     slower = (median_ms(r) or 0.0) / p.median if p.median else math.nan
+    if p.paired_runner_up is not None:
+        # the interleaved rounds' ratio: whether the two differ is judged there, not from intervals taken apart
+        return f"runner-up {other}: {theirs}; {paired_text(p.paired_runner_up, 'the runner-up')}"
     if p.median_ci and _ci(r):
         return f"runner-up {other}: {theirs}, {slower:.2f}x slower (95% CIs apart)"
     return (f"runner-up {other}: {theirs}, {slower:.2f}x slower (no confidence intervals in this run, "
@@ -132,7 +151,7 @@ def overall_lines(choice: Choice) -> list[str]:
     return lines + ["  " + d for d in details + cautions(p)]
 
 
-def runtime_lines(choice: Choice, overall: Choice) -> list[str]:
+def runtime_lines(choice: Choice, overall: Choice, vs_overall: RoundRatio | None = None) -> list[str]:
     """Two lines per runtime: its pick with median and p99, then against fp32 and any tie."""
     name = runtime_name(choice.scope)
     p = choice.pick
@@ -148,6 +167,10 @@ def runtime_lines(choice: Choice, overall: Choice) -> list[str]:
         second.append("over the accuracy budget" if within_budget(p.record) is False else "accuracy not checked")
     if p.tied and p.runner_up is not None:
         second.append(f"tied with {variant_label(p.runner_up)}")
+    if vs_overall is not None and overall.pick is not None:
+        inverse = RoundRatio(1 / vs_overall.ratio, (1 / vs_overall.ci[1], 1 / vs_overall.ci[0]) if vs_overall.ci
+                             else None, vs_overall.rounds)
+        second.append(paired_text(inverse, "the overall pick"))
     return [first, "  " + "; ".join(second)]
 
 
@@ -156,5 +179,8 @@ def decision_lines(decision: Decision) -> list[str]:
     lines = overall_lines(decision.overall)
     if len(decision.per_runtime) > 1 or (decision.per_runtime and decision.overall.pick is None):
         for choice in decision.per_runtime:
-            lines += runtime_lines(choice, decision.overall)
+            lines += runtime_lines(choice, decision.overall, decision.versus_overall(choice))
+    if decision.paired:
+        lines.append("  (ratios with a 95% CI: median of the per-round ratios of interleaved rounds, CI by the "
+                     "sign test)")
     return lines

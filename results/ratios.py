@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from edgebench.results.stats import CONFIDENCE, quantile_ci_ranks
 
@@ -74,3 +75,38 @@ def drift(medians_in_order: Sequence[float]) -> float | None:
     half = len(medians_in_order) // 2
     early, late = statistics.median(medians_in_order[:half]), statistics.median(medians_in_order[-half:])
     return late / early if early > 0 else None
+
+
+def drift_of_rounds(per_record: Sequence[Sequence[float]]) -> float | None:
+    """How the machine's speed changed over interleaved rounds: each record's per-round medians over its own median,
+    the median of those per round (what every record shares: the machine), then `drift` of that sequence."""
+    rounds = min((len(m) for m in per_record), default=0)
+    if rounds < 4:
+        return None
+    scaled = []
+    for medians in per_record:
+        good = [v for v in medians if v > 0 and math.isfinite(v)]
+        mid = statistics.median(good) if good else 0.0
+        scaled.append([v / mid if mid > 0 and v > 0 and math.isfinite(v) else math.nan for v in medians[:rounds]])
+    index = []
+    for i in range(rounds):
+        values = [s[i] for s in scaled if math.isfinite(s[i])]
+        if values:
+            index.append(statistics.median(values))
+    return drift(index)
+
+
+def paired_ratio(comparisons: Sequence[Any], a: Mapping[str, Any], b: Mapping[str, Any]) -> RoundRatio | None:
+    """The stored paired comparison of record `a` with record `b` (results.json `paired.comparisons`) as b's median
+    over a's: above 1, `a` is faster. None when the two were not measured in interleaved rounds."""
+    names = (a.get("benchmark"), b.get("benchmark"))
+    for c in comparisons:
+        if not isinstance(c, dict) or not isinstance(c.get("ratio"), (int, float)) or c["ratio"] <= 0:
+            continue
+        ci = c.get("ci") if isinstance(c.get("ci"), list) and len(c["ci"]) == 2 else None
+        rounds = int(c.get("rounds") or 0)
+        if (c.get("a"), c.get("b")) == names:
+            return RoundRatio(float(c["ratio"]), (float(ci[0]), float(ci[1])) if ci else None, rounds)
+        if (c.get("b"), c.get("a")) == names:
+            return RoundRatio(1 / float(c["ratio"]), (1 / float(ci[1]), 1 / float(ci[0])) if ci else None, rounds)
+    return None

@@ -57,7 +57,7 @@ def say(console: Console, lines: Sequence[str], wrapped: bool = True) -> None:
 
 def print_decision(console: Console, doc: dict[str, Any], heading: str | None = None) -> None:
     """The run's decision; under a heading (the run's label) when several runs are printed one after another."""
-    lines = decision_lines(decide(doc.get("results") or []))
+    lines = decision_lines(decide(doc.get("results") or [], doc.get("paired")))
     say(console, [heading, *["  " + line for line in lines]] if heading else lines)
 
 
