@@ -159,6 +159,7 @@ class Decision:
     overall: Choice
     per_runtime: list[Choice]
     paired: Sequence[Any] = ()  # results.json `paired.comparisons`: the ratios measured in interleaved rounds
+    drift: float | None = None  # the machine's speed in the later rounds over the earlier ones (paired.drift)
 
     def versus_overall(self, choice: Choice) -> RoundRatio | None:
         """A runtime's pick against the overall pick, from interleaved rounds (above 1: the overall is faster)."""
@@ -205,7 +206,8 @@ def decide(records: Sequence[Record], paired: Any = None) -> Decision:
     comps = paired.get("comparisons") if isinstance(paired, dict) else None
     comps = comps if isinstance(comps, list) else []
     per_runtime = [choose([r for r in recs if str(r.get("runtime")) == rt], rt, recs, comps) for rt in runtimes(recs)]
-    return Decision(choose(recs, "*", recs, comps), per_runtime, comps)
+    drift = num(paired.get("drift")) if isinstance(paired, dict) else None
+    return Decision(choose(recs, "*", recs, comps), per_runtime, comps, drift)
 
 
 def decisive_pairs(records: Sequence[Record]) -> list[tuple[str, Record, Record]]:

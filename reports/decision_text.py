@@ -183,4 +183,17 @@ def decision_lines(decision: Decision) -> list[str]:
     if decision.paired:
         lines.append("  (ratios with a 95% CI: median of the per-round ratios of interleaved rounds, CI by the "
                      "sign test)")
+    lines += drift_lines(decision.drift)
     return lines
+
+
+DRIFT_SHOWN = 0.05  # a change of the machine's speed below 5% is within what processes of one moment disagree by
+
+
+def drift_lines(drift: float | None) -> list[str]:
+    """Said once when the interleaved rounds show the machine changed speed during the run, with the size."""
+    if drift is None or abs(drift - 1) < DRIFT_SHOWN:
+        return []
+    way = f"{drift - 1:.0%} slower" if drift > 1 else f"{1 - drift:.0%} faster"
+    return [f"drift: the machine ran {way} in the later interleaved rounds than in the earlier ones; the ratios "
+            "above are taken within rounds and hold, figures of records timed at other moments may not"]

@@ -33,6 +33,9 @@ def test_paired_ratios_replace_the_ratio_of_medians_in_the_decision():
     assert "no measurable difference from the runner-up (1.01x, 95% CI 0.97-1.05)" in text
     assert "no measurable difference from the overall pick (0.99x, 95% CI 0.95-1.03)" in text
     assert "sign test" in text
+    drifted = "\n".join(decision_lines(decide(recs, dict(paired, drift=1.12))))
+    assert drifted.count("drift: the machine ran 12% slower in the later interleaved rounds") == 1
+    assert "drift" not in "\n".join(decision_lines(decide(recs, dict(paired, drift=1.02))))
     # the reverse orientation is read too: b over a inverted
     assert paired_text(RoundRatio(0.5, (0.4, 0.6), 8), "x") == "2.00x slower than x (95% CI 1.67-2.50)"
     assert "too few for a 95% CI" in paired_text(RoundRatio(1.5, None, 3), "x")
