@@ -22,12 +22,13 @@ from edgebench.results.selection import (
     BASELINES,
     batch_of,
     fastest,
+    fastest_by,
     fully_measured,
     interval,
     is_ok,
     median_ms,
     threads_of,
-    tied,
+    tied_by,
     within_budget,
 )
 
@@ -104,6 +105,7 @@ class Pick:
     # from interleaved rounds (results.json `paired`), as the other's median over the pick's: above 1, pick faster
     paired_speedup: RoundRatio | None = None
     paired_runner_up: RoundRatio | None = None
+    objective: str = "median"  # what the pick minimises: "median" or "p99" (bench run --objective)
 
     @property
     def median(self) -> float:
@@ -134,7 +136,7 @@ class Pick:
 
     @property
     def tied(self) -> bool:
-        return self.runner_up is not None and tied(self.record, self.runner_up)
+        return self.runner_up is not None and tied_by(self.record, self.runner_up, self.objective)
 
     @property
     def is_baseline(self) -> bool:
@@ -168,19 +170,21 @@ class Decision:
         return paired_ratio(self.paired, self.overall.pick.record, choice.pick.record)
 
 
-def _pick(rec: Record, pool: list[Record], records: Sequence[Record], paired: Sequence[Any] = ()) -> Pick:
+def _pick(rec: Record, pool: list[Record], records: Sequence[Record], paired: Sequence[Any] = (),
+          objective: str = "median") -> Pick:
     base, note = baseline_for(rec, records)
     # Runner-up: another deployable (variant on a runtime), not the same file at other settings or threads.
     others = [r for r in pool if (r.get("runtime"), r.get("variant")) != (rec.get("runtime"), rec.get("variant"))
               and batch_of(r) == batch_of(rec)]
-    runner = fastest(others) if others else None
+    runner = fastest_by(others, objective) if others else None
     return Pick(rec, base, note, accuracy_delta(rec, base), runner,
                 paired_ratio(paired, rec, base) if base is not None and base is not rec else None,
-                paired_ratio(paired, rec, runner) if runner is not None else None)
+                paired_ratio(paired, rec, runner) if runner is not None else None, objective)
 
 
-def choose(records: Sequence[Record], scope: str, everything: Sequence[Record], paired: Sequence[Any] = ()) -> Choice:
-    """The pick among `records`; baselines are looked up in `everything` (the whole run)."""
+def choose(records: Sequence[Record], scope: str, everything: Sequence[Record], paired: Sequence[Any] = (),
+           objective: str = "median") -> Choice:
+    """The pick among `records` by the objective ("median" or "p99"); baselines are looked up in `everything`."""
     failed = len(records) - sum(1 for r in records if is_ok(r))
     measured = fully_measured(records)
     if not measured:
@@ -190,30 +194,33 @@ def choose(records: Sequence[Record], scope: str, everything: Sequence[Record], 
     over = sum(1 for r in measured if within_budget(r) is False)
     unchecked = [r for r in measured if within_budget(r) is None]
     if eligible:
-        return Choice(scope, _pick(fastest(eligible), eligible, everything, paired), True,
-                      "fastest median latency within the accuracy budget", over, unchecked, failed)
+        return Choice(scope, _pick(fastest_by(eligible, objective), eligible, everything, paired, objective), True,
+                      f"fastest {objective} latency within the accuracy budget", over, unchecked, failed)
     why = [f"{over} over the budget" if over else "", f"{len(unchecked)} not checked" if unchecked else ""]
     reason = (f"nothing is within the accuracy budget ({', '.join(w for w in why if w)}): "
               "the fastest measured is shown, NOT a recommendation")
-    return Choice(scope, _pick(fastest(measured), measured, everything, paired), False, reason, over, unchecked,
-                  failed)
+    return Choice(scope, _pick(fastest_by(measured, objective), measured, everything, paired, objective), False,
+                  reason, over, unchecked, failed)
 
 
-def decide(records: Sequence[Record], paired: Any = None) -> Decision:
+def decide(records: Sequence[Record], paired: Any = None, objective: Any = "median") -> Decision:
     """The overall pick and one pick per runtime (LiteRT, ONNX Runtime, then any other in name order); `paired`,
-    results.json's `paired` section, gives the printed ratios their interleaved measurement where it has them."""
+    results.json's `paired` section, gives the printed ratios their interleaved measurement where it has them;
+    `objective` (results.json's, "median" unless a run asked for "p99") is what the picks minimise."""
     recs = [r for r in records if isinstance(r, dict)]
     comps = paired.get("comparisons") if isinstance(paired, dict) else None
     comps = comps if isinstance(comps, list) else []
-    per_runtime = [choose([r for r in recs if str(r.get("runtime")) == rt], rt, recs, comps) for rt in runtimes(recs)]
+    goal = "p99" if objective == "p99" else "median"
+    per_runtime = [choose([r for r in recs if str(r.get("runtime")) == rt], rt, recs, comps, goal)
+                   for rt in runtimes(recs)]
     drift = num(paired.get("drift")) if isinstance(paired, dict) else None
-    return Decision(choose(recs, "*", recs, comps), per_runtime, comps, drift)
+    return Decision(choose(recs, "*", recs, comps, goal), per_runtime, comps, drift)
 
 
-def decisive_pairs(records: Sequence[Record]) -> list[tuple[str, Record, Record]]:
+def decisive_pairs(records: Sequence[Record], objective: str = "median") -> list[tuple[str, Record, Record]]:
     """The comparisons the decision prints, as (role, pick, other), each pair once: every pick against its fp32
     baseline, the overall pick against its runner-up and against each runtime's pick."""
-    d = decide(records)
+    d = decide(records, None, objective)
     out: list[tuple[str, Record, Record]] = []
 
     def add(role: str, pick: Record, other: Record | None) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from edgebench.reports.decision import Choice, Decision, Pick
-from edgebench.reports.fields import budget_violations, dig, fmt, num, record_warnings
+from edgebench.reports.fields import budget_violations, dig, dig_num, fmt, num, record_warnings
 from edgebench.reports.target_parity import target_summary
 from edgebench.reports.terminal.wide_table import variant_label
 from edgebench.results.ratios import RoundRatio
@@ -94,6 +94,11 @@ def _runner_up(p: Pick, named: str) -> str | None:
     if r is None:
         return None
     other = f"{variant_label(r)} ({_where(r)})"
+    if p.objective == "p99":
+        mine_p99, theirs_p99 = with_ci(p.p99, p.p99_ci), with_ci(dig_num(r, "latency_ms", "p99"), interval(r, "p99_ci"))
+        if p.tied:
+            return f"{named} and {other} are tied on p99: {mine_p99} vs {theirs_p99} (95% CIs overlap)"
+        return f"runner-up on p99 {other}: {theirs_p99}"
     mine, theirs = with_ci(p.median, p.median_ci), with_ci(median_ms(r), _ci(r))
     if p.tied:
         return f"{named} and {other} are tied: {mine} vs {theirs} (95% CIs of the median overlap)"
@@ -128,6 +133,13 @@ def cautions(p: Pick) -> list[str]:
     return [f"caution: {c}" for c in out]
 
 
+def _tail(p: Pick) -> str:
+    """With the p99 objective, how far the pick's tail is from its median: what a latency SLO pays for."""
+    if p.objective != "p99" or not p.p99 or not p.median:
+        return ""
+    return f" (p99 {p.p99 / p.median:.1f}x its median)"
+
+
 def overall_lines(choice: Choice) -> list[str]:
     """The overall pick: headline, figures with CIs, against fp32, accuracy cost, runner-up or tie, cautions."""
     p = choice.pick
@@ -135,10 +147,11 @@ def overall_lines(choice: Choice) -> list[str]:
         return [f"No pick: {choice.reason}."]
     rec = p.record
     head = "Best overall" if choice.within_budget else "Fastest overall (NOT within the accuracy budget)"
+    head += " by p99 latency" if p.objective == "p99" else ""
     lines = [] if choice.within_budget else [f"Nothing to recommend: {choice.reason}."]
     lines.append(f"{head}: {variant_label(rec)} on {_where(rec)}")
     ci_note = " (95% CIs)" if p.median_ci or p.p99_ci else ""
-    details = [f"median {with_ci(p.median, p.median_ci)}, p99 {with_ci(p.p99, p.p99_ci)}{ci_note}",
+    details = [f"median {with_ci(p.median, p.median_ci)}, p99 {with_ci(p.p99, p.p99_ci)}{ci_note}{_tail(p)}",
                versus(p), *([p.baseline_note] if p.baseline_note and p.baseline is not None else []),
                accuracy_text(p)]
     on_target = target_summary(rec)  # arm64/mobile from another arch: the kernels the model will really run on
@@ -160,8 +173,8 @@ def runtime_lines(choice: Choice, overall: Choice, vs_overall: RoundRatio | None
     if overall.pick is not None and p.record is overall.pick.record:
         return [f"Best on {name}: the overall pick"]
     head = "Best" if choice.within_budget else "Fastest (NOT within the accuracy budget)"
-    first = (f"{head} on {name}: {variant_label(p.record)}, {_threads(p.record)}: "
-             f"median {with_ci(p.median, p.median_ci)}, p99 {with_ci(p.p99, p.p99_ci)}")
+    first = (f"{head} on {name}{' by p99' if p.objective == 'p99' else ''}: {variant_label(p.record)}, "
+             f"{_threads(p.record)}: median {with_ci(p.median, p.median_ci)}, p99 {with_ci(p.p99, p.p99_ci)}{_tail(p)}")
     second = [versus(p, short=True), accuracy_text(p, short=True)]
     if not choice.within_budget:
         second.append("over the accuracy budget" if within_budget(p.record) is False else "accuracy not checked")

@@ -182,3 +182,34 @@ def why_not_compared(a: Mapping[str, Any], b: Mapping[str, Any]) -> str | None:
     if is_screened(a) or is_screened(b):
         return "not compared: screened"
     return None
+
+
+# --- what the decision optimises: the median (throughput-like use) or the p99 (a latency SLO) ---------------------
+
+OBJECTIVES = ("median", "p99")
+
+
+def objective_ms(rec: Mapping[str, Any], objective: str) -> float:
+    """The record's figure for the objective (ms), infinity when it has none, so that it never wins."""
+    if objective == "p99":
+        lat = rec.get("latency_ms")
+        value = _number(lat.get("p99")) if isinstance(lat, dict) else None
+        return math.inf if value is None else value
+    med = median_ms(rec)
+    return math.inf if med is None else med
+
+
+def fastest_by(records: Sequence[Record], objective: str) -> Record:
+    """`fastest` for the median; for the p99 the lowest p99 of the smallest batch, ties broken by the median and
+    then fewer threads."""
+    if objective != "p99":
+        return fastest(records)
+    smallest = min(batch_of(r) for r in records)
+    same_batch = [r for r in records if batch_of(r) == smallest]
+    return min(same_batch, key=lambda r: (objective_ms(r, "p99"), median_or_inf(r), threads_of(r)))
+
+
+def tied_by(a: Record | None, b: Record | None, objective: str) -> bool:
+    """`tied` on the objective's 95% CIs (the p99's for "p99")."""
+    key: IntervalKey = "p99_ci" if objective == "p99" else "median_ci"
+    return overlaps(interval(a, key), interval(b, key))

@@ -45,10 +45,11 @@ def test_paired_ratios_replace_the_ratio_of_medians_in_the_decision():
 def test_a_run_measures_its_comparisons_in_interleaved_rounds(tiny_models, tmp_path):
     out = tmp_path / "paired"
     proc = run_bench("run", str(tiny_models["tflite"]), "--profile", "x86_64", "--fast", "--threads", "1",
-                     "--variants", "tflite-fp32,onnx-fp32", "--out", str(out))
+                     "--variants", "tflite-fp32,onnx-fp32", "--objective", "p99", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     doc = load_results(out)
-    assert doc["schema_version"] == "1.4"
+    assert doc["schema_version"] == "1.4" and doc["objective"] == "p99"
+    assert "Best overall by p99 latency" in proc.stdout
     paired = doc["paired"]
     assert paired["rounds"] == 6 and "sign test" in paired["method"]
     (comp,) = paired["comparisons"]  # the overall pick against its runner-up, the other runtime's fp32
@@ -60,3 +61,24 @@ def test_a_run_measures_its_comparisons_in_interleaved_rounds(tiny_models, tmp_p
         assert rec["measurement"]["paired_processes"] == 6
         assert rec["measurement"]["processes"] == len(rec["measurement"]["process_medians_ms"]) >= 8
     assert "interleaved rounds" in proc.stdout
+
+
+def _with_p99(rec, p99):
+    rec["latency_ms"].update(p99=p99, p99_ci=[p99 * 0.95, p99 * 1.05])
+    return rec
+
+
+def test_objective_p99_picks_the_lower_tail_and_says_how_far_it_is_from_the_median():
+    recs = [make_record("litert", "tflite-fp32", 2.0, ci=0.02), _with_p99(make_record("litert", "tflite-int8", 1.0,
+                                                                                      ci=0.01), 5.6),
+            make_record("onnxruntime", "onnx-fp32", 2.2, ci=0.02),
+            _with_p99(make_record("onnxruntime", "onnx-static-int8-qop-u8s8", 1.2, ci=0.01), 1.9)]
+    assert decide(recs).overall.pick.record["variant"] == "tflite-int8"
+    by_p99 = decide(recs, None, "p99")
+    assert by_p99.overall.pick.record["variant"] == "onnx-static-int8-qop-u8s8"
+    text = "\n".join(decision_lines(by_p99))
+    assert text.startswith("Best overall by p99 latency: onnx-static-int8-qop-u8s8")
+    assert "(p99 1.6x its median)" in text
+    # by p99 LiteRT's fp32 (3.0 ms) beats its int8 (median 1.0 ms, p99 5.6 ms): the tail decides
+    assert "Best on LiteRT by p99: tflite-fp32, 1 thread" in text and "(p99 1.5x its median)" in text
+    assert "runner-up on p99 tflite-fp32" in text

@@ -34,7 +34,7 @@ METHOD = ("interleaved rounds (one worker process of each record in turn, order 
 def paired_rounds(ctx: RunContext, built: list[BuiltVariant]) -> None:
     """Measure the decision's comparisons in interleaved rounds and store them in results.json's `paired`."""
     by_name: dict[tuple[str, str], BuiltVariant] = {(bv.name, bv.runtime): bv for bv in built if not bv.error}
-    pairs = [(role, a, b) for role, a, b in decisive_pairs(ctx.doc["results"])
+    pairs = [(role, a, b) for role, a, b in decisive_pairs(ctx.doc["results"], ctx.opts.profile.objective)
              if (a["variant"], a["runtime"]) in by_name and (b["variant"], b["runtime"]) in by_name]
     if not pairs:
         return

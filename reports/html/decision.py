@@ -39,7 +39,7 @@ def _runtime_row(choice: Choice) -> str:
 
 
 def _run_decision(run: RunData) -> str:
-    decision = decide(run.records, run.doc.get("paired"))
+    decision = decide(run.records, run.doc.get("paired"), run.doc.get("objective"))
     lines = overall_lines(decision.overall)
     heads = [line for line in lines if not line.startswith(" ")]
     details = [line.strip() for line in lines if line.startswith(" ")]

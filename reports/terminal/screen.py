@@ -57,7 +57,7 @@ def say(console: Console, lines: Sequence[str], wrapped: bool = True) -> None:
 
 def print_decision(console: Console, doc: dict[str, Any], heading: str | None = None) -> None:
     """The run's decision; under a heading (the run's label) when several runs are printed one after another."""
-    lines = decision_lines(decide(doc.get("results") or [], doc.get("paired")))
+    lines = decision_lines(decide(doc.get("results") or [], doc.get("paired"), doc.get("objective")))
     say(console, [heading, *["  " + line for line in lines]] if heading else lines)
 
 
@@ -79,7 +79,7 @@ def print_short(console: Console, doc: dict[str, Any], wide_hint: str) -> None:
     records = records_in(doc)
     say(console, ["", title_line(doc)])  # a blank line sets the evidence apart from the decision above it
     _print_rich_table(console, doc)
-    say(console, [timing_scope_caption(doc), legend(records, accuracy_metric([records]))])
+    say(console, [timing_scope_caption(doc), legend(records, accuracy_metric([records]), doc.get("objective"))])
     say(console, variant_notes(records))
     say(console, parity_lines(doc))
     if doc.get("op_profiles"):
