@@ -6,7 +6,7 @@ from conftest import make_record
 from edgebench.reports.decision import baseline_for, decide
 from edgebench.reports.decision_text import decision_lines, with_ci
 from edgebench.reports.terminal.short_table import flags, legend, picked, row_order
-from edgebench.reports.warning_groups import group_line, group_warnings, variant_notes
+from edgebench.reports.warning_groups import group_line, group_warnings, screened_lines, variant_notes
 
 
 def two_runtimes(ci_int8=None, ci_qop=None):
@@ -165,7 +165,22 @@ def test_notes_once_per_variant_and_each_failure():
              measurement={"method": "screened", "reason": "could not win"})
     notes = variant_notes([a, b, c])
     assert notes == ["tflite-int8: quantized: 3 of 3", "tflite-int8: over the accuracy budget: cosine",
-                     "tflite-fp16: screened only: could not win", "LiteRT tflite-fp16 t1: FAILED: boom"]
+                     "LiteRT tflite-fp16 t1: FAILED: boom"]
+
+
+def test_screened_records_are_one_line_per_kind_of_reason():
+    def screened(variant, median, threads, reason):
+        return make_record("litert", variant, median, threads, method="screened",
+                           measurement={"method": "screened", "reason": reason})
+    recs = [screened("tflite-fp16", 2.0, 1, "cannot win: screening median 2.000 ms (95% CI 1.9-2.1), ..."),
+            screened("tflite-fp16", 1.5, 2, "cannot win: screening median 1.500 ms (95% CI 1.4-1.6), ..."),
+            screened("tflite-dynamic-int8", 3.0, 1, "cannot win: screening median 3.000 ms ..."),
+            screened("onnx-fp32", 1.0, 1, 'arena-off: the profile asks ... ([benchmark] sweep_latency = "first")'),
+            make_record("litert", "tflite-int8", 1.0)]
+    assert screened_lines(recs) == [
+        "screened only, cannot win: 3 benchmarks of 2 variants; screening medians 1.5 to 3 ms",
+        'screened only, latency not asked for this runtime setting (sweep_latency = "first"): 1 benchmark of '
+        "1 variant; screening medians 1 to 1 ms"]
 
 
 def test_flags_legend_and_row_order():
