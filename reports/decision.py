@@ -162,6 +162,7 @@ class Decision:
     per_runtime: list[Choice]
     paired: Sequence[Any] = ()  # results.json `paired.comparisons`: the ratios measured in interleaved rounds
     drift: float | None = None  # the machine's speed in the later rounds over the earlier ones (paired.drift)
+    lasting_change: float | None = None  # the largest lasting change within a compared record's processes
 
     def versus_overall(self, choice: Choice) -> RoundRatio | None:
         """A runtime's pick against the overall pick, from interleaved rounds (above 1: the overall is faster)."""
@@ -214,7 +215,8 @@ def decide(records: Sequence[Record], paired: Any = None, objective: Any = "medi
     per_runtime = [choose([r for r in recs if str(r.get("runtime")) == rt], rt, recs, comps, goal)
                    for rt in runtimes(recs)]
     drift = num(paired.get("drift")) if isinstance(paired, dict) else None
-    return Decision(choose(recs, "*", recs, comps, goal), per_runtime, comps, drift)
+    lasting = dig_num(paired, "record_drift", "change") if isinstance(paired, dict) else None
+    return Decision(choose(recs, "*", recs, comps, goal), per_runtime, comps, drift, lasting)
 
 
 def decisive_pairs(records: Sequence[Record], objective: str = "median") -> list[tuple[str, Record, Record]]:

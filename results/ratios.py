@@ -110,3 +110,13 @@ def paired_ratio(comparisons: Sequence[Any], a: Mapping[str, Any], b: Mapping[st
         if (c.get("b"), c.get("a")) == names:
             return RoundRatio(1 / float(c["ratio"]), (1 / float(ci[1]), 1 / float(ci[0])) if ci else None, rounds)
     return None
+
+
+def sustained_change(medians_in_order: Sequence[float], window: int = 3) -> float | None:
+    """The largest change of speed that lasted: slowest over fastest of the medians of `window` consecutive
+    process medians (one slow process is noise; several in a row are the machine). None with too few."""
+    values = [v for v in medians_in_order if v > 0 and math.isfinite(v)]
+    if len(values) < 2 * window:
+        return None
+    rolling = [statistics.median(values[i:i + window]) for i in range(len(values) - window + 1)]
+    return max(rolling) / min(rolling)

@@ -36,6 +36,8 @@ def test_paired_ratios_replace_the_ratio_of_medians_in_the_decision():
     drifted = "\n".join(decision_lines(decide(recs, dict(paired, drift=1.12))))
     assert drifted.count("drift: the machine ran 12% slower in the later interleaved rounds") == 1
     assert "drift" not in "\n".join(decision_lines(decide(recs, dict(paired, drift=1.02))))
+    burst = dict(paired, drift=1.01, record_drift={"benchmark": "x", "change": 1.3})
+    assert "changed by 30% for several consecutive worker processes" in "\n".join(decision_lines(decide(recs, burst)))
     # the reverse orientation is read too: b over a inverted
     assert paired_text(RoundRatio(0.5, (0.4, 0.6), 8), "x") == "2.00x slower than x (95% CI 1.67-2.50)"
     assert "too few for a 95% CI" in paired_text(RoundRatio(1.5, None, 3), "x")

@@ -7,7 +7,7 @@ import json
 import pytest
 from conftest import load_results, make_record, run_bench
 
-from edgebench.results.ratios import drift, process_shift, round_ratio
+from edgebench.results.ratios import drift, process_shift, round_ratio, sustained_change
 from edgebench.results.selection import why_not_compared
 
 
@@ -28,6 +28,9 @@ def test_round_ratio_interval_is_the_sign_test_order_statistics():
     few = round_ratio([2.0, 2.1, 1.9])
     assert few is not None and few.ci is None  # 3 rounds cannot bound a median at 95%
     assert drift([1.0, 1.0, 1.2, 1.2]) == pytest.approx(1.2) and drift([1.0, 1.1]) is None
+    # a neighbour's burst in the middle: three slow processes in a row are the machine, one is noise
+    assert sustained_change([1.0, 1.0, 1.0, 1.3, 1.3, 1.3, 1.0, 1.0]) == pytest.approx(1.3)
+    assert sustained_change([1.0, 1.0, 1.0, 1.3, 1.0, 1.0, 1.0, 1.0]) == pytest.approx(1.0)
 
 
 def test_a_screened_record_is_never_compared():

@@ -20,7 +20,7 @@ from edgebench.benchmarks.run.context import BuiltVariant, RunContext
 from edgebench.benchmarks.run.options import item_done
 from edgebench.optimizers.errors import one_line
 from edgebench.reports.decision import decisive_pairs
-from edgebench.results.ratios import drift_of_rounds, round_ratio
+from edgebench.results.ratios import drift_of_rounds, round_ratio, sustained_change
 from edgebench.results.record import Figures, Measurement, Record, RecordKey, record_key
 
 # rounds of each mode: at least 6 (fewer cannot bound a median at 95% by the sign test), then until every ratio's
@@ -131,4 +131,16 @@ def _paired_doc(pairs: list[tuple[str, Record, Record]], members: list[RecordKey
     change = drift_of_rounds([medians[k] for k in members])
     if change is not None:
         out["drift"] = round(change, 4)
+    # a change that came and went (a neighbour's burst) while the records were measured: their process medians,
+    # in the order they were taken, show it where the halves of the rounds may not
+    lasting = {names[k]: sustained_change(_record_medians(records, k)) for k in members}
+    worst = max(((n, c) for n, c in lasting.items() if c is not None), key=lambda nc: nc[1], default=None)
+    if worst is not None:
+        out["record_drift"] = {"benchmark": worst[0], "change": round(worst[1], 4)}
     return out
+
+
+def _record_medians(records: list[Record], key: RecordKey) -> list[float]:
+    rec = next((r for r in records if record_key(r) == key), None)
+    m = rec.get("measurement") if rec else None
+    return list(m.get("process_medians_ms") or []) if m else []
