@@ -3,8 +3,8 @@
 The unit of the test is the worker process, not the sample: samples of one process share its moment on the machine,
 so a test on raw samples calls unchanged code "significantly" slower whenever the VM's speed moved between the
 runs. A change is called faster/slower only when (1) Welch's test on the logs of the two records' process medians
-is significant at 5%, (2) it is larger than the noise both runs show (the sum of the two medians' 95% CI
-half-widths: the intervals do not touch) and (3) it is beyond `min_change`. Records screened in either run (one or
+is significant at 5%, (2) it is larger than the noise both runs show (the two medians' 95% CIs, which include
+how much each run's processes disagree, do not touch) and (3) it is beyond `min_change`. Records screened in either run (one or
 two short processes) are never called either: "not compared: screened".
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from edgebench.results.contract import PYPERF_FILE, SKIPPED_KEY, load_run
 from edgebench.results.errors import ResultsError
 from edgebench.results.ratios import process_shift
 from edgebench.results.record import Record, record_key, records_in
-from edgebench.results.selection import median_ms, process_medians, why_not_compared
+from edgebench.results.selection import interval, median_ms, overlaps, process_medians, why_not_compared
 from edgebench.results.stats import ci_half_width_pct
 
 ALPHA = 0.05
@@ -92,8 +92,10 @@ def _tested(pa: list[float], pb: list[float], ra: Record, rb: Record, min_change
     ratio = (median_ms(rb) or 0.0) / (median_ms(ra) or 1.0)
     significant = shift.p_value is not None and shift.p_value < ALPHA
     change = abs(ratio - 1) * 100
+    # beyond the noise both runs show: the two medians' 95% CIs (clustered by process) do not touch
+    apart = not overlaps(interval(ra, "median_ci"), interval(rb, "median_ci"))
     verdict = "same"
-    if significant and change > noise and change >= min_change * 100:
+    if significant and apart and change >= min_change * 100:
         verdict = "slower" if ratio > 1 else "faster"
     return {"p_value": shift.p_value, "ratio_ci": list(shift.ci) if shift.ci else None, "noise_pct": noise,
             "significant": significant, "verdict": verdict, "processes": [len(pa), len(pb)]}
@@ -122,7 +124,8 @@ def compare_text(result: dict[str, Any]) -> str:
     lines += ["  ".join(c.ljust(w) if i < 2 or i == len(head) - 1 else c.rjust(w)
                         for i, (c, w) in enumerate(zip(row, widths))).rstrip() for row in rows]
     lines.append("tested per worker process (Welch on the logs of process medians, 5%); called slower/faster only "
-                 "when significant and beyond the noise (both medians' CI half-widths)")
+                 "when significant and beyond the noise: the medians' 95% CIs (noise: their half-widths summed) "
+                 "do not touch")
     return "\n".join(lines)
 
 

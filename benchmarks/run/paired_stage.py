@@ -31,16 +31,35 @@ METHOD = ("interleaved rounds (one worker process of each record in turn, order 
           "ratio = median of the per-round ratios, 95% CI from the sign test's order statistics")
 
 
+PASSES = 2  # the rounds' processes may move the pick: its new comparisons get rounds of their own, once
+
+
 def paired_rounds(ctx: RunContext, built: list[BuiltVariant]) -> None:
     """Measure the decision's comparisons in interleaved rounds and store them in results.json's `paired`."""
     by_name: dict[tuple[str, str], BuiltVariant] = {(bv.name, bv.runtime): bv for bv in built if not bv.error}
-    pairs = [(role, a, b) for role, a, b in decisive_pairs(ctx.doc["results"], ctx.opts.profile.objective)
-             if (a["variant"], a["runtime"]) in by_name and (b["variant"], b["runtime"]) in by_name]
-    if not pairs:
-        return
-    members: list[RecordKey] = []
-    for _, a, b in pairs:
-        members += [k for k in (record_key(a), record_key(b)) if k not in members]
+    doc: dict[str, Any] = {"method": METHOD, "rounds": 0, "comparisons": [], "round_medians_ms": {}}
+    done: set[frozenset[RecordKey]] = set()
+    for n in range(PASSES):
+        pairs = [(role, a, b) for role, a, b in decisive_pairs(ctx.doc["results"], ctx.opts.profile.objective)
+                 if (a["variant"], a["runtime"]) in by_name and (b["variant"], b["runtime"]) in by_name
+                 and frozenset((record_key(a), record_key(b))) not in done]
+        if not pairs:
+            break
+        done |= {frozenset((record_key(a), record_key(b))) for _, a, b in pairs}
+        members: list[RecordKey] = []
+        for _, a, b in pairs:
+            members += [k for k in (record_key(a), record_key(b)) if k not in members]
+        medians = _rounds(ctx, by_name, pairs, members)
+        _add_pass(doc, pairs, members, medians, ctx.doc["results"], first=n == 0)
+    if doc["comparisons"]:
+        _add_record_drift(doc, ctx.doc["results"])
+        ctx.doc["paired"] = doc
+        ctx.writer.flush()
+
+
+def _rounds(ctx: RunContext, by_name: dict[tuple[str, str], BuiltVariant], pairs: list[tuple[str, Record, Record]],
+            members: list[RecordKey]) -> dict[RecordKey, list[float]]:
+    """Rounds of one process per member, the order reversed every other round, until the ratios settle."""
     least, most = ROUNDS.get(ctx.opts.mode, ROUNDS["default"])
     medians: dict[RecordKey, list[float]] = {k: [] for k in members}
     ctx.reporter.stage(f"measuring the decision's comparisons in interleaved rounds ({least}-{most})",
@@ -51,8 +70,7 @@ def paired_rounds(ctx: RunContext, built: list[BuiltVariant]) -> None:
             medians[key].append(_one_process(ctx, by_name[(key.variant, key.runtime)], key))
         if n + 1 >= least and _settled(pairs, medians):
             break
-    ctx.doc["paired"] = _paired_doc(pairs, members, medians, ctx.doc["results"])
-    ctx.writer.flush()
+    return medians
 
 
 def _one_process(ctx: RunContext, bv: BuiltVariant, key: RecordKey) -> float:
@@ -115,32 +133,34 @@ def _settled(pairs: list[tuple[str, Record, Record]], medians: dict[RecordKey, l
     return True
 
 
-def _paired_doc(pairs: list[tuple[str, Record, Record]], members: list[RecordKey],
-                medians: dict[RecordKey, list[float]], records: list[Record]) -> dict[str, Any]:
+def _add_pass(doc: dict[str, Any], pairs: list[tuple[str, Record, Record]], members: list[RecordKey],
+              medians: dict[RecordKey, list[float]], records: list[Record], first: bool) -> None:
+    """One pass's comparisons (each from the rounds it was measured in) and, from the first pass, the drift."""
     names = {record_key(r): r["benchmark"] for r in records}
-    comparisons = []
     for role, a, b in pairs:
         per_round = _round_ratios(medians[record_key(a)], medians[record_key(b)])
         r = round_ratio(per_round)
-        comparisons.append({"role": role, "a": a["benchmark"], "b": b["benchmark"],
-                            "ratio": r.ratio if r else None, "ci": list(r.ci) if r and r.ci else None,
-                            "rounds": len(per_round), "per_round": [round(v, 5) for v in per_round]})
-    rounds = max((len(v) for v in medians.values()), default=0)
-    out: dict[str, Any] = {"method": METHOD, "rounds": rounds, "comparisons": comparisons,
-                           "round_medians_ms": {names[k]: [round(v, 5) for v in medians[k]] for k in members}}
-    change = drift_of_rounds([medians[k] for k in members])
+        doc["comparisons"].append({"role": role, "a": a["benchmark"], "b": b["benchmark"],
+                                   "ratio": r.ratio if r else None, "ci": list(r.ci) if r and r.ci else None,
+                                   "rounds": len(per_round), "per_round": [round(v, 5) for v in per_round]})
+    doc["rounds"] = max([doc["rounds"], *(len(v) for v in medians.values())])
+    for k in members:
+        doc["round_medians_ms"].setdefault(names[k], []).extend(round(v, 5) for v in medians[k])
+    change = drift_of_rounds([medians[k] for k in members]) if first else None
     if change is not None:
-        out["drift"] = round(change, 4)
-    # a change that came and went (a neighbour's burst) while the records were measured: their process medians,
-    # in the order they were taken, show it where the halves of the rounds may not
-    lasting = {names[k]: sustained_change(_record_medians(records, k)) for k in members}
+        doc["drift"] = round(change, 4)
+
+
+def _add_record_drift(doc: dict[str, Any], records: list[Record]) -> None:
+    """A change that came and went (a neighbour's burst) while the compared records were measured: their process
+    medians, in the order they were taken, show it where the halves of the rounds may not."""
+    lasting = {name: sustained_change(_record_medians(records, name)) for name in doc["round_medians_ms"]}
     worst = max(((n, c) for n, c in lasting.items() if c is not None), key=lambda nc: nc[1], default=None)
     if worst is not None:
-        out["record_drift"] = {"benchmark": worst[0], "change": round(worst[1], 4)}
-    return out
+        doc["record_drift"] = {"benchmark": worst[0], "change": round(worst[1], 4)}
 
 
-def _record_medians(records: list[Record], key: RecordKey) -> list[float]:
-    rec = next((r for r in records if record_key(r) == key), None)
+def _record_medians(records: list[Record], name: str) -> list[float]:
+    rec = next((r for r in records if r.get("benchmark") == name), None)
     m = rec.get("measurement") if rec else None
     return list(m.get("process_medians_ms") or []) if m else []
