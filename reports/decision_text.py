@@ -100,12 +100,12 @@ def _runner_up(p: Pick, named: str) -> str | None:
             return f"{named} and {other} are tied on p99: {mine_p99} vs {theirs_p99} (95% CIs overlap)"
         return f"runner-up on p99 {other}: {theirs_p99}"
     mine, theirs = with_ci(p.median, p.median_ci), with_ci(median_ms(r), _ci(r))
-    if p.tied:
-        return f"{named} and {other} are tied: {mine} vs {theirs} (95% CIs of the median overlap)"
-    slower = (median_ms(r) or 0.0) / p.median if p.median else math.nan
     if p.paired_runner_up is not None:
         # the interleaved rounds' ratio: whether the two differ is judged there, not from intervals taken apart
         return f"runner-up {other}: {theirs}; {paired_text(p.paired_runner_up, 'the runner-up')}"
+    if p.tied:
+        return f"{named} and {other} are tied: {mine} vs {theirs} (95% CIs of the median overlap)"
+    slower = (median_ms(r) or 0.0) / p.median if p.median else math.nan
     if p.median_ci and _ci(r):
         return f"runner-up {other}: {theirs}, {slower:.2f}x slower (95% CIs apart)"
     return (f"runner-up {other}: {theirs}, {slower:.2f}x slower (no confidence intervals in this run, "

@@ -32,8 +32,9 @@ MAX_SPREAD = 1.10  # max/min of a runtime's ratios across runs
 NEIGHBOUR_TOLERANCE = 0.10
 
 
-def _bench() -> str:
-    return str(Path(sys.executable).with_name("bench"))
+def _bench() -> list[str]:
+    """`bench` as this Python runs it (the console script need not sit beside the interpreter)."""
+    return [sys.executable, "-m", "edgebench.benchmarks.cli"]
 
 
 def _busy(seconds: float) -> subprocess.Popen:
@@ -44,7 +45,7 @@ def _busy(seconds: float) -> subprocess.Popen:
 def run_once(args: argparse.Namespace, out: Path, neighbour_after: float | None) -> float:
     """One default `bench run` into `out`; with `neighbour_after`, a busy loop on one core starts that many seconds
     in and runs NEIGHBOUR_S seconds. Returns the wall time."""
-    cmd = [_bench(), "run", *([args.model] if args.model else []), *(["--profile", args.profile] if args.profile
+    cmd = [*_bench(), "run", *([args.model] if args.model else []), *(["--profile", args.profile] if args.profile
                                                                       else []), "--quiet", "--out", str(out)]
     timer = None
     hogs: list[subprocess.Popen] = []
@@ -70,7 +71,11 @@ def picks(out: Path) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     for choice in d.per_runtime:
         p = choice.pick
-        if p is None or p.is_baseline:
+        if p is None:
+            continue
+        if p.is_baseline:
+            found[choice.scope] = {"pick": f"{p.record['variant']} t{p.record['threads']} (the fp32 baseline)",
+                                   "ratio": None, "ci": None, "paired": False}
             continue
         paired = p.paired_speedup
         found[choice.scope] = {"pick": f"{p.record['variant']} t{p.record['threads']}",
@@ -82,6 +87,8 @@ def picks(out: Path) -> dict[str, dict[str, Any]]:
 
 
 def _fmt(row: dict[str, Any]) -> str:
+    if row["ratio"] is None:
+        return row["pick"]
     ci = row["ci"]
     shown = f"{row['ratio']:.2f}x" + (f" (95% CI {ci[0]:.2f}-{ci[1]:.2f})" if ci else
                                       " (no interval)" if row["paired"] else " (ratio of medians, not paired)")
@@ -98,16 +105,17 @@ def summary(runs: list[dict[str, dict[str, Any]]], loud: int | None) -> bool:
         spread = max(ratios) / min(ratios)
         held = 0
         for i, r in enumerate(runs):
-            others = [x[rt]["ratio"] for j, x in enumerate(runs) if j != i and rt in x]
-            ci = r.get(rt, {}).get("ci")
+            others = [x[rt]["ratio"] for j, x in enumerate(runs) if j != i and rt in x and x[rt]["ratio"]]
+            ci = (r.get(rt) or {}).get("ci")
             held += bool(ci and others and ci[0] <= statistics.median(others) <= ci[1])
         good = spread <= MAX_SPREAD and held == len(runs)
         ok &= good
         print(f"{runtime_name(rt)}: ratios {', '.join(f'{x:.2f}' for x in ratios)}; max/min {spread:.3f} "
               f"(<= {MAX_SPREAD}: {'yes' if spread <= MAX_SPREAD else 'NO'}); intervals holding the others' median: "
               f"{held} of {len(runs)}")
-        if loud is not None and rt in runs[loud]:
-            quiet = statistics.median(r[rt]["ratio"] for i, r in enumerate(runs) if i != loud and rt in r)
+        if loud is not None and rt in runs[loud] and runs[loud][rt]["ratio"]:
+            quiet = statistics.median(r[rt]["ratio"] for i, r in enumerate(runs)
+                                      if i != loud and rt in r and r[rt]["ratio"])
             off = abs(runs[loud][rt]["ratio"] / quiet - 1)
             ok &= off <= NEIGHBOUR_TOLERANCE
             print(f"  run {loud + 1} (neighbour): {off:.1%} from the quiet runs' median "
@@ -119,7 +127,7 @@ def compare_pairs(dirs: list[Path]) -> bool:
     """`bench compare --fail-on-regression 5` between consecutive runs: unchanged code, so every pair exits 0."""
     codes = []
     for a, b in zip(dirs, dirs[1:]):
-        proc = subprocess.run([_bench(), "compare", str(a), str(b), "--fail-on-regression", "5"],
+        proc = subprocess.run([*_bench(), "compare", str(a), str(b), "--fail-on-regression", "5"],
                               capture_output=True, text=True)
         codes.append(proc.returncode)
         if proc.returncode:
