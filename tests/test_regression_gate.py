@@ -56,14 +56,15 @@ def test_gate_holds_on_unchanged_runs_and_finds_an_injected_slowdown(tiny_models
     same = run_bench("compare", str(a), str(b), "--fail-on-regression", "5", "--json")
     assert same.returncode == 0, same.stdout + same.stderr
     assert all(r["verdict"] != "slower" for r in json.loads(same.stdout)["rows"])
-    # 30% of onnx-fp32's median as a fixed delay per inference, in onnx-fp32 only (the power for 5% is the
-    # repeat script's business: a test must not depend on how quiet the machine is)
+    # twice onnx-fp32's median as a fixed delay per inference, in onnx-fp32 only: far beyond what a busy 2-core
+    # machine moves a microsecond model by (seen: process medians 0.018-0.044 ms in one run); the power for 5% is
+    # a quiet machine's question (docs/notes/h29.md), a test must not depend on how quiet the machine is
     onnx = next(r for r in load_results(a)["results"] if r["variant"] == "onnx-fp32")
-    delay_ms = 0.3 * onnx["latency_ms"]["median"]
+    delay_ms = 2.0 * onnx["latency_ms"]["median"]
     c = _run(tiny_models["tflite"], tmp_path / "c", env={"EDGEBENCH_FAULT": f"run:delay={delay_ms:.5f}@onnx-fp32"})
     worse = run_bench("compare", str(a), str(c), "--fail-on-regression", "5", "--json")
     assert worse.returncode == 1, worse.stdout + worse.stderr
     verdicts = {(r["variant"], r["settings_label"]): r["verdict"] for r in json.loads(worse.stdout)["rows"]}
-    assert verdicts[("onnx-fp32", "arena-on")] == "slower"
+    assert verdicts[("onnx-fp32", "arena-on")] == "slower", worse.stdout
     assert all(v != "slower" for (variant, _), v in verdicts.items() if variant != "onnx-fp32"), verdicts
     assert "regression beyond 5%: onnxruntime/onnx-fp32" in worse.stderr
