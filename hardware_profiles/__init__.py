@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import platform
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,9 @@ _KNOWN_SECTIONS = {"name", "description", "target_arch", "benchmark", "accuracy"
                    "quantization", "optimization", "limits", "target"}
 _TABLES = ("benchmark", "accuracy", "variants", "litert", "onnxruntime", "quantization", "optimization", "limits",
            "target")
-_BENCHMARK_KEYS = ("threads", "batch", "sweep_latency")
+_BENCHMARK_KEYS = ("threads", "batch", "sweep_latency", "objective")
+# objective: what the decision minimises: the "median" latency, or the "p99" for a latency SLO (bench run --objective)
+OBJECTIVES = ("median", "p99")
 # sweep_latency: which settings of a runtime-settings sweep (e.g. enable_cpu_mem_arena = [true, false]) get a full
 # latency measurement; "first" screens the others briefly (their memory figures are complete), "all" measures each.
 SWEEP_LATENCY = ("first", "all")
@@ -62,6 +64,7 @@ class Profile:
     # [limits] max_rss_mb: resident memory any one benchmark process may use (edgebench.benchmarks.isolation.limits explains why RSS)
     max_rss_mb: float | None = None
     sweep_latency: str = "first"
+    objective: str = "median"
     # [target]: the emulated target kernels that check accuracy on a host of another architecture
     target: TargetOptions = field(default_factory=TargetOptions)
     # [accuracy]: the bound of each output kind's figure, and the kinds the profile states per output
@@ -79,6 +82,11 @@ class Profile:
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.raw, name=self.name, source=self.source)
+
+    def with_objective(self, objective: str) -> Profile:
+        """The profile with [benchmark] objective set (kept in `raw`, so a resumed run decides by it too)."""
+        raw = dict(self.raw, benchmark=dict(self.raw.get("benchmark") or {}, objective=objective))
+        return replace(self, objective=objective, raw=raw)
 
 
 def host_arch() -> str:
@@ -151,6 +159,7 @@ def parse_profile(data: dict[str, Any], source: str) -> Profile:
         raw=data,
         max_rss_mb=max_rss_mb,
         sweep_latency=sweep_latency,
+        objective=_objective(bench),
         target=target,
         accuracy=budget,
     )
@@ -164,6 +173,13 @@ def _benchmark_keys(bench: dict[str, Any]) -> str:
     value = bench.get("sweep_latency", "first")
     if value not in SWEEP_LATENCY:
         raise ProfileError(f"benchmark.sweep_latency must be one of {', '.join(SWEEP_LATENCY)}, got {value!r}")
+    return str(value)
+
+
+def _objective(bench: dict[str, Any]) -> str:
+    value = bench.get("objective", "median")
+    if value not in OBJECTIVES:
+        raise ProfileError(f"benchmark.objective must be one of {', '.join(OBJECTIVES)}, got {value!r}")
     return str(value)
 
 

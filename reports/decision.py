@@ -12,20 +12,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from edgebench.reports.fields import ACCURACY_METRICS, dig_num, num
+from edgebench.results.ratios import RoundRatio, paired_ratio
 from edgebench.results.record import Record
 from edgebench.results.runtimes import runtimes
 from edgebench.results.selection import (
     BASELINES,
     batch_of,
     fastest,
+    fastest_by,
     fully_measured,
     interval,
     is_ok,
     median_ms,
     threads_of,
-    tied,
+    tied_by,
     within_budget,
 )
 
@@ -99,6 +102,10 @@ class Pick:
     baseline_note: str  # "" when the baseline is the exact counterpart
     accuracy: AccuracyDelta | None
     runner_up: Record | None  # the fastest other eligible variant (another runtime counts as another)
+    # from interleaved rounds (results.json `paired`), as the other's median over the pick's: above 1, pick faster
+    paired_speedup: RoundRatio | None = None
+    paired_runner_up: RoundRatio | None = None
+    objective: str = "median"  # what the pick minimises: "median" or "p99" (bench run --objective)
 
     @property
     def median(self) -> float:
@@ -129,7 +136,7 @@ class Pick:
 
     @property
     def tied(self) -> bool:
-        return self.runner_up is not None and tied(self.record, self.runner_up)
+        return self.runner_up is not None and tied_by(self.record, self.runner_up, self.objective)
 
     @property
     def is_baseline(self) -> bool:
@@ -153,18 +160,32 @@ class Choice:
 class Decision:
     overall: Choice
     per_runtime: list[Choice]
+    paired: Sequence[Any] = ()  # results.json `paired.comparisons`: the ratios measured in interleaved rounds
+    drift: float | None = None  # the machine's speed in the later rounds over the earlier ones (paired.drift)
+    lasting_change: float | None = None  # the largest lasting change within a compared record's processes
+
+    def versus_overall(self, choice: Choice) -> RoundRatio | None:
+        """A runtime's pick against the overall pick, from interleaved rounds (above 1: the overall is faster)."""
+        if self.overall.pick is None or choice.pick is None:
+            return None
+        return paired_ratio(self.paired, self.overall.pick.record, choice.pick.record)
 
 
-def _pick(rec: Record, pool: list[Record], records: Sequence[Record]) -> Pick:
+def _pick(rec: Record, pool: list[Record], records: Sequence[Record], paired: Sequence[Any] = (),
+          objective: str = "median") -> Pick:
     base, note = baseline_for(rec, records)
     # Runner-up: another deployable (variant on a runtime), not the same file at other settings or threads.
     others = [r for r in pool if (r.get("runtime"), r.get("variant")) != (rec.get("runtime"), rec.get("variant"))
               and batch_of(r) == batch_of(rec)]
-    return Pick(rec, base, note, accuracy_delta(rec, base), fastest(others) if others else None)
+    runner = fastest_by(others, objective) if others else None
+    return Pick(rec, base, note, accuracy_delta(rec, base), runner,
+                paired_ratio(paired, rec, base) if base is not None and base is not rec else None,
+                paired_ratio(paired, rec, runner) if runner is not None else None, objective)
 
 
-def choose(records: Sequence[Record], scope: str, everything: Sequence[Record]) -> Choice:
-    """The pick among `records`; baselines are looked up in `everything` (the whole run)."""
+def choose(records: Sequence[Record], scope: str, everything: Sequence[Record], paired: Sequence[Any] = (),
+           objective: str = "median") -> Choice:
+    """The pick among `records` by the objective ("median" or "p99"); baselines are looked up in `everything`."""
     failed = len(records) - sum(1 for r in records if is_ok(r))
     measured = fully_measured(records)
     if not measured:
@@ -174,16 +195,46 @@ def choose(records: Sequence[Record], scope: str, everything: Sequence[Record]) 
     over = sum(1 for r in measured if within_budget(r) is False)
     unchecked = [r for r in measured if within_budget(r) is None]
     if eligible:
-        return Choice(scope, _pick(fastest(eligible), eligible, everything), True,
-                      "fastest median latency within the accuracy budget", over, unchecked, failed)
+        return Choice(scope, _pick(fastest_by(eligible, objective), eligible, everything, paired, objective), True,
+                      f"fastest {objective} latency within the accuracy budget", over, unchecked, failed)
     why = [f"{over} over the budget" if over else "", f"{len(unchecked)} not checked" if unchecked else ""]
     reason = (f"nothing is within the accuracy budget ({', '.join(w for w in why if w)}): "
               "the fastest measured is shown, NOT a recommendation")
-    return Choice(scope, _pick(fastest(measured), measured, everything), False, reason, over, unchecked, failed)
+    return Choice(scope, _pick(fastest_by(measured, objective), measured, everything, paired, objective), False,
+                  reason, over, unchecked, failed)
 
 
-def decide(records: Sequence[Record]) -> Decision:
-    """The overall pick and one pick per runtime (LiteRT, ONNX Runtime, then any other in name order)."""
+def decide(records: Sequence[Record], paired: Any = None, objective: Any = "median") -> Decision:
+    """The overall pick and one pick per runtime (LiteRT, ONNX Runtime, then any other in name order); `paired`,
+    results.json's `paired` section, gives the printed ratios their interleaved measurement where it has them;
+    `objective` (results.json's, "median" unless a run asked for "p99") is what the picks minimise."""
     recs = [r for r in records if isinstance(r, dict)]
-    per_runtime = [choose([r for r in recs if str(r.get("runtime")) == rt], rt, recs) for rt in runtimes(recs)]
-    return Decision(choose(recs, "*", recs), per_runtime)
+    comps = paired.get("comparisons") if isinstance(paired, dict) else None
+    comps = comps if isinstance(comps, list) else []
+    goal = "p99" if objective == "p99" else "median"
+    per_runtime = [choose([r for r in recs if str(r.get("runtime")) == rt], rt, recs, comps, goal)
+                   for rt in runtimes(recs)]
+    drift = num(paired.get("drift")) if isinstance(paired, dict) else None
+    lasting = dig_num(paired, "record_drift", "change") if isinstance(paired, dict) else None
+    return Decision(choose(recs, "*", recs, comps, goal), per_runtime, comps, drift, lasting)
+
+
+def decisive_pairs(records: Sequence[Record], objective: str = "median") -> list[tuple[str, Record, Record]]:
+    """The comparisons the decision prints, as (role, pick, other), each pair once: every pick against its fp32
+    baseline, the overall pick against its runner-up and against each runtime's pick."""
+    d = decide(records, None, objective)
+    out: list[tuple[str, Record, Record]] = []
+
+    def add(role: str, pick: Record, other: Record | None) -> None:
+        if other is not None and other is not pick and not any({id(pick), id(other)} == {id(a), id(b)}
+                                                               for _, a, b in out):
+            out.append((role, pick, other))
+    for choice in [d.overall, *d.per_runtime]:
+        if choice.pick is not None:
+            add("pick vs fp32", choice.pick.record, choice.pick.baseline)
+    if d.overall.pick is not None:
+        add("pick vs runner-up", d.overall.pick.record, d.overall.pick.runner_up)
+        for choice in d.per_runtime:
+            if choice.pick is not None:
+                add("pick vs runtime pick", d.overall.pick.record, choice.pick.record)
+    return out

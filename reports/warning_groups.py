@@ -24,6 +24,9 @@ RULES: tuple[tuple[re.Pattern[str], str, str, bool], ...] = (
     (re.compile(r"([\d.]+)% outliers"), f"more than {st.MAX_OUTLIER_SHARE:.0%} outliers (> Q3 + 3 IQR)", "%", True),
     (re.compile(r"worker processes disagree by ([\d.]+)%"),
      f"worker processes disagree by more than {st.MAX_PROCESS_SPREAD:.0%}", "%", True),
+    # "median CI reaches 1.4% from the median, beyond the 1% target" (older runs: "median CI +/-1.4% is wider")
+    (re.compile(r"median CI (?:reaches |\+/-)([\d.]+)%"), "median CI beyond the target after every process",
+     "%", True),
     (re.compile(r"only (\d+) samples"), f"fewer than {st.MIN_SAMPLES} samples", " samples", False),
     (re.compile(r"shortest sample ([\d.]+) us"),
      f"samples shorter than {st.MIN_SAMPLE_S * 1e6:.0f} us, too short to time reliably", " us", False),
@@ -97,7 +100,7 @@ def measured_count(records: Sequence[Record]) -> int:
 
 def variant_notes(records: Sequence[Record]) -> list[str]:
     """What the table's rows cannot hold, once per variant: pass notes (e.g. quantization coverage), accuracy
-    budget violations, why a variant was only screened; and each failed benchmark with its reason."""
+    budget violations; and each failed benchmark with its reason. Why records were only screened: screened_lines."""
     notes: dict[str, list[str]] = {}
     failures: list[str] = []
     for rec in records:
@@ -110,11 +113,48 @@ def variant_notes(records: Sequence[Record]) -> list[str]:
             note = "over the accuracy budget: " + "; ".join(budget_violations(rec))
             if note not in mine:
                 mine.append(note)
-        if dig(rec, "measurement", "method") == "screened":
-            note = "screened only" + (f": {dig(rec, 'measurement', 'reason')}"
-                                      if dig(rec, "measurement", "reason") else "")
-            if note not in mine:
-                mine.append(note)
         if rec.get("status") != "ok":
             failures.append(f"{record_name(rec)}: FAILED: {text(rec.get('error'), '?')}")
     return [f"{name}: {n}" for name, ns in notes.items() for n in ns] + failures
+
+
+def screen_kind(reason: str) -> str:
+    """What kind of reason a screening's `measurement.reason` is (its figures left out: they differ per record)."""
+    for start, kind in (("cannot win", "cannot win"), ("over the accuracy budget", "over the accuracy budget"),
+                        ("accuracy not checked", "accuracy not checked while others are within the budget")):
+        if reason.startswith(start):
+            return kind
+    if "sweep_latency" in reason:
+        return 'latency not asked for this runtime setting (sweep_latency = "first")'
+    return reason.split(":")[0] or "a short run"
+
+
+def screened_groups(records: Sequence[Record]) -> list[tuple[str, list[Record]]]:
+    """(line, records) per kind of reason records kept their screening figures, most frequent first: the line has
+    the count of benchmarks and variants and the range of their screening medians."""
+    kinds: dict[str, list[Record]] = {}
+    for rec in records:
+        if is_ok(rec) and dig(rec, "measurement", "method") == "screened":
+            kinds.setdefault(screen_kind(text(dig(rec, "measurement", "reason"), "")), []).append(rec)
+    out = []
+    for kind, recs in sorted(kinds.items(), key=lambda kv: -len(kv[1])):
+        medians = [m for m in (dig(r, "latency_ms", "median") for r in recs) if isinstance(m, (int, float))]
+        variants = len({r.get("variant") for r in recs})
+        span = f"; screening medians {min(medians):.3g} to {max(medians):.3g} ms" if medians else ""
+        out.append((f"screened only, {kind}: {len(recs)} benchmark{'s' * (len(recs) != 1)} of {variants} "
+                    f"variant{'s' * (variants != 1)}{span}", recs))
+    return out
+
+
+def screened_lines(records: Sequence[Record]) -> list[str]:
+    """The screened records in one line per kind of reason; each record's own reason is in --wide and report.html."""
+    return [line for line, _ in screened_groups(records)]
+
+
+# notes of the run the decision above the table replaces (the quantized variant each configuration recommends):
+# kept in results.json, report.html and --wide, left out of the default screen
+REPLACED_BY_DECISION = re.compile(r": (recommended quantized variant|no quantized variant stays within)")
+
+
+def screen_notes(doc: dict[str, Any]) -> list[str]:
+    return [str(n) for n in doc.get("notes") or [] if not REPLACED_BY_DECISION.search(str(n))]

@@ -11,9 +11,11 @@ from typing import Any
 from edgebench.results.errors import ResultsError
 from edgebench.results.record import Record, validate_record
 
-SCHEMA_VERSION = "1.3"  # 1.1: latency CIs, how each record was measured, threading. 1.2: optional target_accuracy,
+SCHEMA_VERSION = "1.4"  # 1.1: latency CIs, how each record was measured, threading. 1.2: optional target_accuracy,
 # rewrites, measured_on.ray_node_id/node_ip, measurement method "stopped-cannot-win", per-output accuracy.
-# 1.3: optional measurement.from_screening
+# 1.3: optional measurement.from_screening. 1.4: optional top-level `paired` (the decision's comparisons measured
+# in interleaved rounds: per-round ratios, their median and sign-test CI, the machine's drift) and
+# measurement.paired_processes
 RESULTS_FILE = "results.json"
 PYPERF_FILE = "pyperf.json"
 REQUIRED_RECORD_KEYS = tuple(sorted(Record.__required_keys__))

@@ -161,6 +161,7 @@ class Measurement(TypedDict, total=False):
     reason: str
     process_medians_ms: list[float]  # each worker process's median: how much processes (moments) disagree
     from_screening: int  # of `processes`, the screening's (shorter) ones: a full measurement goes on from them
+    paired_processes: int  # of `processes`, those taken in the decision's interleaved rounds (results.json `paired`)
 
 
 class Figures(TypedDict, total=False):

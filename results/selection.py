@@ -163,3 +163,53 @@ def can_still_win(rec: Record, best: Record) -> bool:
 def lies_above(ci: Sequence[float], best: Record) -> bool:
     """A median CI wholly above `best`'s: however many more samples it gets, it cannot beat `best`."""
     return ci[0] > median_ci_or_point(best)[1]
+
+
+# --- whether two runs' records may be compared (`bench compare`) ---------------------------------------------------
+
+def process_medians(rec: Mapping[str, Any]) -> list[float]:
+    """Each worker process's median (ms) as the record keeps it; [] for records written before it was kept."""
+    m = rec.get("measurement")
+    values = m.get("process_medians_ms") if isinstance(m, dict) else None
+    return [v for v in (_number(x) for x in values) if v is not None] if isinstance(values, list) else []
+
+
+def why_not_compared(a: Mapping[str, Any], b: Mapping[str, Any]) -> str | None:
+    """Why two records of the same key in two runs are not tested against each other, or None when they may be: a
+    screening (one or two short processes) is never called slower or faster than anything."""
+    if not (is_ok(a) and is_ok(b)):
+        return "not comparable: failed"
+    if is_screened(a) or is_screened(b):
+        return "not compared: screened"
+    return None
+
+
+# --- what the decision optimises: the median (throughput-like use) or the p99 (a latency SLO) ---------------------
+
+OBJECTIVES = ("median", "p99")
+
+
+def objective_ms(rec: Mapping[str, Any], objective: str) -> float:
+    """The record's figure for the objective (ms), infinity when it has none, so that it never wins."""
+    if objective == "p99":
+        lat = rec.get("latency_ms")
+        value = _number(lat.get("p99")) if isinstance(lat, dict) else None
+        return math.inf if value is None else value
+    med = median_ms(rec)
+    return math.inf if med is None else med
+
+
+def fastest_by(records: Sequence[Record], objective: str) -> Record:
+    """`fastest` for the median; for the p99 the lowest p99 of the smallest batch, ties broken by the median and
+    then fewer threads."""
+    if objective != "p99":
+        return fastest(records)
+    smallest = min(batch_of(r) for r in records)
+    same_batch = [r for r in records if batch_of(r) == smallest]
+    return min(same_batch, key=lambda r: (objective_ms(r, "p99"), median_or_inf(r), threads_of(r)))
+
+
+def tied_by(a: Record | None, b: Record | None, objective: str) -> bool:
+    """`tied` on the objective's 95% CIs (the p99's for "p99")."""
+    key: IntervalKey = "p99_ci" if objective == "p99" else "median_ci"
+    return overlaps(interval(a, key), interval(b, key))

@@ -6,7 +6,7 @@ from conftest import make_record
 from edgebench.reports.decision import baseline_for, decide
 from edgebench.reports.decision_text import decision_lines, with_ci
 from edgebench.reports.terminal.short_table import flags, legend, picked, row_order
-from edgebench.reports.warning_groups import group_line, group_warnings, variant_notes
+from edgebench.reports.warning_groups import group_line, group_warnings, screened_lines, variant_notes
 
 
 def two_runtimes(ci_int8=None, ci_qop=None):
@@ -23,7 +23,7 @@ def test_tie_when_the_95_percent_cis_overlap():
     assert p.tied and d.overall.within_budget
     text = "\n".join(decision_lines(d))
     assert "tflite-int8 and onnx-static-int8-qop-u8s8 (ONNX Runtime, 1 thread) are tied: " \
-           "0.800 +/- 0.020 ms vs 0.810 +/- 0.020 ms" in text
+           "0.800 ms [0.780, 0.820] vs 0.810 ms [0.790, 0.830]" in text
     assert text.splitlines()[0] == "Best overall: tflite-int8 on LiteRT, 1 thread"
 
 
@@ -39,7 +39,7 @@ def test_records_without_cis_show_none_and_never_claim_a_tie():
     p = d.overall.pick
     assert p.median_ci is None and not p.tied
     text = "\n".join(decision_lines(d))
-    assert "+/-" not in text and "CI" not in text.replace("no confidence intervals", "")
+    assert "ms [" not in text and "CI" not in text.replace("no confidence intervals", "")
     assert "no confidence intervals in this run, so no tie is judged" in text
     # one CI alone is not enough either
     assert not decide(two_runtimes(ci_int8=0.5)).overall.pick.tied
@@ -136,9 +136,11 @@ def test_nothing_measured():
     assert "FAILED" not in "\n".join(decision_lines(d))  # the table's notes name each failure once
 
 
-def test_ci_is_written_with_the_larger_side_to_two_digits():
-    assert with_ci(0.8, (0.78, 0.82)) == "0.800 +/- 0.020 ms"
-    assert with_ci(12.345, (12.0, 13.4)) == "12.3 +/- 1.1 ms"
+def test_ci_is_written_as_its_two_ends():
+    assert with_ci(0.8, (0.78, 0.82)) == "0.800 ms [0.780, 0.820]"
+    assert with_ci(12.345, (12.0, 13.4)) == "12.35 ms [12.00, 13.40]"
+    # an asymmetric interval keeps its two ends: never "0.9 +/- 3.7 ms", a lower bound below zero
+    assert with_ci(0.9, (0.85, 4.6)) == "0.900 ms [0.850, 4.600]"
     assert with_ci(0.8, None) == "0.8 ms"
 
 
@@ -163,7 +165,22 @@ def test_notes_once_per_variant_and_each_failure():
              measurement={"method": "screened", "reason": "could not win"})
     notes = variant_notes([a, b, c])
     assert notes == ["tflite-int8: quantized: 3 of 3", "tflite-int8: over the accuracy budget: cosine",
-                     "tflite-fp16: screened only: could not win", "LiteRT tflite-fp16 t1: FAILED: boom"]
+                     "LiteRT tflite-fp16 t1: FAILED: boom"]
+
+
+def test_screened_records_are_one_line_per_kind_of_reason():
+    def screened(variant, median, threads, reason):
+        return make_record("litert", variant, median, threads, method="screened",
+                           measurement={"method": "screened", "reason": reason})
+    recs = [screened("tflite-fp16", 2.0, 1, "cannot win: screening median 2.000 ms (95% CI 1.9-2.1), ..."),
+            screened("tflite-fp16", 1.5, 2, "cannot win: screening median 1.500 ms (95% CI 1.4-1.6), ..."),
+            screened("tflite-dynamic-int8", 3.0, 1, "cannot win: screening median 3.000 ms ..."),
+            screened("onnx-fp32", 1.0, 1, 'arena-off: the profile asks ... ([benchmark] sweep_latency = "first")'),
+            make_record("litert", "tflite-int8", 1.0)]
+    assert screened_lines(recs) == [
+        "screened only, cannot win: 3 benchmarks of 2 variants; screening medians 1.5 to 3 ms",
+        'screened only, latency not asked for this runtime setting (sweep_latency = "first"): 1 benchmark of '
+        "1 variant; screening medians 1 to 1 ms"]
 
 
 def test_flags_legend_and_row_order():

@@ -134,7 +134,7 @@ def test_decision_is_the_first_block_and_grouped_warnings_open_on_click(browser,
                       "s.getBoundingClientRect().top])")
     assert tops[0][0] == "decision" and tops[0][1] == min(t for _, t in tops) and tops[0][1] < 900
     decision = p.inner_text("#decision")
-    assert "Best overall:" in decision and "+/-" in decision and "are tied:" in decision
+    assert "Best overall:" in decision and "ms [" in decision and "are tied:" in decision
     # identical warnings are counted, each group collapsed until clicked
     groups = p.locator("#warnings details.wgroup")
     n = len(load_results(run)["results"])

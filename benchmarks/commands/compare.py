@@ -11,10 +11,13 @@ from edgebench.benchmarks.commands.output import warn_skipped
 
 def register(sub: Subparsers) -> None:
     p = sub.add_parser("compare", help="compare two runs record by record (ratio of medians, significance)",
-                       description="For every record present in both runs: B's median over A's and a two-sided "
-                       "Welch t-test on the raw samples (as pyperf compare_to). A run is a run directory or its "
-                       "results.json.", epilog="exit codes: 0 no regression (or no threshold given); 1 a record is "
-                       "significantly slower by more than --fail-on-regression PCT; 2 bad input.")
+                       description="For every record present in both runs: B's median over A's, tested per worker "
+                       "process "
+                       "(Welch on the logs of the process medians: samples of one process are not independent); a "
+                       "change is called only when significant and beyond both runs' noise. Screened records are not "
+                       "compared. A run is a run directory or its results.json.",
+                       epilog="exit codes: 0 no regression (or no threshold given); 1 a record is called "
+                       "slower by more than --fail-on-regression PCT; 2 bad input.")
     p.add_argument("a", metavar="A", help="baseline run")
     p.add_argument("b", metavar="B", help="run to compare with the baseline")
     p.add_argument("--fail-on-regression", type=float, metavar="PCT",

@@ -72,6 +72,8 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--exhaustive", action="store_true", help="no screening, no early stop (implied by --rigorous)")
     p.add_argument("--mixed", action="store_true", help="search for a mixed-precision int8 variant (the fewest "
                    "layers kept in float within the accuracy budget) even when full int8 keeps the budget")
+    p.add_argument("--objective", choices=("median", "p99"), help="what the decision minimises: the median "
+                   "latency, or the p99 for a latency SLO (default: the profile's [benchmark] objective, median)")
     p.add_argument("--timeout", type=positive_seconds, metavar="SECONDS",
                    help="limit for each conversion check and each batch of benchmark processes (default 600)")
     p.add_argument("--resume", metavar="DIR", help="finish an interrupted run in DIR with its own options: "
@@ -101,6 +103,8 @@ def _options(args: argparse.Namespace) -> RunOptions:
         opts.cluster = args.cluster or opts.cluster
         return opts
     profile = load_profile(args.profile or default_profile())
+    if args.objective:
+        profile = profile.with_objective(args.objective)
     out = Path(args.out) if args.out else Path("bench-results") / (
         dt.datetime.now().strftime("%Y%m%d-%H%M%S") + f"-{profile.name}")
     if out.exists() and (not out.is_dir() or any(p.name != ".lock" for p in out.iterdir())):

@@ -7,7 +7,9 @@ EDGEBENCH_FAULT is a comma-separated list of `stage:kind[@target]`:
           the node, before it starts the pyperf workers)
   kind    `crash` (a real SIGSEGV), `abort` (SIGABRT), `hang` (sleeps), `oom` (allocates and touches memory),
           `error` (a Python exception), `perturb` (evaluate only: the model's second output comes back with
-          a large error added, the first untouched: an accuracy fault in one head of a model)
+          a large error added, the first untouched: an accuracy fault in one head of a model),
+          `delay=MS` (run only: every timed inference takes MS milliseconds longer, spent busy, as slower code
+          would: the regression gate's power is checked with it)
   target  optional: fire only where this word names the benchmark's runtime, variant or `t<threads>`
 The variable reaches pyperf workers through --inherit-environ. Standard library only: workers import it.
 """
@@ -42,8 +44,20 @@ def _matching(stage: str, context: Iterable[str]) -> list[str]:
 def inject(stage: str, context: Iterable[str] = ()) -> None:
     """Fire the faults configured for `stage` whose target is in `context` (runtime, variant, t<threads> ...)."""
     for kind in _matching(stage, context):
-        if kind != "perturb":
+        if kind != "perturb" and not kind.startswith("delay="):
             _fire(kind, stage)
+
+
+def delay_s(stage: str, context: Iterable[str] = ()) -> float:
+    """Seconds the `delay=MS` faults configured for `stage` and this context add to every inference (0.0: none)."""
+    total = 0.0
+    for kind in _matching(stage, context):
+        if kind.startswith("delay="):
+            try:
+                total += float(kind.partition("=")[2]) / 1e3
+            except ValueError:
+                raise ValueError(f"EDGEBENCH_FAULT: {kind!r} needs a delay in milliseconds, e.g. delay=0.05") from None
+    return total
 
 
 def perturbing(stage: str, context: Iterable[str] = ()) -> bool:

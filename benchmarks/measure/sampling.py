@@ -94,8 +94,9 @@ class Sampling:
         """A full measurement that used its whole budget without reaching the target says so."""
         width = ci_half_width_pct(lat)
         if method == "full" and self.target_ci_pct is not None and (width is None or width > self.target_ci_pct):
-            shown = "unknown" if width is None else f"+/-{width:.1f}%"
-            return [f"median CI {shown} is wider than the +/-{self.target_ci_pct:g}% target after "
+            # the CI's wider side in % of the median: an interval's size, never a "+/-" of an asymmetric one
+            shown = "of unknown width" if width is None else f"reaches {width:.1f}% from the median"
+            return [f"median CI {shown}, beyond the {self.target_ci_pct:g}% target after "
                     f"{self.max_processes} processes"]
         return []
 

@@ -31,6 +31,29 @@ def _fault_hook(stage: str, args: argparse.Namespace) -> None:
     faults.inject(stage, [args.runtime, f"t{args.threads}", *args.bench_name.split("/")])
 
 
+def _fault_delay_s(args: argparse.Namespace) -> float:
+    if not os.environ.get("EDGEBENCH_FAULT"):
+        return 0.0
+    from edgebench.benchmarks.isolation import faults
+    return faults.delay_s("run", [args.runtime, f"t{args.threads}", *args.bench_name.split("/")])
+
+
+def _slowed(invoke: Callable[[], Any], delay: float) -> Callable[[], Any]:
+    """`invoke`, or (an injected delay) `invoke` followed by `delay` seconds of busy waiting: sleeping would hand
+    the core back and wake late by more than the delay itself."""
+    if delay <= 0:
+        return invoke
+    perf_counter = time.perf_counter
+
+    def slowed() -> Any:
+        out = invoke()
+        end = perf_counter() + delay
+        while perf_counter() < end:
+            pass
+        return out
+    return slowed
+
+
 def _load(args: argparse.Namespace, record: dict[str, Any]) -> Callable[[int], float]:
     """In a worker process: import the runtime, load the model and run it once, noting the times and memory in
     `record`; returns the function pyperf times."""
@@ -52,7 +75,7 @@ def _load(args: argparse.Namespace, record: dict[str, Any]) -> Callable[[int], f
     record["peak_rss_load_kb"] = procmem.peak_rss_kb()
     record["peak_reset"] = procmem.reset_peak_rss()
     _fault_hook("run", args)
-    invoke = session.invoke
+    invoke = _slowed(session.invoke, _fault_delay_s(args))
     perf_counter = time.perf_counter
 
     def time_func(loops: int) -> float:

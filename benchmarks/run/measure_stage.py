@@ -16,6 +16,7 @@ from edgebench.benchmarks.measure.runtimes import effective_threading
 from edgebench.benchmarks.measure.sampling import sampling_for
 from edgebench.benchmarks.run.context import BuiltVariant, RunContext
 from edgebench.benchmarks.run.options import item_done
+from edgebench.benchmarks.run.paired_stage import paired_rounds
 from edgebench.benchmarks.run.parity_stage import add_target_figures
 from edgebench.benchmarks.run.screening import (
     PENDING,
@@ -61,6 +62,8 @@ def measure_all(ctx: RunContext, built: list[BuiltVariant]) -> None:
     if not exhaustive(ctx):
         _screening_rounds(ctx, built)
         _measure_contenders(ctx, built)
+    if not ctx.opts.cluster:  # interleaving needs one machine: a cluster's nodes take jobs as they come
+        paired_rounds(ctx, built)
 
 
 def _screening_rounds(ctx: RunContext, built: list[BuiltVariant]) -> None:

@@ -99,6 +99,7 @@ def _new_doc(opts: RunOptions, source: ModelSource, kind: str, io_specs: list[di
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "tool": {"name": "edgebench", "version": __version__},
         "mode": opts.mode,
+        "objective": opts.profile.objective,  # what the decision minimises (median, or p99 for a latency SLO)
         "host": host,
         "profile": opts.profile.to_dict(),
         "model": dict(source.to_dict(), kind=kind, inputs=io_specs),

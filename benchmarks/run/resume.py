@@ -159,7 +159,7 @@ def stop_leftovers(run_id: str) -> int:
 _PLAN_FLAGS = {"model": "MODEL", "profile": "--profile", "threads": "--threads", "batch": "--batch",
                "variants": "--variants", "data": "--data", "out": "--out", "fast": "--fast", "rigorous": "--rigorous",
                "op_profile": "--op-profile", "exhaustive": "--exhaustive", "input_shape": "--input-shape",
-               "vocab_size": "--vocab-size"}
+               "vocab_size": "--vocab-size", "objective": "--objective"}
 
 
 def check_resume_flags(args: argparse.Namespace) -> None:

@@ -12,7 +12,14 @@ from edgebench.reports.fields import budget_violations, dig, text
 from edgebench.reports.html.parts import e, is_host_timing, run_heading, strings, table
 from edgebench.reports.rundata import RunData
 from edgebench.reports.terminal.wide_table import sort_key, variant_label
-from edgebench.reports.warning_groups import busy_at_start, group_line, group_warnings, measured_count, record_name
+from edgebench.reports.warning_groups import (
+    busy_at_start,
+    group_line,
+    group_warnings,
+    measured_count,
+    record_name,
+    screened_groups,
+)
 from edgebench.results.runtimes import runtime_name
 from edgebench.results.selection import within_budget
 
@@ -39,7 +46,7 @@ def _runtime_row(choice: Choice) -> str:
 
 
 def _run_decision(run: RunData) -> str:
-    decision = decide(run.records)
+    decision = decide(run.records, run.doc.get("paired"), run.doc.get("objective"))
     lines = overall_lines(decision.overall)
     heads = [line for line in lines if not line.startswith(" ")]
     details = [line.strip() for line in lines if line.startswith(" ")]
@@ -82,6 +89,9 @@ def _run_warnings(run: RunData) -> list[str]:
         # collapsed: the count and the rule are the message; the list is one click away
         items.append(f'<details class="wgroup warn"><summary>{lab}{e(group_line(group, measured, busy))}</summary>'
                      f"<ul>{members}</ul></details>")
+    for line, recs in screened_groups(run.records):
+        members = "".join(f"<li>{e(record_name(r))}: {e(dig(r, 'measurement', 'reason') or '')}</li>" for r in recs)
+        items.append(f'<details class="wgroup info"><summary>{lab}{e(line)}</summary><ul>{members}</ul></details>')
     if run.samples_note:
         items.append(f'<div class="warn">{lab}{e(run.samples_note)}</div>')
     return items + [f'<div class="info">{lab}note: {e(n)}</div>' for n in strings(run.doc.get("notes"))]

@@ -25,7 +25,15 @@ from edgebench.reports.terminal.wide_table import (
     run_messages,
     timing_scope_caption,
 )
-from edgebench.reports.warning_groups import busy_at_start, group_line, group_warnings, measured_count, variant_notes
+from edgebench.reports.warning_groups import (
+    busy_at_start,
+    group_line,
+    group_warnings,
+    measured_count,
+    screen_notes,
+    screened_lines,
+    variant_notes,
+)
 from edgebench.results.record import records_in
 
 
@@ -57,7 +65,7 @@ def say(console: Console, lines: Sequence[str], wrapped: bool = True) -> None:
 
 def print_decision(console: Console, doc: dict[str, Any], heading: str | None = None) -> None:
     """The run's decision; under a heading (the run's label) when several runs are printed one after another."""
-    lines = decision_lines(decide(doc.get("results") or []))
+    lines = decision_lines(decide(doc.get("results") or [], doc.get("paired"), doc.get("objective")))
     say(console, [heading, *["  " + line for line in lines]] if heading else lines)
 
 
@@ -79,8 +87,8 @@ def print_short(console: Console, doc: dict[str, Any], wide_hint: str) -> None:
     records = records_in(doc)
     say(console, ["", title_line(doc)])  # a blank line sets the evidence apart from the decision above it
     _print_rich_table(console, doc)
-    say(console, [timing_scope_caption(doc), legend(records, accuracy_metric([records]))])
-    say(console, variant_notes(records))
+    say(console, [timing_scope_caption(doc), legend(records, accuracy_metric([records]), doc.get("objective"))])
+    say(console, variant_notes(records) + screened_lines(records))
     say(console, parity_lines(doc))
     if doc.get("op_profiles"):
         say(console, op_profile_text(doc).splitlines())
@@ -91,7 +99,7 @@ def print_short(console: Console, doc: dict[str, Any], wide_hint: str) -> None:
     if groups:
         warnings.append(f"(each benchmark's warnings: {wide_hint})")
     say(console, warnings)
-    say(console, [environment_line(doc)] + [f"note: {n}" for n in doc.get("notes") or []])
+    say(console, [environment_line(doc)] + [f"note: {n}" for n in screen_notes(doc)])
 
 
 def print_wide(console: Console, doc: dict[str, Any]) -> None:

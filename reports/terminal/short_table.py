@@ -35,9 +35,9 @@ FLAGS: tuple[tuple[str, str], ...] = (
 STARRED = ("median ms", "p99 ms", "size MB")  # the best of these columns is marked, as in the wide table
 
 
-def picked(records: Sequence[Record]) -> list[Record]:
-    """The records the decision picks (overall and per runtime), each once."""
-    d = decide(records)
+def picked(records: Sequence[Record], objective: Any = "median") -> list[Record]:
+    """The records the decision picks (overall and per runtime, by the run's objective), each once."""
+    d = decide(records, None, objective)
     out: list[Record] = []
     for choice in (d.overall, *d.per_runtime):
         if choice.pick is not None and choice.within_budget and not any(r is choice.pick.record for r in out):
@@ -57,9 +57,9 @@ def flags(rec: Record, picks: Sequence[Record] = ()) -> str:
     return "".join(f for f, _ in FLAGS if on[f])
 
 
-def legend(records: Sequence[Record], metric: tuple[str, str] | None) -> str:
+def legend(records: Sequence[Record], metric: tuple[str, str] | None, objective: Any = "median") -> str:
     """The flags in use, the accuracy column's metric and the best marker, as one line of prose."""
-    picks = picked(records)
+    picks = picked(records, objective)
     used = "".join(flags(r, picks) for r in records)
     parts = [f"{f} {meaning}" for f, meaning in FLAGS if f in used]
     if metric:
@@ -144,7 +144,7 @@ def short_table(doc: dict[str, Any]) -> Table:
     for header in ("median ms", "p99 ms", "x fp32", "size MB", "Δacc"):
         table.add_column(header, justify="right", no_wrap=True)
     table.add_column("flags", no_wrap=True)
-    best, picks = _best(records), picked(records)
+    best, picks = _best(records), picked(records, doc.get("objective"))
     previous: tuple[int, bool] | None = None
     for rec in row_order(records):
         group = (batch_of(rec), is_baseline(rec))
