@@ -75,9 +75,39 @@ class AccuracyDelta:
         return self.metric != "cosine"
 
 
+_TASK_METRICS = {"top1_agreement": "top-1 agreement", "top1_accuracy": "top-1 accuracy",
+                 "score_agreement": "score agreement", "mean_rel_error": "mean abs error / range",
+                 "mask_iou": "mask IoU", "cosine": "cosine"}
+
+
+def _stated_outputs(rec: Record | None) -> dict[str, dict[str, Any]]:
+    """Outputs whose kind the user stated (--output NAME=KIND or the profile), by name, with their figures."""
+    acc = rec.get("accuracy") if rec else None
+    if not isinstance(acc, dict):
+        return {}
+    outs = acc.get("outputs")
+    found = [dict(o) for o in outs if isinstance(o, dict)] if isinstance(outs, list) else [dict(acc)]
+    return {str(o.get("name", "output")): o for o in found if o.get("kind") and o.get("kind_inferred") is False}
+
+
+def _task_delta(rec: Record, base: Record | None) -> AccuracyDelta | None:
+    """The task-facing metric of the first output the user named, against the same output of the baseline."""
+    theirs = _stated_outputs(base)
+    for name, o in _stated_outputs(rec).items():
+        metric = str(o.get("metric") or "")
+        mine = num(o.get(metric))
+        if metric in _TASK_METRICS and mine is not None:
+            label = f"{_TASK_METRICS[metric]} of output {name!r} ({o['kind']})"
+            return AccuracyDelta(metric, label, mine, num(theirs.get(name, {}).get(metric)))
+    return None
+
+
 def accuracy_delta(rec: Record, base: Record | None) -> AccuracyDelta | None:
-    """Top-1 accuracy where both have it (labels), else top-1 agreement, else cosine; the pick's own value when the
-    baseline has none of them."""
+    """The metric of the output the user named (--output NAME=KIND) when there is one; else top-1 accuracy where
+    both have it (labels), else top-1 agreement, else cosine; the pick's own value when the baseline has none."""
+    task = _task_delta(rec, base)
+    if task is not None:
+        return task
     for key, label in ACCURACY_METRICS:
         mine, theirs = dig_num(rec, "accuracy", key), dig_num(base, "accuracy", key)
         if mine is not None and theirs is not None:

@@ -76,6 +76,25 @@ def test_accuracy_delta_prefers_labelled_accuracy_then_agreement_then_cosine():
                for line in decision_lines(decide(cosine_only)))
 
 
+def test_the_decision_quotes_the_metric_of_the_output_the_user_named():
+    """--output score=score: the pick's accuracy is that output's decision agreement, not the worst cosine."""
+    def acc(agreement: float, stated: bool = True) -> dict:
+        outs = [{"name": "landmarks", "kind": "landmarks", "kind_inferred": True, "metric": "mean_rel_error",
+                 "mean_rel_error": 0.004, "cosine": 0.9999},
+                {"name": "score", "kind": "score", "kind_inferred": not stated, "metric": "score_agreement",
+                 "score_agreement": agreement}]
+        return {"cosine": 0.9999, "outputs": outs}
+    named = [make_record("litert", "tflite-fp32", 2.0, acc=acc(1.0)),
+             make_record("litert", "tflite-int8", 1.0, acc=acc(0.97))]
+    p = decide(named).overall.pick
+    assert p.accuracy.metric == "score_agreement" and round(p.accuracy.delta, 6) == -0.03
+    assert any("score agreement of output 'score' (score) 97.0% vs 100.0% for fp32 (-3.0 pts)" in line
+               for line in decision_lines(decide(named)))
+    inferred = [make_record("litert", "tflite-fp32", 2.0, acc=acc(1.0, stated=False)),
+                make_record("litert", "tflite-int8", 1.0, acc=acc(0.97, stated=False))]
+    assert decide(inferred).overall.pick.accuracy.metric == "cosine"  # nothing named: as before
+
+
 def test_missing_baseline_is_said_and_another_thread_count_stands_in():
     alone = decide([make_record("litert", "tflite-int8", 1.0)])
     p = alone.overall.pick
