@@ -123,7 +123,8 @@ def test_litert_search_makes_tflite_int8_mixed_and_the_report_shows_its_steps(tm
     model, data, _ = cnn(tmp_path)
     out = tmp_path / "run"  # onnx-fp32: an ONNX source's reference outputs come from it
     proc = run_bench("run", str(model), "--profile", "x86_64", "--threads", "1", "--batch", "1", "--fast", "--data", str(data), "--out", str(out),
-                     "--variants", "onnx-fp32,tflite-fp32,tflite-int8", "--output", "logits=class-scores")
+                     "--variants", "onnx-fp32,tflite-fp32,tflite-int8", "--output", "logits=class-scores",
+                     "--mixed")  # a run given --variants builds only those unless --mixed asks for the search
     assert proc.returncode == 0, proc.stderr[-2000:]
     doc = load_results(out)
     rec = {r["variant"]: r for r in doc["results"]}

@@ -35,7 +35,10 @@ def wanted(ctx: RunContext, built: list[BuiltVariant], runtime: str) -> list[Bui
     was built and checked, or (without `--mixed`) one of them keeps the budget, or another int8 variant of the
     runtime does (dynamic-range int8). Why the last: the default model's ORT static int8 loses 3 points of top-1
     while its dynamic int8 keeps them; a search there kept 30 of 66 layers in float, took 83 s of a 180 s run and
-    changed the run's recommendation, when the runtime already had an int8 variant within the budget."""
+    changed the run's recommendation, when the runtime already had an int8 variant within the budget. A run given
+    `--variants` builds what it names and nothing more: the search then runs only with `--mixed`."""
+    if ctx.opts.variants and not ctx.opts.mixed:
+        return []
     int8 = [bv for bv in built if bv.runtime == runtime and is_full_int8(bv.name, bv.runtime) and _checked(bv)]
     if not int8:
         return []
