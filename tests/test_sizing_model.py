@@ -250,3 +250,15 @@ def test_every_layout_is_a_check_and_the_worst_miss_is_quoted():
     rec = entry["recommendation"]
     assert rec["status"] == "predicted" and rec["capacity_interval"][0] < rec["capacity"] < rec["capacity_interval"][1]
     assert rec["beyond"].endswith("from 2 measured (" + f"{rec['cores'] / 2:.1f}x)")
+
+
+def test_a_single_checked_layout_does_not_make_a_prediction_reliable():
+    """One layout agreeing with the model is no evidence for the layouts it never measured (a quiet rerun once called
+    a 10-core extrapolation reliable on one checked layout)."""
+    from edgebench.benchmarks.size.sizer import finish
+
+    entry = _entry(800.0, 5.0, 1.03, (None, 205.0))  # the 1x1 layout had no VALID point
+    finish(entry)
+    checked = [r for r in entry["checks"]["layouts"] if isinstance(r.get("capacity_miss"), float)]
+    assert len(checked) == 1 and not entry["checks"]["reliable"]
+    assert any("only 1 measured layout(s) had a VALID point" in w for w in entry["checks"]["unreliable_because"])

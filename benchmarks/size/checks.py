@@ -83,6 +83,9 @@ def cross_core(cand: dict[str, Any], rules: dict[str, Any]) -> dict[str, Any] | 
             "note": "one instance pinned to one core measured; two cores predicted with no interference"}
 
 
+MIN_CHECKED = 2  # measured layouts with a capacity check before a prediction is called reliable
+
+
 def _worst(rows: list[dict[str, Any]], key: str) -> dict[str, Any] | None:
     have = [r for r in rows if isinstance(r.get(key), float)]
     return max(have, key=lambda r: abs(r[key])) if have else None
@@ -98,6 +101,10 @@ def busy_during_load(entry: dict[str, Any]) -> float | None:
 def reliability(entry: dict[str, Any], rows: list[dict[str, Any]], cross: list[dict[str, Any]]) -> list[str]:
     """Why the prediction is not reliable on this run (empty: it is)."""
     why = []
+    checked = [r for r in rows if isinstance(r.get("capacity_miss"), float)]
+    if len(checked) < MIN_CHECKED:  # one agreeing layout is not evidence that the model holds on the others
+        why.append(f"only {len(checked)} measured layout(s) had a VALID point to check the model against "
+                   f"(at least {MIN_CHECKED} needed)")
     for key, label in (("capacity_miss", "capacity"), ("p99_error", "p99")):
         worst = _worst(rows, key)
         if worst and abs(worst[key]) > TARGETS[label]:
