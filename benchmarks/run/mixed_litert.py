@@ -11,8 +11,8 @@ from typing import Any
 
 from edgebench.benchmarks.run.context import BuiltVariant, RunContext
 from edgebench.benchmarks.run.mixed_names import MIXED_LITERT
-from edgebench.benchmarks.run.mixed_search import Step, search_sizes
-from edgebench.benchmarks.run.mixed_steps import check_candidate, finish, search_time, timed
+from edgebench.benchmarks.run.mixed_search import Step
+from edgebench.benchmarks.run.mixed_steps import check_candidate, finish, run_search
 
 
 def search_litert(ctx: RunContext, base: BuiltVariant, reference: list[Any], converter: Any) -> BuiltVariant | None:
@@ -29,10 +29,7 @@ def search_litert(ctx: RunContext, base: BuiltVariant, reference: list[Any], con
         step.layers = order[:k]
         return step
 
-    ctx.reporter.stage(f"mixed-precision search (LiteRT, from {base.name}): {len(order)} ranked layer(s)")
-    budget_s = search_time(ctx)
-    setup_s = time.monotonic() - t0
-    result = search_sizes(len(order), timed(attempt), max(0.0, budget_s - setup_s))
+    result, budget_s, setup_s = run_search(ctx, f"mixed-precision search (LiteRT, from {base.name}): {len(order)} ranked layer(s)", len(order), attempt, t0)
     info = {"runtime": "litert", "from": base.name, "sensitivity": "tf.lite.experimental.QuantizationDebugger "
             "(SQNR of each op's int8 output against the op run in float on the same inputs)",
             "ranked_layers": len(order), "ranking": ranked[:20], "setup_s": setup_s}

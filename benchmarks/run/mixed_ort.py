@@ -16,8 +16,8 @@ from edgebench.benchmarks.run.accuracy_stage import check_one
 from edgebench.benchmarks.run.context import BuiltVariant, RunContext
 from edgebench.benchmarks.run.mixed_names import MIXED_ORT
 from edgebench.benchmarks.run.mixed_rescore import Probe, candidates, failing, rescore
-from edgebench.benchmarks.run.mixed_search import Step, search_sizes
-from edgebench.benchmarks.run.mixed_steps import check_candidate, figures, finish, search_time, timed
+from edgebench.benchmarks.run.mixed_search import Step
+from edgebench.benchmarks.run.mixed_steps import check_candidate, figures, finish, run_search
 from edgebench.benchmarks.variants.specs import QUANTIZED, STATIC_FAMILY, BuildContext
 from edgebench.optimizers.artifacts import Artifact
 from edgebench.optimizers.onnx_quant import StaticOptions
@@ -70,10 +70,7 @@ def search_ort(ctx: RunContext, base: BuiltVariant, reference: list[Any]) -> Bui
         step.layers = exclude
         return step
 
-    ctx.reporter.stage(f"mixed-precision search (ONNX Runtime, from {base.name}): {len(order)} ranked node(s)")
-    budget_s = search_time(ctx)
-    setup_s = time.monotonic() - t0
-    result = search_sizes(len(order), timed(attempt), max(0.0, budget_s - setup_s))
+    result, budget_s, setup_s = run_search(ctx, f"mixed-precision search (ONNX Runtime, from {base.name}): {len(order)} ranked node(s)", len(order), attempt, t0)
     info = {"runtime": "onnxruntime", "from": base.name, "sensitivity": "onnxruntime.quantization.qdq_loss_debug "
             "(SQNR lost per node: its inputs before QDQ vs its outputs after)", "ranked_layers": len(order),
             "ranking": [layer.to_dict() for layer in ranked[:20]], "setup_s": setup_s,

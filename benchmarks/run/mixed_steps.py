@@ -10,7 +10,7 @@ from edgebench.benchmarks.measure.accuracy import budget_violations
 from edgebench.benchmarks.measure.output_kinds import JUDGED_BY
 from edgebench.benchmarks.run.accuracy_stage import check_one
 from edgebench.benchmarks.run.context import BuiltVariant, RunContext
-from edgebench.benchmarks.run.mixed_search import SearchResult, Step
+from edgebench.benchmarks.run.mixed_search import SearchResult, Step, search_sizes
 from edgebench.benchmarks.run.settings import settings_sweep
 from edgebench.benchmarks.variants.specs import QUANTIZED
 from edgebench.optimizers.artifacts import Artifact
@@ -86,3 +86,13 @@ def finish(ctx: RunContext, runtime: str, name: str, result: SearchResult, info:
 
 def search_time(ctx: RunContext) -> float:
     return float(ctx.opts.profile.quantization.get("mixed_search_s", DEFAULT_SEARCH_S))
+
+
+def run_search(ctx: RunContext, stage: str, n: int, attempt: Callable[[int], Step],
+               started: float) -> tuple[SearchResult, float, float]:
+    """Announce the search, then grow and bisect over `n` ranked layers within what is left of the profile's time
+    budget once the ranking (begun at `started`) is done: (result, budget seconds, ranking seconds)."""
+    ctx.reporter.stage(stage)
+    budget_s = search_time(ctx)
+    setup_s = time.monotonic() - started
+    return search_sizes(n, timed(attempt), max(0.0, budget_s - setup_s)), budget_s, setup_s
